@@ -1,0 +1,80 @@
+"""The plain data passed between retrieval, answering and the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .chunking import Passage
+
+
+@dataclass
+class Hit:
+    """A passage retrieved for a question, with its fused and per-retriever scores."""
+
+    passage: Passage
+    score: float  # fused score, higher is better
+    dense: float | None = None  # cosine similarity to the question, if the dense retriever found it
+    lexical: float | None = None  # BM25 score, if the lexical retriever found it
+
+
+@dataclass
+class Citation:
+    """What an ``[n]`` marker points at: a passage and the sentence(s) quoted from it."""
+
+    n: int
+    passage: Passage
+    quote: str  # verbatim sentence(s) from passage.text that the answer uses
+
+    def to_dict(self) -> dict:
+        p = self.passage
+        return {
+            "n": self.n,
+            "doc": p.doc,
+            "title": p.title,
+            "section": p.section,
+            "section_path": p.section_path,
+            "anchor": p.anchor,
+            "page": p.page,
+            "kind": p.kind,
+            "question": p.question,
+            "passage_id": p.id,
+            "quote": self.quote,
+            "passage": p.text,
+        }
+
+
+@dataclass
+class Answer:
+    """The assistant's reply to one question."""
+
+    question: str
+    text: str  # Markdown with [n] markers
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    mode: str = "extractive"  # "faq" | "extractive" | "generative"; an abstention is "extractive" with abstained=True
+    suggestions: list[Citation] = field(default_factory=list)  # nearest sections, offered on abstention
+    hits: list[Hit] = field(default_factory=list)  # the ranked retrieval behind the answer
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per step
+    notice: str | None = None  # a Dutch note to the user (e.g. the question was shortened)
+
+    def to_dict(self, with_hits: bool = False) -> dict:
+        data = {
+            "question": self.question,
+            "text": self.text,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "suggestions": [c.to_dict() for c in self.suggestions],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "notice": self.notice,
+        }
+        if with_hits:
+            data["hits"] = [
+                {"passage_id": h.passage.id, "doc": h.passage.doc, "section": h.passage.section,
+                 "score": h.score, "dense": h.dense, "lexical": h.lexical}
+                for h in self.hits
+            ]
+        return data
+
+
+__all__ = ["Answer", "Citation", "Hit", "Passage", "asdict"]
