@@ -97,9 +97,14 @@ class SentenceTransformerEmbedding(BaseEmbedding):
                 "the sentence-transformers backend is not installed: pip install -e '.[st]'"
             ) from exc
         try:
-            self._model = SentenceTransformer(model, device="cpu")
+            # huggingface_hub reads HF_HUB_OFFLINE once, at import: if something imported it
+            # first, only local_files_only keeps the loader (and its retries) off the hub.
+            self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
         except Exception as exc:  # the library raises many kinds; all mean "cannot load"
-            raise EmbedderError(f"cannot load sentence-transformers model {model!r} offline: {exc}") from exc
+            raise EmbedderError(
+                f"cannot load sentence-transformers model {model!r}: it must be a model folder on disk"
+                f" or a model already in the Hugging Face cache, as nothing is downloaded ({exc})"
+            ) from exc
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
 
@@ -109,7 +114,9 @@ class SentenceTransformerEmbedding(BaseEmbedding):
 
     @property
     def dim(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension (now deprecated).
+        get = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        return int(get())
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(texts, batch_size=self.embed_batch_size, normalize_embeddings=True, show_progress_bar=False)

@@ -46,8 +46,9 @@ class Settings:
     top_k: int = 10
     # Answers
     answer_sentences: int = 3
-    faq_min_similarity: float = 0.90
-    abstain_margin: float = 0.0
+    faq_min_similarity: float = 0.88
+    abstain_margin: float = -0.015  # see answer.decide_abstain
+    abstain_min_cosine: float = 0.82
     # Privacy
     log_questions: bool = False
 

@@ -1,0 +1,78 @@
+"""Lexical retrieval: BM25 over passages with Dutch stemming and stop words.
+
+BM25 catches what embeddings blur: dates, article numbers ("458ter"), abbreviations
+(OCAD, LTF, AVG). Tokens are lowercased and stripped of accents before stemming, so
+"coördinator" and "coordinator" meet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DUTCH
+
+_TOKEN = re.compile(r"\w+")
+_STOPWORDS = frozenset(STOPWORDS_DUTCH) | {"livc", "r"}  # "LIVC-R" is in nearly every passage
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("dutch")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed content words of `text`."""
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return _stemmer().stemWords(words)
+
+
+class LexicalIndex:
+    """A BM25 index over a fixed list of ids, persisted with bm25s."""
+
+    def __init__(self, ids: list[str], bm25: bm25s.BM25):
+        self.ids = ids
+        self._bm25 = bm25
+        self._vocab = set(bm25.vocab_dict) if bm25.vocab_dict else set()
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> "LexicalIndex":
+        bm25 = bm25s.BM25()
+        # bm25s cannot index an empty document; a placeholder token keeps positions aligned.
+        bm25.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
+        return cls(ids, bm25)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder))
+        (folder / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        return cls(ids, bm25s.BM25.load(str(folder)))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every indexed text for `query` (zeros when no word is known)."""
+        tokens = [t for t in tokenize(query) if t in self._vocab]
+        if not tokens:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def top(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k best (id, score) pairs with a positive score, best first."""
+        scores = self.scores(query)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]

@@ -1,0 +1,130 @@
+"""Retrieval: dense (Chroma) and lexical (BM25) retrievers fused into ranked `Hit`s.
+
+Both retrievers are plain LlamaIndex retrievers returning the same node objects for the
+same passage, so LlamaIndex's `QueryFusionRetriever` can fuse them (relative-score
+fusion with weights by default, RRF as an option). No LLM is involved: one query,
+``llm=MockLLM()`` so LlamaIndex never reaches for an OpenAI client.
+
+The fused score ranks; the raw scores (cosine, BM25) travel along on each `Hit`
+because abstention and answer composition need them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+from functools import lru_cache
+
+import numpy as np
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from .chunking import Passage
+from .index import Store
+from .settings import Settings
+from .types import Hit
+
+# Raw per-retriever scores of the query being answered; per thread/task, so concurrent
+# questions never see each other's scores.
+_raw_scores: contextvars.ContextVar[dict] = contextvars.ContextVar("raw_scores")
+
+
+class PassageNodes:
+    """One immutable LlamaIndex node per passage, shared by both retrievers."""
+
+    def __init__(self, passages: list[Passage]):
+        self._nodes = {
+            p.id: TextNode(id_=p.id, text=p.embed_text, metadata={"doc": p.doc, "kind": p.kind}) for p in passages
+        }
+
+    def __getitem__(self, passage_id: str) -> TextNode:
+        return self._nodes[passage_id]
+
+
+class DenseRetriever(BaseRetriever):
+    """Nearest passages by cosine similarity, from the Chroma collection."""
+
+    def __init__(self, store: Store, embedder, nodes: PassageNodes, top_k: int):
+        super().__init__()
+        self._inner = store.dense_retriever(embedder, top_k)
+        self._nodes = nodes
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        results = []
+        for found in self._inner.retrieve(query_bundle):
+            # The Chroma wrapper reports exp(-distance); with cosine space distance = 1 - cos.
+            cosine = 1.0 + math.log(max(found.score or 0.0, 1e-12))
+            _record("dense", found.node.node_id, cosine)
+            results.append(NodeWithScore(node=self._nodes[found.node.node_id], score=cosine))
+        return results
+
+
+class LexicalRetriever(BaseRetriever):
+    """Best BM25 matches (Dutch stemming and stop words)."""
+
+    def __init__(self, store: Store, nodes: PassageNodes, top_k: int):
+        super().__init__()
+        self._index = store.lexical
+        self._nodes = nodes
+        self._top_k = top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        results = []
+        for passage_id, score in self._index.top(query_bundle.query_str, self._top_k):
+            _record("lexical", passage_id, score)
+            results.append(NodeWithScore(node=self._nodes[passage_id], score=score))
+        return results
+
+
+def _record(kind: str, passage_id: str, score: float) -> None:
+    log = _raw_scores.get(None)
+    if log is not None:
+        log.setdefault(kind, {})[passage_id] = score
+
+
+class HybridSearch:
+    """Question in, ranked hits out."""
+
+    def __init__(self, store: Store, embedder, settings: Settings):
+        self.store = store
+        self.embedder = embedder
+        pool = max(settings.top_k * 2, 20)  # each retriever offers more than we keep
+        nodes = PassageNodes(store.passages)
+        self.fusion = QueryFusionRetriever(
+            [DenseRetriever(store, embedder, nodes, pool), LexicalRetriever(store, nodes, pool)],
+            llm=MockLLM(),
+            mode=settings.fusion,
+            retriever_weights=[settings.dense_weight, 1.0 - settings.dense_weight],
+            similarity_top_k=settings.top_k,
+            num_queries=1,
+            use_async=False,
+        )
+        self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
+
+    def _embed_query(self, text: str) -> tuple[float, ...]:
+        return tuple(self.embedder.get_query_embedding(text))
+
+    def search(self, question: str) -> list[Hit]:
+        """The top passages for `question`, best first, with raw scores attached."""
+        vector = list(self.embed_query(question))
+        log: dict = {}
+        token = _raw_scores.set(log)
+        try:
+            fused = self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector))
+        finally:
+            _raw_scores.reset(token)
+        dense, lexical = log.get("dense", {}), log.get("lexical", {})
+        return [
+            Hit(
+                passage=self.store.by_id[n.node.node_id],
+                score=float(n.score or 0.0),
+                dense=dense.get(n.node.node_id),
+                lexical=lexical.get(n.node.node_id),
+            )
+            for n in fused
+        ]
+
+    def query_vector(self, question: str) -> np.ndarray:
+        return np.asarray(self.embed_query(question), dtype=np.float32)
