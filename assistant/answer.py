@@ -8,6 +8,7 @@ Every word of the reply is quoted from a cited passage, so it cannot invent law.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,44 +122,89 @@ def _faq_answer(evidence: Evidence, faq: Passage) -> Answer:
 
 def _extractive_answer(evidence: Evidence, store: Store, settings: Settings) -> Answer:
     chosen = select_sentences(evidence, store, settings)
-    # Number the cited passages in reading order; one marker per passage.
+    # One marker per passage, numbered in reading order; the marker follows each run of
+    # sentences from that passage.
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
-    parts = []
-    for passage, sentence in chosen:
+    parts: list[str] = []
+    for i, (passage, sentence) in enumerate(chosen):
         n = numbers.setdefault(passage.id, len(numbers) + 1)
         quotes.setdefault(passage.id, []).append(sentence)
-        parts.append(f"{sentence} [{n}]")
-    citations = [Citation(n, store.by_id[pid], " ".join(quotes[pid])) for pid, n in numbers.items()]
+        last_of_run = i + 1 == len(chosen) or chosen[i + 1][0].id != passage.id
+        parts.append(f"{sentence} [{n}]" if last_of_run else sentence)
+    citations = [Citation(n, store.by_id[pid], _join(quotes[pid])) for pid, n in numbers.items()]
     return Answer(
         question=evidence.question,
-        text=" ".join(parts) if len(chosen) < 2 or not _has_list_items(chosen) else "\n".join(parts),
+        text=_join(parts),
         citations=citations,
         mode="extractive",
         hits=evidence.hits,
     )
 
 
-def select_sentences(evidence: Evidence, store: Store, settings: Settings, passages: int = 3) -> list[tuple[Passage, str]]:
-    """The sentences that best answer the question, from the top passages, in reading order."""
-    candidates: list[tuple[float, Passage, int]] = []
-    for rank, hit in enumerate(evidence.hits[:passages]):
+def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> list[tuple[Passage, str]]:
+    """The sentences that best answer the question, in reading order.
+
+    Candidates are the sentence windows of the top passages, scored by cosine with the
+    question (the window carries its heading path, so a sentence in the right section
+    wins). A chosen window brings its two sentences; a sentence that announces a list
+    ("... bestaat minstens uit:") brings the list. Windows are added while they score
+    close to the best and the answer stays short.
+    """
+    candidates = []
+    for rank, hit in enumerate(evidence.hits[: settings.answer_passages]):
         start, end = store.sentence_rows[hit.passage.id]
-        sims = store.sentence_vectors[start:end] @ evidence.vector
+        sims = store.window_vectors[start:end] @ evidence.vector
         for i, sentence in enumerate(hit.passage.sentences):
-            if len(sentence.split()) < 4:
-                continue
-            score = float(sims[i]) + 0.15 * lexical_overlap(evidence.question, sentence) - 0.02 * rank
-            candidates.append((score, hit.passage, i))
+            if len(sentence.split()) >= 4:
+                candidates.append((float(sims[i]) - 0.01 * rank, hit.passage, i))
     if not candidates:
         top = evidence.hits[0].passage
-        return [(top, s) for s in top.sentences[: settings.answer_sentences]]
+        return [(top, s) for s in top.sentences[:2]]
     candidates.sort(key=lambda c: -c[0])
     best = candidates[0][0]
-    keep = [c for c in candidates[: settings.answer_sentences] if c[0] >= best - 0.05]
-    keep.sort(key=lambda c: (c[1].order, c[2]))
-    return [(p, p.sentences[i]) for _, p, i in keep]
+    picked: dict[tuple[str, int], Passage] = {}
+    for score, passage, i in candidates[: settings.answer_sentences]:
+        if score < best - 0.03:
+            break
+        addition = {(passage.id, j): passage for j in _window(passage, i)}
+        if picked and _words(picked | addition) > settings.answer_words:
+            break
+        picked |= addition
+    ordered = sorted(picked.items(), key=lambda item: (item[1].order, item[0][1]))
+    return [(p, p.sentences[j]) for (_, j), p in ordered]
 
 
-def _has_list_items(chosen: list[tuple[Passage, str]]) -> bool:
-    return any(s.lstrip().startswith(("-", "*", "|")) or s[:2].rstrip(".)").isdigit() for _, s in chosen)
+def _window(passage: Passage, i: int) -> list[int]:
+    """Sentence i, the next one, and a list that either of them announces."""
+    chosen = [i]
+    if i + 1 < len(passage.sentences) and not passage.sentences[i].rstrip().endswith(":"):
+        chosen.append(i + 1)
+    j = chosen[-1]
+    if passage.sentences[j].rstrip().endswith(":"):
+        j += 1
+        while j < len(passage.sentences) and _is_list_item(passage.sentences[j]) and len(chosen) < 8:
+            chosen.append(j)
+            j += 1
+    return chosen
+
+
+def _words(picked: dict[tuple[str, int], Passage]) -> int:
+    return sum(len(p.sentences[j].split()) for (_, j), p in picked.items())
+
+
+def _is_list_item(sentence: str) -> bool:
+    return bool(re.match(r"^\s*(?:[-*+|]|\d+[.)])\s*", sentence))
+
+
+def _join(parts: list[str]) -> str:
+    """Sentences joined into Markdown: list items and table rows on their own line."""
+    out = ""
+    for part in parts:
+        if not out:
+            out = part
+        elif _is_list_item(part) or out.rstrip().endswith(":"):
+            out += "\n" + part
+        else:
+            out += " " + part
+    return out

@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from .chunking import Passage, chunk_sections
@@ -34,8 +35,8 @@ from .documents import Document, DocumentError, load_corpus
 from .lexical import LexicalIndex
 from .settings import Settings
 
-INDEX_FORMAT = 1
-COLLECTION_PREFIX = "passages_"
+INDEX_FORMAT = 3
+COLLECTIONS = ("passages_", "windows_")  # one of each per generation
 
 
 class StoreError(RuntimeError):
@@ -73,23 +74,24 @@ class Store:
     manifest: Manifest
     passages: list[Passage]
     lexical: LexicalIndex
-    sentence_vectors: np.ndarray  # one row per passage sentence, in passage order
-    sentence_rows: dict[str, tuple[int, int]]  # passage id -> [start, end) rows
+    window_vectors: np.ndarray  # one row per passage sentence: its window (see sentence_windows)
+    sentence_rows: dict[str, tuple[int, int]]  # passage id -> [start, end) rows of window_vectors
     faq_vectors: np.ndarray  # one row per FAQ passage: its question, embedded as a query
     faq_ids: list[str]
     offtopic_vectors: np.ndarray  # reference passages the guide does not cover (see answer.py)
-    vector_store: object  # llama_index ChromaVectorStore
+    vector_store: object  # llama_index ChromaVectorStore over whole passages
+    window_store: object  # ... over sentence windows (heading path + two sentences)
     by_id: dict[str, Passage] = field(default_factory=dict)
 
     def __post_init__(self):
         self.by_id = {p.id: p for p in self.passages}
 
-    def dense_retriever(self, embedder, top_k: int):
-        """A LlamaIndex retriever over the Chroma collection."""
+    def dense_retriever(self, embedder, top_k: int, windows: bool = False):
+        """A LlamaIndex retriever over the passages' (or the windows') Chroma collection."""
         from llama_index.core import VectorStoreIndex
 
-        index = VectorStoreIndex.from_vector_store(self.vector_store, embed_model=embedder)
-        return index.as_retriever(similarity_top_k=top_k)
+        store = self.window_store if windows else self.vector_store
+        return VectorStoreIndex.from_vector_store(store, embed_model=embedder).as_retriever(similarity_top_k=top_k)
 
 
 # ---------------------------------------------------------------- building
@@ -123,8 +125,8 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddingCache(settings.index_dir / "embed-cache.sqlite", embedder) as cache:
         passage_vecs = cache.embed([p.embed_text for p in passages], "passage", progress, "Passages")
-        sentences = [s for p in passages for s in p.sentences]
-        sentence_vecs = cache.embed(sentences, "passage", progress, "Zinnen")
+        windows = sentence_windows(passages)
+        window_vecs = cache.embed([text for _, _, text in windows], "passage", progress, "Vensters")
         faqs = [p for p in passages if p.kind == "faq" and p.question]
         faq_vecs = cache.embed([p.question for p in faqs], "query", progress, "Vragen")
         offtopic_vecs = cache.embed(offtopic, "passage", progress, "Referentie")
@@ -141,12 +143,16 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         versions=_versions(),
     )
-    _write_generation(settings.index_dir, manifest, passages, passage_vecs, sentence_vecs, faqs, faq_vecs, offtopic_vecs)
+    _write_generation(settings.index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs)
+    _write_collection(settings.index_dir, "windows_" + generation, [
+        TextNode(id_=f"{pid}:{i}", text=text, embedding=v.tolist(), metadata={"passage_id": pid})
+        for (pid, i, text), v in zip(windows, window_vecs)
+    ])
     _switch_to(settings.index_dir, manifest)
     return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started)
 
 
-def _write_generation(index_dir, manifest, passages, passage_vecs, sentence_vecs, faqs, faq_vecs, offtopic_vecs) -> None:
+def _write_generation(index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs) -> None:
     final = index_dir / f"gen-{manifest.generation}"
     staging = index_dir / f"gen-{manifest.generation}.building"
     shutil.rmtree(staging, ignore_errors=True)
@@ -158,31 +164,37 @@ def _write_generation(index_dir, manifest, passages, passage_vecs, sentence_vecs
     LexicalIndex.build([p.id for p in passages], [p.embed_text for p in passages]).save(staging / "bm25")
     np.savez(
         staging / "vectors.npz",
-        sentences=sentence_vecs.astype(np.float32),
+        windows=window_vecs.astype(np.float32),
         faq=faq_vecs.astype(np.float32).reshape(len(faqs), -1),
         faq_ids=np.array([p.id for p in faqs], dtype=str),
         offtopic=offtopic_vecs.astype(np.float32),
     )
-    _write_collection(index_dir, manifest.generation, passages, passage_vecs)
+    _write_collection(index_dir, "passages_" + manifest.generation, [
+        TextNode(id_=p.id, text=p.embed_text, embedding=v.tolist(), metadata={"doc": p.doc, "kind": p.kind})
+        for p, v in zip(passages, passage_vecs)
+    ])
     staging.rename(final)
 
 
-def _write_collection(index_dir: Path, generation: str, passages: list[Passage], vectors: np.ndarray) -> None:
-    from llama_index.core.schema import TextNode
+def _write_collection(index_dir: Path, name: str, nodes: list) -> None:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     client = _chroma(index_dir)
-    name = COLLECTION_PREFIX + generation
-    try:
+    if name in _collection_names(client):
         client.delete_collection(name)
-    except Exception:  # chromadb raises NotFoundError or ValueError depending on version
-        pass
     collection = client.create_collection(name, configuration={"hnsw": {"space": "cosine"}})
-    nodes = [
-        TextNode(id_=p.id, text=p.embed_text, embedding=v.tolist(), metadata={"doc": p.doc, "kind": p.kind})
-        for p, v in zip(passages, vectors)
-    ]
     ChromaVectorStore(chroma_collection=collection).add(nodes)
+
+
+def sentence_windows(passages: list[Passage]) -> list[tuple[str, int, str]]:
+    """(passage id, sentence number, text) for each sentence: the heading path, then the
+    sentence and the next one. Short, heading-aware texts that e5 matches well against
+    pointed questions ("Wanneer stond het decreet in het Staatsblad?")."""
+    return [
+        (p.id, i, f"{' › '.join(p.section_path)}\n{' '.join(p.sentences[i:i + 2])}")
+        for p in passages
+        for i in range(len(p.sentences))
+    ]
 
 
 def _switch_to(index_dir: Path, manifest: Manifest) -> None:
@@ -198,7 +210,7 @@ def _remove_other_generations(index_dir: Path, keep: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
     client = _chroma(index_dir)
     for name in _collection_names(client):
-        if name.startswith(COLLECTION_PREFIX) and name != COLLECTION_PREFIX + keep:
+        if name.startswith(COLLECTIONS) and not name.endswith(keep):
             client.delete_collection(name)
 
 
@@ -227,34 +239,37 @@ def open_index(settings: Settings) -> Store:
     folder = index_dir / f"gen-{manifest.generation}"
     try:
         passages = [Passage(**d) for d in json.loads((folder / "passages.json").read_text(encoding="utf-8"))]
-        lexical = LexicalIndex.load(folder / "bm25")
-        vectors = np.load(folder / "vectors.npz")
-        vector_store = _vector_store(index_dir, manifest.generation)
+        with np.load(folder / "vectors.npz") as vectors:
+            arrays = {name: vectors[name] for name in ("windows", "faq", "faq_ids", "offtopic")}
+        return Store(
+            manifest=manifest,
+            passages=passages,
+            lexical=LexicalIndex.load(folder / "bm25"),
+            window_vectors=arrays["windows"],
+            sentence_rows=_sentence_rows(passages),
+            faq_vectors=arrays["faq"],
+            faq_ids=[str(i) for i in arrays["faq_ids"]],
+            offtopic_vectors=arrays["offtopic"],
+            vector_store=_vector_store(index_dir, "passages_" + manifest.generation),
+            window_store=_vector_store(index_dir, "windows_" + manifest.generation),
+        )
     except StoreError:
         raise
     except Exception as exc:  # any damage to the files means the same thing to the user
         raise StoreError(f"the index in {index_dir} is damaged ({type(exc).__name__}): run 'livc index --force'") from None
+
+
+def _sentence_rows(passages: list[Passage]) -> dict[str, tuple[int, int]]:
     rows, start = {}, 0
     for p in passages:
         rows[p.id] = (start, start + len(p.sentences))
         start += len(p.sentences)
-    return Store(
-        manifest=manifest,
-        passages=passages,
-        lexical=lexical,
-        sentence_vectors=vectors["sentences"],
-        sentence_rows=rows,
-        faq_vectors=vectors["faq"],
-        faq_ids=[str(i) for i in vectors["faq_ids"]],
-        offtopic_vectors=vectors["offtopic"],
-        vector_store=vector_store,
-    )
+    return rows
 
 
-def _vector_store(index_dir: Path, generation: str):
+def _vector_store(index_dir: Path, name: str):
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    name = COLLECTION_PREFIX + generation
     client = _chroma(index_dir)
     if name not in _collection_names(client):
         raise StoreError(f"the index in {index_dir} misses its vector collection: run 'livc index --force'")
@@ -276,7 +291,10 @@ def _collection_names(client) -> list[str]:
 
 def _generation_complete(index_dir: Path, generation: str) -> bool:
     folder = index_dir / f"gen-{generation}"
-    return all((folder / f).exists() for f in ("passages.json", "bm25", "vectors.npz"))
+    if not all((folder / f).exists() for f in ("passages.json", "bm25", "vectors.npz")):
+        return False
+    names = _collection_names(_chroma(index_dir))
+    return all(prefix + generation in names for prefix in COLLECTIONS)
 
 
 # ---------------------------------------------------------------- helpers

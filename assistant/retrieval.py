@@ -61,6 +61,25 @@ class DenseRetriever(BaseRetriever):
         return results
 
 
+class WindowRetriever(BaseRetriever):
+    """Passages ranked by their best sentence window (heading path + two sentences)."""
+
+    def __init__(self, store: Store, embedder, nodes: PassageNodes, top_k: int):
+        super().__init__()
+        self._inner = store.dense_retriever(embedder, top_k * 3, windows=True)
+        self._nodes = nodes
+        self._top_k = top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        best: dict[str, float] = {}
+        for found in self._inner.retrieve(query_bundle):
+            passage_id = found.node.metadata["passage_id"]
+            cosine = 1.0 + math.log(max(found.score or 0.0, 1e-12))
+            best[passage_id] = max(cosine, best.get(passage_id, -1.0))
+        ranked = sorted(best.items(), key=lambda item: -item[1])[: self._top_k]
+        return [NodeWithScore(node=self._nodes[pid], score=score) for pid, score in ranked]
+
+
 class LexicalRetriever(BaseRetriever):
     """Best BM25 matches (Dutch stemming and stop words)."""
 
@@ -93,10 +112,14 @@ class HybridSearch:
         pool = max(settings.top_k * 2, 20)  # each retriever offers more than we keep
         nodes = PassageNodes(store.passages)
         self.fusion = QueryFusionRetriever(
-            [DenseRetriever(store, embedder, nodes, pool), LexicalRetriever(store, nodes, pool)],
+            [
+                DenseRetriever(store, embedder, nodes, pool),
+                WindowRetriever(store, embedder, nodes, pool),
+                LexicalRetriever(store, nodes, pool),
+            ],
             llm=MockLLM(),
             mode=settings.fusion,
-            retriever_weights=[settings.dense_weight, 1.0 - settings.dense_weight],
+            retriever_weights=[settings.passage_weight, settings.window_weight, settings.lexical_weight],
             similarity_top_k=settings.top_k,
             num_queries=1,
             use_async=False,

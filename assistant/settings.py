@@ -42,10 +42,16 @@ class Settings:
     chunk_words: int = 120
     # Retrieval
     fusion: str = "relative_score"
-    dense_weight: float = 0.75  # the lexical (BM25) weight is 1 - dense_weight
+    # Fusion weights of the three retrievers (normalised to sum 1): dense over whole
+    # passages, dense over sentence windows, BM25. Dense-dominant, 0.75 / 0.25 overall.
+    passage_weight: float = 0.5
+    window_weight: float = 0.25
+    lexical_weight: float = 0.25
     top_k: int = 10
     # Answers
-    answer_sentences: int = 3
+    answer_passages: int = 3  # sentences are chosen from this many top passages
+    answer_sentences: int = 3  # at most this many sentence windows
+    answer_words: int = 70  # stop adding windows beyond this many words
     faq_min_similarity: float = 0.88
     abstain_margin: float = -0.015  # see answer.decide_abstain
     abstain_min_cosine: float = 0.82
@@ -100,11 +106,12 @@ class Settings:
             raise SettingsError("embedder 'sentence-transformers' needs embed_model (a model id or folder)")
         if self.fusion not in FUSION_MODES:
             raise SettingsError(f"fusion must be one of {', '.join(FUSION_MODES)}, not {self.fusion!r}")
-        if not 0.0 <= self.dense_weight <= 1.0:
-            raise SettingsError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
+        weights = (self.passage_weight, self.window_weight, self.lexical_weight)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise SettingsError("passage_weight, window_weight and lexical_weight must be >= 0 and not all 0")
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"port must lie between 1 and 65535, not {self.port}")
-        for name in ("chunk_words", "top_k", "answer_sentences", "embed_batch_size"):
+        for name in ("chunk_words", "top_k", "answer_passages", "answer_sentences", "answer_words", "embed_batch_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
 

@@ -1,0 +1,161 @@
+"""The ``livc`` command: index, ask, eval, config. It mirrors the library one to one.
+
+Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
+stderr and exit non-zero; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .settings import Settings, SettingsError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        settings = settings_from_args(args)
+        return args.run(args, settings) or 0
+    except KeyboardInterrupt:
+        print("livc: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a clear line
+        print(f"livc: error: {describe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def describe(exc: Exception) -> str:
+    """A one-line message for an exception: ours carry their own; others get their type."""
+    from .assistant import QuestionError
+    from .documents import DocumentError
+    from .embeddings import EmbedderError
+    from .index import StoreError
+
+    if isinstance(exc, (SettingsError, StoreError, DocumentError, EmbedderError, QuestionError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "corpus_dir": getattr(args, "corpus", None),
+        "index_dir": getattr(args, "index", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    return Settings.load(overrides=overrides, config_file=getattr(args, "config", None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livc", description="LIVC-assistent: cited answers from the LIVC-R guide.")
+    sub = parser.add_subparsers(dest="command")
+
+    def command(name: str, help: str, run) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--corpus", type=Path, help="folder with the source documents (default corpus/, env LIVC_CORPUS_DIR)")
+        p.add_argument("--index", type=Path, help="folder of the local index (default index/, env LIVC_INDEX_DIR)")
+        p.add_argument("--config", type=Path, help="TOML settings file (default livc.toml, env LIVC_CONFIG)")
+        p.set_defaults(run=run)
+        return p
+
+    p = command("index", "build or refresh the local index", cmd_index)
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = command("ask", "answer one question with cited sources", cmd_ask)
+    p.add_argument("question", nargs="+", help="the question (quote it)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = command("eval", "score the assistant against a gold question set", cmd_eval)
+    p.add_argument("--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="gold JSONL file")
+    p.add_argument("--json", type=Path, dest="json_path", help="write the result JSON here too")
+    p.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="folder for report.md, report.json and plots")
+    p.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
+
+    command("config", "print the effective settings and where each came from", cmd_config)
+    return parser
+
+
+def cmd_index(args, settings: Settings) -> int:
+    from .embeddings import make_embedder
+    from .index import build_index
+
+    report = build_index(settings, make_embedder(settings), progress=not args.quiet, force=args.force)
+    m = report.manifest
+    if report.changed:
+        print(f"Index built in {report.seconds:.1f} s: {len(m.documents)} documents, {m.passages} passages "
+              f"({report.embedded} texts embedded, {report.reused} from cache).")
+    else:
+        print(f"Index is up to date: {len(m.documents)} documents, {m.passages} passages.")
+    for name, reason in report.skipped:
+        print(f"skipped {name}: {reason}")
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from .assistant import Assistant, clean_question
+
+    question = clean_question(" ".join(args.question))  # fail fast, before loading anything
+    answer = Assistant.open(settings).ask(question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer) -> str:
+    """The answer and its numbered sources as plain text for a terminal."""
+    lines = [answer.text, ""]
+    if answer.abstained:
+        lines.append("Misschien helpen deze onderdelen:")
+        cited = answer.suggestions
+    else:
+        lines.append("Bronnen:")
+        cited = answer.citations
+    for c in cited:
+        p = c.passage
+        where = " › ".join(p.section_path) + (f", p. {p.page}" if p.page else "")
+        label = "vraag-en-antwoordfiche" if p.kind == "faq" else "draaiboek"
+        lines.append(f"[{c.n}] {p.title} ({label}) — {where}")
+        lines.append(f"    “{c.quote}”")
+    return "\n".join(lines)
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from .assistant import Assistant
+    from .evaluation import run_eval
+
+    result = run_eval(Assistant.open(settings), args.gold, report_dir=args.report, json_path=args.json_path,
+                      with_baseline=not args.no_baseline)
+    r, a = result["retrieval"], result["answers"]
+    print(f"n={result['n']}  hit@1={r['hit@1']}  hit@5={r['hit@5']}  mrr@10={r['mrr@10']}  "
+          f"fact_recall={a['fact_recall']}  citation_hit={a['citation_hit']}  "
+          f"abstain_recall={a['abstain_recall']}  answered_rate={a['answered_rate']}")
+    if result.get("baseline"):
+        b = result["baseline"]
+        print(f"baseline: hit@1={b['retrieval']['hit@1']}  mrr@10={b['retrieval']['mrr@10']}  "
+              f"fact_recall={b['answers']['fact_recall']}")
+    print(f"report: {args.report / 'report.md'}")
+    return 0
+
+
+def cmd_config(args, settings: Settings) -> int:
+    width = max(len(k) for k in settings.as_dict())
+    for key, value in settings.as_dict().items():
+        print(f"{key:<{width}}  {value!s:<40}  ({settings.sources[key]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
