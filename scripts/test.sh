@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the test dependencies into .venv and run the whole test suite.
+# Extra arguments go to pytest (e.g. scripts/test.sh -k chunking).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The browser tests drive Debian's Chromium (no browser download at run time).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "Chromium is missing: run 'sudo apt-get install -y chromium' first." >&2
+        exit 1
+    fi
+fi
+
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# torch is pinned (==2.13.0, CPU build) inside the 'st' extra that 'test' pulls in.
+.venv/bin/python -m pip install -q -e '.[test]'
+export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+exec .venv/bin/python -m pytest "$@"
