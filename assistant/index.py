@@ -32,10 +32,10 @@ from tqdm import tqdm
 
 from .chunking import Passage, chunk_sections
 from .documents import Document, DocumentError, load_corpus
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, ubiquitous_terms
 from .settings import Settings
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation
 
 
@@ -55,6 +55,7 @@ class Manifest:
     built_at: str
     versions: dict = field(default_factory=dict)
     format: int = INDEX_FORMAT
+    ubiquitous_terms: list[str] = field(default_factory=list)  # see lexical.ubiquitous_terms
 
 
 @dataclass
@@ -142,6 +143,7 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
         passages=len(passages),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         versions=_versions(),
+        ubiquitous_terms=ubiquitous_terms([p.text for p in passages]),
     )
     _write_generation(settings.index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs)
     _write_collection(settings.index_dir, "windows_" + generation, [

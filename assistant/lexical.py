@@ -76,3 +76,33 @@ class LexicalIndex:
         scores = self.scores(query)
         order = np.argsort(-scores, kind="stable")[:k]
         return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+def ubiquitous_terms(texts: list[str], share: float = 0.5) -> list[str]:
+    """Content words found in more than `share` of the texts (e.g. "livc-r").
+
+    A word that nearly every passage contains tells passages apart no better than a
+    stop word, yet it dominates a small embedding model's view of a short question:
+    "Hoe lang bewaren we verslagen van de LIVC-R?" then matches passages that say
+    "LIVC-R" often rather than the one about keeping reports.
+    """
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in {w for w in re.findall(r"\w[\w-]*", fold(text)) if w not in _STOPWORDS and not w.isdigit()}:
+            counts[word] = counts.get(word, 0) + 1
+    return sorted(w for w, c in counts.items() if c > share * len(texts))
+
+
+def without_terms(question: str, terms: list[str]) -> str:
+    """`question` with every occurrence of `terms` removed (case-insensitive, also as "'s" plural and as the head of a hyphenated term: "LIVC" for "livc-r").
+    Falls back to the question itself if nothing would remain."""
+    if not terms:
+        return question
+    forms = set()
+    for term in terms:
+        forms.add(re.escape(term))
+        if "-" in term:
+            forms.add(re.escape(term.split("-")[0]))
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")(?:'s|s)?(?![\w-])", re.IGNORECASE)
+    stripped = re.sub(r"\s+", " ", pattern.sub(" ", question)).strip()
+    return stripped if re.search(r"\w", stripped) else question

@@ -23,6 +23,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .chunking import Passage
 from .index import Store
+from .lexical import without_terms
 from .settings import Settings
 from .types import Hit
 
@@ -126,7 +127,10 @@ class HybridSearch:
         )
         self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
 
-    def _embed_query(self, text: str) -> tuple[float, ...]:
+    def _embed_query(self, question: str) -> tuple[float, ...]:
+        # The dense side sees the question without the words nearly every passage
+        # contains ("LIVC-R"); BM25 discounts them by itself.
+        text = without_terms(question, self.store.manifest.ubiquitous_terms)
         return tuple(self.embedder.get_query_embedding(text))
 
     def search(self, question: str) -> list[Hit]:
