@@ -57,6 +57,13 @@ class Settings:
     abstain_min_cosine: float = 0.82
     # Privacy
     log_questions: bool = False
+    # Web app (app.py): path prefix behind a reverse proxy ("" or "/livc"), how many
+    # questions are answered at once, how many may wait, and the feedback database
+    # ("" = feedback.sqlite beside the index folder).
+    root_path: str = ""
+    concurrency: int = 4
+    queue_size: int = 64
+    feedback_db: str = ""
 
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -111,7 +118,10 @@ class Settings:
             raise SettingsError("passage_weight, window_weight and lexical_weight must be >= 0 and not all 0")
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"port must lie between 1 and 65535, not {self.port}")
-        for name in ("chunk_words", "top_k", "answer_passages", "answer_sentences", "answer_words", "embed_batch_size"):
+        if self.root_path and not (self.root_path.startswith("/") or self.root_path.startswith(("http://", "https://"))):
+            raise SettingsError(f"root_path must be empty, start with '/' or be a full URL, not {self.root_path!r}")
+        for name in ("chunk_words", "top_k", "answer_passages", "answer_sentences", "answer_words", "embed_batch_size",
+                     "concurrency", "queue_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
 
