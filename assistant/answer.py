@@ -165,9 +165,9 @@ def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> li
     best = candidates[0][0]
     picked: dict[tuple[str, int], Passage] = {}
     for score, passage, i in candidates[: settings.answer_sentences]:
-        if score < best - 0.03:
+        if score < best - settings.answer_gap:
             break
-        addition = {(passage.id, j): passage for j in _window(passage, i)}
+        addition = {(p.id, j): p for p, j in _window(store, passage, i)}
         if picked and _words(picked | addition) > settings.answer_words:
             break
         picked |= addition
@@ -175,18 +175,28 @@ def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> li
     return [(p, p.sentences[j]) for (_, j), p in ordered]
 
 
-def _window(passage: Passage, i: int) -> list[int]:
-    """Sentence i, the next one, and a list that either of them announces."""
-    chosen = [i]
+def _window(store: Store, passage: Passage, i: int) -> list[tuple[Passage, int]]:
+    """Sentence i, the next one, and the list that either of them announces; a list
+    that runs on into the section's next passage is followed there."""
+    chosen = [(passage, i)]
     if i + 1 < len(passage.sentences) and not passage.sentences[i].rstrip().endswith(":"):
-        chosen.append(i + 1)
-    j = chosen[-1]
-    if passage.sentences[j].rstrip().endswith(":"):
-        j += 1
-        while j < len(passage.sentences) and _is_list_item(passage.sentences[j]) and len(chosen) < 8:
-            chosen.append(j)
-            j += 1
+        chosen.append((passage, i + 1))
+    p, j = chosen[-1]
+    if not p.sentences[j].rstrip().endswith(":"):
+        return chosen
+    for p, j in _following(store, p, j):
+        if not _is_list_item(p.sentences[j]) or len(chosen) >= 10:
+            break
+        chosen.append((p, j))
     return chosen
+
+
+def _following(store: Store, passage: Passage, i: int):
+    """The sentences after sentence i, through the rest of the passage's section."""
+    while passage is not None:
+        for j in range(i + 1, len(passage.sentences)):
+            yield passage, j
+        passage, i = store.next_in_section(passage), -1
 
 
 def _words(picked: dict[tuple[str, int], Passage]) -> int:

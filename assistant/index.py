@@ -87,6 +87,13 @@ class Store:
     def __post_init__(self):
         self.by_id = {p.id: p for p in self.passages}
 
+    def next_in_section(self, passage: Passage) -> Passage | None:
+        """The passage that continues `passage`'s section, if any."""
+        following = self.passages[passage.order + 1] if passage.order + 1 < len(self.passages) else None
+        if following and (following.doc, following.anchor) == (passage.doc, passage.anchor):
+            return following
+        return None
+
     def dense_retriever(self, embedder, top_k: int, windows: bool = False):
         """A LlamaIndex retriever over the passages' (or the windows') Chroma collection."""
         from llama_index.core import VectorStoreIndex

@@ -51,8 +51,9 @@ class Settings:
     # Answers
     answer_passages: int = 3  # sentences are chosen from this many top passages
     answer_sentences: int = 3  # at most this many sentence windows
-    answer_words: int = 70  # stop adding windows beyond this many words
-    faq_min_similarity: float = 0.88
+    answer_words: int = 85  # stop adding windows beyond this many words
+    answer_gap: float = 0.05  # add a window only if its cosine is this close to the best
+    faq_min_similarity: float = 0.85
     abstain_margin: float = -0.015  # see answer.decide_abstain
     abstain_min_cosine: float = 0.82
     # Privacy
