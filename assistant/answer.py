@@ -42,6 +42,8 @@ def decide_abstain(evidence: Evidence, store: Store, settings: Settings) -> bool
     questions far from everything, including subjects the reference set lacks.
     """
     dense = [h.dense for h in evidence.hits if h.dense is not None]
+    if evidence.hits and evidence.hits[0].same_question:
+        return False  # the Q&A sheet asks this very question
     if not dense:
         return True
     return max(dense) < settings.abstain_min_cosine or support_margin(evidence, store) < settings.abstain_margin
@@ -69,6 +71,8 @@ def match_faq(evidence: Evidence, store: Store, settings: Settings) -> Passage |
     similarity alone is not enough: every question mentioning "LIVC-R" looks alike.)"""
     if not evidence.hits or evidence.hits[0].passage.kind != "faq":
         return None
+    if evidence.hits[0].same_question:
+        return evidence.hits[0].passage
     top = evidence.hits[0].passage
     if top.id not in store.faq_ids:
         return None

@@ -125,7 +125,9 @@ class HybridSearch:
             num_queries=1,
             use_async=False,
         )
+        self.settings = settings
         self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
+        self.embed_full = lru_cache(maxsize=1024)(lambda text: tuple(embedder.get_query_embedding(text)))
 
     def _embed_query(self, question: str) -> tuple[float, ...]:
         # The dense side sees the question without the words nearly every passage
@@ -143,7 +145,7 @@ class HybridSearch:
         finally:
             _raw_scores.reset(token)
         dense, lexical = log.get("dense", {}), log.get("lexical", {})
-        return [
+        hits = [
             Hit(
                 passage=self.store.by_id[n.node.node_id],
                 score=float(n.score or 0.0),
@@ -152,6 +154,27 @@ class HybridSearch:
             )
             for n in fused
         ]
+        return self._promote_same_question(question, hits)
+
+    def _promote_same_question(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """Put a Q&A entry asking (nearly) the same question first.
+
+        Question-to-question similarity is only trustworthy at the very top: below about
+        0.95 any two questions naming "LIVC-R" look alike; above it they are rephrasings
+        ("Waar staan de letters LIVC-R voor?" ~ "Waar staat de afkorting LIVC-R voor?").
+        """
+        if not len(self.store.faq_ids):
+            return hits
+        sims = self.store.faq_vectors @ np.asarray(self.embed_full(question), dtype=np.float32)
+        best = int(np.argmax(sims))
+        if sims[best] < self.settings.faq_same_question:
+            return hits
+        passage = self.store.by_id[self.store.faq_ids[best]]
+        found = next((h for h in hits if h.passage.id == passage.id), None)
+        promoted = found or Hit(passage=passage, score=0.0)
+        promoted.same_question = True
+        promoted.score = max(h.score for h in hits) if hits else 1.0
+        return ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
 
     def query_vector(self, question: str) -> np.ndarray:
         return np.asarray(self.embed_query(question), dtype=np.float32)
