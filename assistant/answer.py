@@ -9,7 +9,7 @@ Every word of the reply is quoted from a cited passage, so it cannot invent law.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -80,14 +80,33 @@ def match_faq(evidence: Evidence, store: Store, settings: Settings) -> Passage |
     return top if similarity >= settings.faq_min_similarity else None
 
 
-def compose(evidence: Evidence, store: Store, settings: Settings) -> Answer:
-    """The answer for a question whose hits are known."""
+def compose(evidence: Evidence, store: Store, settings: Settings, parts: list[Evidence] | None = None) -> Answer:
+    """The answer for a question whose hits are known.
+
+    `parts` holds the evidence for each part of a compound question ("Wie zit er in de
+    cel, en wie van hen ...?"); each part then contributes its own best sentences.
+    """
     if decide_abstain(evidence, store, settings):
         return abstention(evidence)
     faq = match_faq(evidence, store, settings)
-    if faq is not None:
+    if faq is not None and not parts:
         return _faq_answer(evidence, faq)
-    return _extractive_answer(evidence, store, settings)
+    return _extractive_answer(evidence, store, settings, parts or [])
+
+
+# "..., en hoe kan ...?" / "... en op welk artikel ...?": a second question joined by "en".
+_COMPOUND = re.compile(
+    r"(?:,\s*|\s+)en\s+(?=(?:(?:op|voor|in|met|van|bij|door|tot)\s+)?"
+    r"(?:wie|wat|welke?|hoe|waar|wanneer|waarom|hoeveel|sinds|mag|moet|kan|kunnen)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_question(question: str) -> list[str]:
+    """The parts of a compound question, or [] when it asks one thing."""
+    parts = [p.strip(" ,") for p in _COMPOUND.split(question)]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) > 1 else []
 
 
 def abstention(evidence: Evidence) -> Answer:
@@ -124,8 +143,12 @@ def _faq_answer(evidence: Evidence, faq: Passage) -> Answer:
     )
 
 
-def _extractive_answer(evidence: Evidence, store: Store, settings: Settings) -> Answer:
-    chosen = select_sentences(evidence, store, settings)
+def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, parts: list[Evidence]) -> Answer:
+    if parts:
+        share = replace(settings, answer_words=settings.answer_words // len(parts), answer_sentences=1)
+        chosen = _in_reading_order({pair for part in parts for pair in select_pairs(part, store, share)}, store)
+    else:
+        chosen = _in_reading_order(select_pairs(evidence, store, settings), store)
     # One marker per passage, numbered in reading order; the marker follows each run of
     # sentences from that passage.
     numbers: dict[str, int] = {}
@@ -147,7 +170,17 @@ def _extractive_answer(evidence: Evidence, store: Store, settings: Settings) -> 
 
 
 def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> list[tuple[Passage, str]]:
-    """The sentences that best answer the question, in reading order.
+    """The sentences that best answer the question, in reading order."""
+    return _in_reading_order(select_pairs(evidence, store, settings), store)
+
+
+def _in_reading_order(pairs: set[tuple[str, int]], store: Store) -> list[tuple[Passage, str]]:
+    ordered = sorted(((store.by_id[pid], j) for pid, j in pairs), key=lambda pair: (pair[0].order, pair[1]))
+    return [(p, p.sentences[j]) for p, j in ordered]
+
+
+def select_pairs(evidence: Evidence, store: Store, settings: Settings) -> set[tuple[str, int]]:
+    """(passage id, sentence number) pairs that best answer the question.
 
     Candidates are the sentence windows of the top passages, scored by cosine with the
     question (the window carries its heading path, so a sentence in the right section
@@ -164,7 +197,7 @@ def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> li
                 candidates.append((float(sims[i]) - 0.01 * rank, hit.passage, i))
     if not candidates:
         top = evidence.hits[0].passage
-        return [(top, s) for s in top.sentences[:2]]
+        return {(top.id, j) for j in range(min(2, len(top.sentences)))}
     candidates.sort(key=lambda c: -c[0])
     best = candidates[0][0]
     picked: dict[tuple[str, int], Passage] = {}
@@ -175,8 +208,7 @@ def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> li
         if picked and _words(picked | addition) > settings.answer_words:
             break
         picked |= addition
-    ordered = sorted(picked.items(), key=lambda item: (item[1].order, item[0][1]))
-    return [(p, p.sentences[j]) for (_, j), p in ordered]
+    return set(picked)
 
 
 def _window(store: Store, passage: Passage, i: int) -> list[tuple[Passage, int]]:
