@@ -11,9 +11,10 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
-from .answer import Evidence, compose
+from .answer import Evidence, compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
+from .followup import contextualize, corpus_vocabulary
 from .index import BuildReport, Store, build_index, open_index
 from .retrieval import HybridSearch
 from .settings import Settings
@@ -62,10 +63,16 @@ class Assistant:
         """Answer `question`; `history` holds earlier questions of the conversation."""
         started = time.perf_counter()
         question = clean_question(question)
-        hits = self.search_engine.search(question)
+        # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
+        query = contextualize(question, history, corpus_vocabulary(self.store))
+        hits = self.search_engine.search(query)
         retrieved = time.perf_counter()
-        evidence = Evidence(question, self.search_engine.query_vector(question), hits)
-        answer = compose(evidence, self.store, self.settings)
+        evidence = Evidence(query, self.search_engine.query_vector(query), hits)
+        parts = [Evidence(p, self.search_engine.query_vector(p), self.search_engine.search(p)) for p in split_question(query)]
+        answer = compose(evidence, self.store, self.settings, parts)
+        answer.question = question
+        if query != question and answer.notice is None:
+            answer.notice = f"Gelezen als vervolg op uw vorige vraag: “{history[-1]}”"
         done = time.perf_counter()
         answer.timings = {
             "retrieval": (retrieved - started) * 1000,

@@ -253,7 +253,7 @@ def ask_all(assistant: Any, rows: list[dict], progress: bool = True) -> list[tup
     results = []
     for i, row in enumerate(rows, start=1):
         started = time.perf_counter()
-        answer = assistant.ask(row["question"])
+        answer = assistant.ask(row["question"], history=row.get("history"))
         results.append((answer, (time.perf_counter() - started) * 1000))
         _progress(progress, "assistant", i, len(rows))
     return results
