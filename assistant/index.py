@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import time
@@ -35,7 +36,7 @@ from .documents import Document, DocumentError, load_corpus
 from .lexical import LexicalIndex, ubiquitous_terms
 from .settings import Settings
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation
 
 
@@ -122,10 +123,14 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
 
     corpus_hash = _hash_json(sorted((d.name, d.sha256) for d in documents))
     offtopic = offtopic_passages()
-    generation = _hash_json([INDEX_FORMAT, corpus_hash, embedder.model_id, settings.chunk_words, offtopic])[:16]
+    content = _hash_json([INDEX_FORMAT, corpus_hash, embedder.model_id, settings.chunk_words, offtopic])[:16]
     current = read_manifest(settings.index_dir)
-    if not force and current and current.generation == generation and _generation_complete(settings.index_dir, generation):
+    serving = current.generation if current else None
+    if not force and serving and _content_of(serving) == content and _generation_complete(settings.index_dir, serving):
         return BuildReport(current, changed=False, skipped=skipped, seconds=time.perf_counter() - started)
+    # Never write over the generation being served (a forced rebuild, or a repair of the
+    # same content): a build that fails half-way must leave it intact.
+    generation = content if serving is None or _content_of(serving) != content else f"{content}-{secrets.token_hex(4)}"
 
     passages = [p for d in documents for p in chunk_sections(list(d.sections), settings.chunk_words)]
     for order, p in enumerate(passages):
@@ -174,7 +179,7 @@ def _write_generation(index_dir, manifest, passages, passage_vecs, window_vecs, 
     np.savez(
         staging / "vectors.npz",
         windows=window_vecs.astype(np.float32),
-        faq=faq_vecs.astype(np.float32).reshape(len(faqs), -1),
+        faq=faq_vecs.astype(np.float32).reshape(len(faqs), window_vecs.shape[1]),  # (0, dim) without FAQ entries
         faq_ids=np.array([p.id for p in faqs], dtype=str),
         offtopic=offtopic_vecs.astype(np.float32),
     )
@@ -191,7 +196,10 @@ def _write_collection(index_dir: Path, name: str, nodes: list) -> None:
     client = _chroma(index_dir)
     if name in _collection_names(client):
         client.delete_collection(name)
-    collection = client.create_collection(name, configuration={"hnsw": {"space": "cosine"}})
+    # A guide has hundreds of passages, not millions: a wide search beam makes the HNSW
+    # search exact and its results reproducible from build to build.
+    hnsw = {"space": "cosine", "ef_construction": 400, "ef_search": 400, "max_neighbors": 32}
+    collection = client.create_collection(name, configuration={"hnsw": hnsw})
     ChromaVectorStore(chroma_collection=collection).add(nodes)
 
 
@@ -296,6 +304,11 @@ def _chroma(index_dir: Path):
 
 def _collection_names(client) -> list[str]:
     return [c if isinstance(c, str) else c.name for c in client.list_collections()]
+
+
+def _content_of(generation: str) -> str:
+    """The content hash a generation was built from (without the suffix of a rebuild)."""
+    return generation.split("-")[0]
 
 
 def _generation_complete(index_dir: Path, generation: str) -> bool:

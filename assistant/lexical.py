@@ -16,7 +16,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_DUTCH
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
 _TOKEN = re.compile(r"\w+")
 _STOPWORDS = frozenset(STOPWORDS_DUTCH) | {"livc", "r"}  # "LIVC-R" is in nearly every passage
@@ -78,6 +78,25 @@ class LexicalIndex:
         return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
 
+_ANY_STOPWORD = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_FRENCH)
+
+
+_DUTCH_ONLY = frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_EN_PLUS) - frozenset(STOPWORDS_FRENCH)
+_FOREIGN_ONLY = (frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_FRENCH)) - frozenset(STOPWORDS_DUTCH)
+
+
+def looks_dutch(text: str) -> bool:
+    """False when the text's function words are mostly English or French ("Who chairs
+    the ...?", "Qui préside la ...?"); Dutch stemming and stop words do not fit those."""
+    words = _TOKEN.findall(fold(text))
+    return sum(w in _DUTCH_ONLY for w in words) >= sum(w in _FOREIGN_ONLY for w in words)
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that are no Dutch, English or French stop word."""
+    return [w for w in _TOKEN.findall(fold(text)) if w not in _ANY_STOPWORD and not w.isdigit()]
+
+
 def ubiquitous_terms(texts: list[str], share: float = 0.5) -> list[str]:
     """Content words found in more than `share` of the texts (e.g. "livc-r").
 
@@ -105,4 +124,4 @@ def without_terms(question: str, terms: list[str]) -> str:
             forms.add(re.escape(term.split("-")[0]))
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")(?:'s|s)?(?![\w-])", re.IGNORECASE)
     stripped = re.sub(r"\s+", " ", pattern.sub(" ", question)).strip()
-    return stripped if re.search(r"\w", stripped) else question
+    return stripped if len(content_words(stripped)) >= 3 else question

@@ -23,7 +23,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .chunking import Passage
 from .index import Store
-from .lexical import without_terms
+from .lexical import looks_dutch, without_terms
 from .settings import Settings
 from .types import Hit
 
@@ -82,7 +82,12 @@ class WindowRetriever(BaseRetriever):
 
 
 class LexicalRetriever(BaseRetriever):
-    """Best BM25 matches (Dutch stemming and stop words)."""
+    """Best BM25 matches (Dutch stemming and stop words).
+
+    It stays silent on an English or French question: Dutch stemming finds only
+    accidental matches there, and relative-score fusion would stretch those to full
+    weight. The dense retrievers are multilingual and carry such questions alone.
+    """
 
     def __init__(self, store: Store, nodes: PassageNodes, top_k: int):
         super().__init__()
@@ -91,6 +96,8 @@ class LexicalRetriever(BaseRetriever):
         self._top_k = top_k
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        if not looks_dutch(query_bundle.query_str):
+            return []
         results = []
         for passage_id, score in self._index.top(query_bundle.query_str, self._top_k):
             _record("lexical", passage_id, score)
