@@ -1,4 +1,4 @@
-"""The ``livc`` command: index, ask, eval, config. It mirrors the library one to one.
+"""The ``livc`` command: index, ask, eval, config, feedback. It mirrors the library one to one.
 
 Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
 stderr and exit non-zero; no traceback reaches the user.
@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
 
     command("config", "print the effective settings and where each came from", cmd_config)
+
+    p = command("feedback", "list the feedback users gave on answers, or export it as CSV", cmd_feedback)
+    p.add_argument("--csv", type=Path, dest="csv_path", help="write every record to this CSV file ('-' for stdout)")
+    p.add_argument("--limit", type=int, default=20, help="how many of the newest records to list (default 20)")
     return parser
 
 
@@ -147,6 +151,34 @@ def cmd_eval(args, settings: Settings) -> int:
         print(f"baseline: hit@1={b['retrieval']['hit@1']}  mrr@10={b['retrieval']['mrr@10']}  "
               f"fact_recall={b['answers']['fact_recall']}")
     print(f"report: {args.report / 'report.md'}")
+    return 0
+
+
+def cmd_feedback(args, settings: Settings) -> int:
+    from .feedback import FeedbackStore, feedback_path
+
+    store = FeedbackStore(feedback_path(settings))
+    if args.csv_path:
+        if str(args.csv_path) == "-":
+            store.export_csv(sys.stdout)
+        else:
+            with open(args.csv_path, "w", encoding="utf-8", newline="") as out:
+                n = store.export_csv(out)
+            print(f"{n} feedback records written to {args.csv_path}")
+        return 0
+    records = store.list(limit=args.limit)
+    if not records:
+        print(f"No feedback yet ({store.path}).")
+        return 0
+    for f in records:
+        thumb = "up  " if f.rating > 0 else "down"
+        print(f"#{f.id} {f.created_at} {thumb} {f.reason or '-'} [{f.mode}{', abstained' if f.abstained else ''}]")
+        if f.question:
+            print(f"    question: {f.question}")
+        print(f"    answer:   {' '.join(f.answer.split())[:160]}")
+        for c in f.citations:
+            print(f"    [{c['n']}] {c['doc']} — {c['section']}")
+    print(f"({len(records)} newest of {store.path}; --csv FILE exports all)")
     return 0
 
 

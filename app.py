@@ -1,0 +1,69 @@
+"""Run the LIVC-assistent in the browser: ``python app.py [--host H] [--port P] [--corpus DIR] [--index DIR]``.
+
+Brings the index up to date (with a progress bar when something must be embedded),
+loads the model and the index once, then serves the chat at http://127.0.0.1:7860/
+(host, port and path prefix from the settings: LIVC_HOST, LIVC_PORT, LIVC_ROOT_PATH,
+or livc.toml). Nothing is downloaded and nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+# Gradio reads these when it is imported; they must be set first.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from assistant.cli import describe
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings.load(
+            overrides={"host": args.host, "port": args.port, "corpus_dir": args.corpus, "index_dir": args.index},
+            config_file=args.config,
+        )
+        app = build(settings)
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        print(f"app.py: error: {describe(exc)}", file=sys.stderr)
+        return 1
+
+    import uvicorn
+
+    where = f"http://{settings.host}:{settings.port}{settings.root_path if settings.root_path.startswith('/') else ''}/"
+    print(f"LIVC-assistent: open {where} in your browser (Ctrl+C stops).", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def build(settings):
+    """The whole web app for `settings`: index brought up to date, model and index loaded once."""
+    from assistant.assistant import Assistant
+    from assistant.ui import mount
+    from assistant.web import create_app
+
+    print("Index controleren en zo nodig bijwerken…", flush=True)
+    assistant = Assistant.open(settings, build=True, progress=True)
+    return mount(create_app(settings), assistant, settings)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="app.py", description="Serve the LIVC-assistent chat in the browser.")
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1, env LIVC_HOST)")
+    parser.add_argument("--port", type=int, help="port (default 7860, env LIVC_PORT)")
+    parser.add_argument("--corpus", type=Path, help="folder with the source documents (default corpus/)")
+    parser.add_argument("--index", type=Path, help="folder of the local index (default index/)")
+    parser.add_argument("--config", type=Path, help="TOML settings file (default livc.toml, env LIVC_CONFIG)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,516 @@
+"""The chat in the browser: a Gradio Blocks app mounted on the FastAPI app of ``web``.
+
+Each answer appears in the chat with its ``[n]`` markers; the sources panel beside it
+(below it on a phone) lists every citation: document, section path, page, the quoted
+passage with the cited sentences highlighted, and a link into the document viewer.
+A marker is a link to its source card; a small script scrolls the card into view.
+Q&A answers say they come from the vraag-en-antwoordfiche; an abstention looks different
+and offers the nearest sections. Thumbs up/down go to the feedback store.
+
+The UI calls the same ``Assistant.ask()`` as every other front end, passing the
+conversation's earlier questions so follow-ups are understood. Everything is served
+locally: built-in theme (local fonts), no analytics, no monitoring page, no share link.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+
+import gradio as gr
+from fastapi import FastAPI
+
+from .assistant import Assistant, QuestionError
+from .feedback import REASONS, FeedbackStore, feedback_path, from_answer
+from .settings import Settings
+from .types import Answer, Citation
+from .web import document_url
+
+log = logging.getLogger("livc.ui")
+
+TITLE = "LIVC-assistent"
+INTRO = (
+    "Vragen over de lokale integrale veiligheidscel inzake radicalisme, extremisme en terrorisme (LIVC-R)? "
+    "De assistent kent het **draaiboek LIVC-R** en de **vraag-en-antwoordfiche** (situatie juli 2021). "
+    "Elk antwoord citeert letterlijk uit die gids, met de bron erbij."
+)
+PRIVACY_OFF = (
+    "**Privacy:** typ geen namen of details van een casus. Wat u typt, wordt niet bewaard. "
+    "Geeft u feedback (duim omhoog of omlaag), dan bewaren we alleen het antwoord en de bronnen."
+)
+PRIVACY_ON = (
+    "**Privacy:** typ geen namen of details van een casus. De beheerder heeft het bewaren van vragen "
+    "ingeschakeld: vragen waarover u feedback geeft, worden bewaard om de assistent te verbeteren."
+)
+EXAMPLES = [
+    "Wie leidt de LIVC-R?",
+    "Wie moet er minstens aan tafel zitten?",
+    "Schend ik mijn beroepsgeheim als ik in de LIVC-R iets vertel?",
+    "Hoe vaak komt een LIVC-R samen?",
+    "Wat is het verschil tussen een LIVC-R en een Local Task Force?",
+    "Kunnen minderjarigen besproken worden?",
+]
+PLACEHOLDER = "Stel uw vraag over de LIVC-R, bijvoorbeeld: Wie nodigt de partners uit?"
+NO_SOURCES = (
+    '<div class="livc-empty"><p><strong>Bronnen</strong></p><p>Hier verschijnen de bronnen bij elk antwoord: '
+    "de passage uit de gids, met de geciteerde zinnen gemarkeerd, en een link naar die plek in het document.</p></div>"
+)
+ERROR_TEXT = "Er ging iets mis bij het zoeken in de gids. Probeer het opnieuw, of stel de vraag anders."
+THANKS = "Bedankt voor uw feedback."
+FAQ_LABEL = "vraag-en-antwoordfiche"
+GUIDE_LABEL = "draaiboek"
+
+
+@dataclass
+class Turn:
+    """One question in the conversation and what became of it."""
+
+    question: str
+    answer: Answer | None  # None when the question was refused (too long, empty)
+    message_index: int  # position of the reply in the chat's message list
+    feedback_id: int | None = None
+
+
+@dataclass
+class Conversation:
+    """The per-browser-tab state: every turn so far."""
+
+    turns: list[Turn] = field(default_factory=list)
+
+    def history(self) -> list[str]:
+        """Earlier questions that got an answer, oldest first (for follow-ups)."""
+        return [t.question for t in self.turns if t.answer is not None]
+
+    def turn_for_message(self, index: int) -> Turn | None:
+        return next((t for t in self.turns if t.message_index == index), None)
+
+
+# ---------------------------------------------------------------------------
+# Rendering: pure functions from answers to Markdown (chat) and HTML (sources)
+
+
+def source_id(turn_no: int, n: int) -> str:
+    """The HTML id of citation n of turn `turn_no` in the sources panel."""
+    return f"bron-{turn_no}-{n}"
+
+
+def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
+    """The chat message for an answer: Markdown with linked [n] markers."""
+    parts = []
+    if answer.notice:
+        parts.append(f"*{_md_escape(answer.notice)}*")
+    if answer.abstained:
+        parts.append(_render_abstention(answer, settings))
+    else:
+        if answer.mode == "faq" and answer.citations:
+            question = answer.citations[0].passage.question or answer.citations[0].passage.section
+            parts.append(f"**Uit de {FAQ_LABEL}** · *{_md_escape(question)}*")
+        parts.append(link_markers(answer, turn_no))
+    return "\n\n".join(parts)
+
+
+def link_markers(answer: Answer, turn_no: int) -> str:
+    """Each [n] of the answer text becomes a link to its source card."""
+    by_n = {c.n: c for c in answer.citations}
+
+    def link(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in by_n:
+            return m.group(0)
+        title = f"Bron {n}: {section_path(by_n[n])}".replace('"', "'")
+        return f'[\\[{n}\\]](#{source_id(turn_no, n)} "{_md_escape(title)}")'
+
+    return re.sub(r"\[(\d+)\]", link, answer.text)
+
+
+def _render_abstention(answer: Answer, settings: Settings) -> str:
+    lines = [
+        "### Dit staat niet in de gids",
+        "Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
+        "De assistent antwoordt alleen met citaten uit de gids en gokt niet.",
+    ]
+    if answer.suggestions:
+        lines.append("Deze onderdelen komen het dichtst in de buurt:")
+        lines.append("\n".join(
+            f"- [{_md_escape(section_path(c))}]({document_url(settings, c.passage.doc, c.passage.anchor)})"
+            f" ({_kind_label(c)})" for c in answer.suggestions))
+    lines.append("Formuleer uw vraag eventueel anders, of kijk bij de voorbeelden.")
+    return "\n\n".join(lines)
+
+
+def section_path(citation: Citation) -> str:
+    """ "5. Samenstelling en rollen › 5.2 De burgemeester" (a Q&A entry: its question heading)."""
+    return " › ".join(citation.passage.section_path) or citation.passage.section
+
+
+def _kind_label(citation: Citation) -> str:
+    return FAQ_LABEL if citation.passage.kind == "faq" else GUIDE_LABEL
+
+
+def render_sources(turns: list[Turn], settings: Settings) -> str:
+    """The sources panel: the newest answer's sources open, earlier ones folded."""
+    answered = [(i, t) for i, t in enumerate(turns) if t.answer is not None]
+    if not answered:
+        return NO_SOURCES
+    blocks = []
+    for k, (i, turn) in enumerate(reversed(answered)):
+        blocks.append(_turn_sources(i, turn, settings, open_=(k == 0)))
+    return '<div class="livc-sources">' + "".join(blocks) + "</div>"
+
+
+def _turn_sources(turn_no: int, turn: Turn, settings: Settings, open_: bool) -> str:
+    answer = turn.answer
+    if answer.abstained:
+        heading = "Niet gevonden — dichtstbijzijnde onderdelen"
+        cards = "".join(_card(turn_no, c, settings, suggestion=True) for c in answer.suggestions)
+    else:
+        heading = "Bronnen" if len(answer.citations) != 1 else "Bron"
+        cards = "".join(_card(turn_no, c, settings) for c in answer.citations)
+    summary = f'{heading} bij: <q>{html.escape(turn.question)}</q>'
+    state = " open" if open_ else ""
+    return (f'<details class="livc-turn"{state}><summary>{summary}</summary>'
+            f'<ol class="livc-cards">{cards}</ol></details>')
+
+
+def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = False) -> str:
+    p = c.passage
+    kind = _kind_label(c)
+    page = f' · <span class="livc-page">p. {p.page}</span>' if p.page else ""
+    number = "" if suggestion else f'<span class="livc-n" aria-label="bron {c.n}">{c.n}</span>'
+    quote = highlight(p.sentences or [p.text], "" if suggestion else c.quote)
+    url = document_url(settings, p.doc, p.anchor)
+    return (
+        f'<li class="livc-card{" livc-suggestion" if suggestion else ""}" id="{source_id(turn_no, c.n)}" tabindex="-1">'
+        f'<div class="livc-card-head">{number}<span class="livc-kind livc-kind-{p.kind}">{kind}</span>'
+        f'<span class="livc-doc">{html.escape(p.title)}</span></div>'
+        f'<div class="livc-path">{html.escape(section_path(c))}{page}</div>'
+        f'<blockquote class="livc-quote">{quote}</blockquote>'
+        f'<a class="livc-open" href="{html.escape(url)}" target="_blank" rel="noopener" '
+        f'title="Opent de gids bij deze passage, in een nieuw tabblad">Open in het document</a>'
+        "</li>"
+    )
+
+
+def highlight(sentences: list[str], quote: str) -> str:
+    """The passage as HTML, each sentence the answer quotes wrapped in <mark>."""
+    out = []
+    for sentence in sentences:
+        text = _inline(sentence)
+        if quote and sentence.strip() and sentence.strip() in quote:
+            text = f"<mark>{text}</mark>"
+        line = _is_line(sentence)
+        out.append(f'<span class="livc-line">{text}</span>' if line else text)
+    return " ".join(out)
+
+
+def _is_line(sentence: str) -> bool:
+    return bool(re.match(r"^\s*(?:[-*+|]|\d+[.)])\s*", sentence))
+
+
+def _inline(sentence: str) -> str:
+    """One source sentence as safe HTML: escaped, **bold** kept, list and table marks tidied."""
+    text = sentence.strip()
+    if text.startswith("|"):
+        text = " — ".join(cell.strip() for cell in text.strip("|").split("|") if cell.strip())
+    text = re.sub(r"^[-*+]\s+", "• ", text)
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+
+
+# ---------------------------------------------------------------------------
+# The Blocks app
+
+
+def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> gr.Blocks:
+    """The chat app. Event handlers close over the assistant, loaded once at start-up."""
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
+        conversation = gr.State(lambda: Conversation())
+        pending = gr.State("")  # the question on its way from the textbox to the answer
+        rated = gr.State(None)  # message index of the answer that just got a thumbs down
+
+        with gr.Column(elem_id="livc-header"):
+            gr.HTML(f'<h1 class="livc-title">{TITLE}</h1>')
+            gr.Markdown(INTRO, elem_classes="livc-intro")
+            gr.Markdown(PRIVACY_ON if settings.log_questions else PRIVACY_OFF, elem_classes="livc-privacy",
+                        elem_id="livc-privacy")
+        with gr.Row(equal_height=False, elem_id="livc-main"):
+            with gr.Column(scale=3, min_width=320, elem_id="livc-chat-col"):
+                chat = gr.Chatbot(
+                    label="Gesprek",
+                    elem_id="livc-chat",
+                    height="62vh",
+                    min_height=320,
+                    layout="panel",
+                    placeholder="**Stel hieronder uw vraag**, of kies een voorbeeld:",
+                    examples=[{"text": q} for q in EXAMPLES],
+                    feedback_options=("Like", "Dislike"),
+                    buttons=["copy"],
+                    autoscroll=True,
+                )
+                with gr.Row(elem_id="livc-ask-row"):
+                    question = gr.Textbox(
+                        show_label=False, placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5,
+                        autofocus=True, elem_id="livc-question", submit_btn=False,
+                    )
+                    send = gr.Button("Vraag stellen", variant="primary", scale=1, min_width=120, elem_id="livc-send")
+                with gr.Row(elem_id="livc-tools"):
+                    new = gr.Button("Nieuw gesprek", variant="secondary", size="sm", elem_id="livc-new", scale=0,
+                                    min_width=140)
+                    note = gr.Markdown("", elem_id="livc-feedback-note")
+                with gr.Group(visible=False, elem_id="livc-reason") as reason_box:
+                    reason = gr.Radio(list(REASONS), label="Wat klopte er niet? (optioneel)", elem_id="livc-reason-choice")
+                    with gr.Row():
+                        send_reason = gr.Button("Reden doorgeven", size="sm", variant="primary", elem_id="livc-reason-send")
+                        skip_reason = gr.Button("Sluiten", size="sm", elem_id="livc-reason-skip")
+            with gr.Column(scale=2, min_width=300, elem_id="livc-sources-col"):
+                sources = gr.HTML(NO_SOURCES, elem_id="livc-sources", label="Bronnen")
+
+        def take_question(text: str, messages: list):
+            text = (text or "").strip()
+            if not text:
+                return gr.update(), messages, ""
+            return "", [*messages, {"role": "user", "content": text}], text
+
+        def take_example(messages: list, evt: gr.SelectData):
+            text = (evt.value or {}).get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
+            return [*messages, {"role": "user", "content": text}], text
+
+        def answer(text: str, messages: list, state: Conversation):
+            if not text:
+                return messages, state, gr.update(), gr.update(), gr.update()
+            turn_no = len(state.turns)
+            index = len(messages)
+            try:
+                result = assistant.ask(text, state.history())
+            except QuestionError as exc:
+                state.turns.append(Turn(text, None, index))
+                return [*messages, {"role": "assistant", "content": str(exc)}], state, gr.update(), "", \
+                    gr.update(visible=False)
+            except Exception:  # noqa: BLE001 - the user gets a Dutch line, the log gets the trace
+                log.exception("answering failed")
+                state.turns.append(Turn(text, None, index))
+                return [*messages, {"role": "assistant", "content": ERROR_TEXT}], state, gr.update(), "", \
+                    gr.update(visible=False)
+            _log_answer(result, settings)
+            state.turns.append(Turn(text, result, index))
+            reply = {"role": "assistant", "content": render_reply(result, turn_no, settings)}
+            return [*messages, reply], state, render_sources(state.turns, settings), "", gr.update(visible=False)
+
+        def on_like(state: Conversation, evt: gr.LikeData):
+            index = evt.index if isinstance(evt.index, int) else evt.index[0]
+            turn = state.turn_for_message(index)
+            if turn is None or turn.answer is None:
+                return state, "", gr.update(visible=False), None
+            if evt.liked is True or evt.liked is False:
+                rating = 1 if evt.liked is True else -1
+                if turn.feedback_id is None:
+                    turn.feedback_id = feedback.add(from_answer(turn.answer, rating, settings.log_questions))
+                else:
+                    feedback.update(turn.feedback_id, rating=rating)
+                if rating < 0:
+                    return state, "", gr.update(visible=True), index
+                return state, THANKS, gr.update(visible=False), None
+            if turn.feedback_id is not None:  # the thumb was taken back
+                feedback.delete(turn.feedback_id)
+                turn.feedback_id = None
+            return state, "", gr.update(visible=False), None
+
+        def give_reason(choice: str | None, state: Conversation, index: int | None):
+            turn = state.turn_for_message(index) if index is not None else None
+            if turn is not None and turn.feedback_id is not None and choice in REASONS:
+                feedback.update(turn.feedback_id, reason=choice)
+            return THANKS, gr.update(visible=False), None, None
+
+        def close_reason():
+            return THANKS, gr.update(visible=False), None, None
+
+        def new_conversation():
+            return [], Conversation(), NO_SOURCES, "", gr.update(visible=False), None, "", ""
+
+        # Answers share one pool of `settings.concurrency` workers (Gradio's default is one
+        # at a time); the quick UI-only steps skip the queue. No event is an API endpoint:
+        # the REST API is a separate, documented surface.
+        private = {"api_visibility": "private"}
+        ask_outputs = [chat, conversation, sources, note, reason_box]
+        for trigger in (question.submit, send.click):
+            trigger(take_question, [question, chat], [question, chat, pending], queue=False, **private) \
+                .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
+        chat.example_select(take_example, [chat], [chat, pending], queue=False, **private) \
+            .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
+        chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private)
+        send_reason.click(give_reason, [reason, conversation, rated], [note, reason_box, rated, reason],
+                          queue=False, **private)
+        skip_reason.click(close_reason, None, [note, reason_box, rated, reason], queue=False, **private)
+        reset = [chat, conversation, sources, note, reason_box, rated, question, pending]
+        new.click(new_conversation, None, reset, queue=False, **private)
+        chat.clear(new_conversation, None, reset, queue=False, **private)
+
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    return demo
+
+
+def _log_answer(answer: Answer, settings: Settings) -> None:
+    """One log line per answer; the question text only if the operator enabled that."""
+    what = "abstained" if answer.abstained else f"{answer.mode}, {len(answer.citations)} citations"
+    took = answer.timings.get("total", 0.0)
+    if settings.log_questions:
+        log.info("answered (%s, %.0f ms): %r", what, took, answer.question)
+    else:
+        log.info("answered (%s, %.0f ms)", what, took)
+
+
+def mount(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
+    """Mount the chat at "/" of `app` (after the app's own routes, which keep precedence)."""
+    demo = build_ui(assistant, settings, FeedbackStore(feedback_path(settings)))
+    app.add_middleware(DutchPage, paths={"/"})
+    return gr.mount_gradio_app(
+        app, demo, path="/",
+        root_path=settings.root_path or None,
+        footer_links=[],
+        enable_monitoring=False,
+        theme=gr.themes.Default(primary_hue="blue", secondary_hue="slate", neutral_hue="slate"),
+        css=CSS,
+        head=HEAD,
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        i18n=gr.I18n(nl=TRANSLATIONS),
+    )
+
+
+# Gradio's Dutch locale lacks a few strings our page shows.
+TRANSLATIONS = {
+    "chatbot.copy_message": "Bericht kopiëren",
+    "chatbot.copied_message": "Bericht gekopieerd",
+    "chatbot.complete": "Klaar",
+}
+
+# Gradio takes its interface language from navigator.language when the page starts; this
+# runs first, so the interface is Dutch in a browser set to English too.
+LOCALE_SCRIPT = (
+    b'<script>try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return "nl-BE"},'
+    b'configurable:true});Object.defineProperty(Navigator.prototype,"languages",{get:function(){'
+    b'return ["nl-BE","nl"]},configurable:true})}catch(e){}</script>'
+)
+
+
+class DutchPage:
+    """ASGI middleware that puts LOCALE_SCRIPT at the top of the chat page's <head>.
+
+    Only GET requests for `paths` (the page itself, not its assets or API) are touched;
+    they are asked uncompressed so the HTML can be edited.
+    """
+
+    def __init__(self, app, paths: set[str]):
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def edit(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            headers = [(k, v) for k, v in start.get("headers", [])]
+            kinds = {k.lower(): v for k, v in headers}
+            if b"text/html" in kinds.get(b"content-type", b"") and b"content-encoding" not in kinds:
+                body = body.replace(b"<head>", b"<head>" + LOCALE_SCRIPT, 1)
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, edit)
+
+
+# A marker is a link "#bron-<turn>-<n>"; clicking it (or pressing Enter on it) opens
+# the folded block holding that card, scrolls the card into view and flashes it.
+HEAD = """
+<meta name="description" content="LIVC-assistent: antwoorden met bronnen uit het draaiboek LIVC-R">
+<script>
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest('a[href*="#bron-"]');
+  if (!link) return;
+  var id = link.getAttribute("href").split("#")[1];
+  var card = document.getElementById(id);
+  if (!card) return;
+  event.preventDefault();
+  event.stopPropagation();
+  var block = card.closest("details");
+  if (block) block.open = true;
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.classList.remove("livc-flash");
+  void card.offsetWidth;
+  card.classList.add("livc-flash");
+  card.focus({preventScroll: true});
+}, true);
+</script>
+"""
+
+# Gradio's Source Sans Pro SemiBold file holds only a few dozen glyphs, so bold text
+# fell back to another font letter by letter; the complete Bold file replaces it.
+CSS = """
+@font-face { font-family: 'Source Sans Pro'; font-weight: 600; font-style: normal;
+             src: url('static/fonts/SourceSansPro/SourceSansPro-Bold.woff2') format('woff2'); }
+@font-face { font-family: 'Source Sans Pro'; font-weight: 700; font-style: normal;
+             src: url('static/fonts/SourceSansPro/SourceSansPro-Bold.woff2') format('woff2'); }
+#livc-header { gap: 4px; }
+.livc-title { font-size: 1.6rem; margin: 0; color: var(--color-accent); }
+.livc-intro p { margin: 0; font-size: 1rem; }
+#livc-privacy { background: #fff8e1; border: 1px solid #f0d98c; border-radius: 8px; padding: 4px 12px; }
+#livc-privacy p { margin: 0; font-size: .95rem; }
+.livc-sources { display: flex; flex-direction: column; gap: 10px; max-height: 78vh; overflow-y: auto; }
+.livc-empty { color: var(--body-text-color-subdued); padding: 8px; }
+.livc-turn > summary { cursor: pointer; font-weight: 600; padding: 6px 2px; }
+.livc-turn > summary q { font-weight: 400; font-style: italic; }
+.livc-cards { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
+.livc-card { border: 1px solid var(--border-color-primary); border-left: 4px solid var(--color-accent);
+             border-radius: 8px; padding: 10px 12px; background: var(--background-fill-primary);
+             scroll-margin: 12px; }
+.livc-card.livc-suggestion { border-left-color: #b26a00; }
+.livc-card:focus { outline: 3px solid var(--color-accent-soft); }
+.livc-flash { animation: livc-flash 1.6s ease-out; }
+@keyframes livc-flash { 0% { background: #fff3b0; } 100% { background: var(--background-fill-primary); } }
+.livc-card-head { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: .85rem; }
+.livc-n { display: inline-flex; align-items: center; justify-content: center; min-width: 1.6em; height: 1.6em;
+          border-radius: 999px; background: var(--color-accent); color: white; font-weight: 700; }
+.livc-kind { font-weight: 600; font-size: .8rem;
+             padding: 1px 6px; border-radius: 4px; background: #e8eef8; color: #1d4f91; }
+.livc-kind-faq { background: #e6f4ea; color: #1e6b34; }
+.livc-doc { color: var(--body-text-color-subdued); }
+.livc-path { font-weight: 600; margin: 4px 0; }
+.livc-quote { margin: 6px 0; padding: 6px 10px; border-left: 3px solid var(--border-color-primary);
+              font-size: .95rem; line-height: 1.5; }
+.livc-quote mark { background: #fff1a8; padding: 0 1px; }
+.livc-line { display: block; }
+.livc-open { font-weight: 600; }
+#livc-chat a[href*="#bron-"] { font-weight: 700; text-decoration: none; padding: 0 1px; }
+#livc-reason { padding: 8px; }
+#livc-feedback-note p { margin: 0; color: var(--body-text-color-subdued); }
+@media (max-width: 640px) {
+  .livc-title { font-size: 1.3rem; }
+  .livc-sources { max-height: none; }
+}
+"""

@@ -1,0 +1,165 @@
+"""The web app around the chat: a FastAPI application with the document viewer.
+
+``create_app()`` returns the FastAPI app that ``app.py`` serves; the Gradio chat
+(``assistant.ui``) is mounted on it at "/", and later the REST API and the embed pages
+sit beside it. The document viewer shows a corpus document as clean HTML, each heading
+carrying the same anchor as the passages cut from it (``Passage.anchor``), so a source
+link lands on its section. Only documents of the corpus are served, looked up by exact
+file name: no path from a request ever reaches the file system.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from markdown_it import MarkdownIt
+
+from .documents import Document, DocumentError, load_corpus, slugify
+from .settings import Settings
+
+DOCUMENTS_PATH = "/documenten"
+
+# The viewer's pages load nothing: no scripts, no outside fonts, styles inline.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app with the document viewer and a health check; mount the UI on it next."""
+    app = FastAPI(title="LIVC-assistent", docs_url=None, redoc_url=None, openapi_url=None)
+    library = Library(settings.corpus_dir)
+    home = settings.root_path.rstrip("/") + "/"
+
+    @app.get(DOCUMENTS_PATH, response_class=HTMLResponse)
+    @app.get(DOCUMENTS_PATH + "/", response_class=HTMLResponse)
+    def document_list() -> HTMLResponse:
+        items = "".join(
+            f'<li><a href="{html.escape(document_url(settings, d.name))}">{html.escape(d.title)}</a></li>'
+            for d in library.documents())
+        body = f"<h1>Documenten</h1><ul class=\"doclist\">{items}</ul>"
+        return _page("Documenten", body, home)
+
+    @app.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse)
+    def document_page(name: str) -> HTMLResponse:
+        document = library.get(name)
+        if document is None:
+            return _page("Niet gevonden", "<h1>Document niet gevonden</h1>"
+                         "<p>Dit document hoort niet bij de gids van de assistent.</p>", home, status=404)
+        return _page(document.title, render_document(document.text, anchor_map(document)), home)
+
+    @app.get("/healthz")
+    def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def document_url(settings: Settings, doc: str, anchor: str | None = None) -> str:
+    """The viewer's URL of a document (and section), with the app's root path."""
+    url = f"{settings.root_path.rstrip('/')}{DOCUMENTS_PATH}/{quote(doc)}"
+    return f"{url}#{quote(anchor)}" if anchor else url
+
+
+@dataclass
+class Library:
+    """The corpus documents that may be shown, re-read on each request (the folder is
+    small), so the viewer always matches the files the index was built from."""
+
+    folder: Path
+
+    def documents(self) -> list[Document]:
+        try:
+            return load_corpus(self.folder)[0]
+        except DocumentError:
+            return []
+
+    def get(self, name: str) -> Document | None:
+        return next((d for d in self.documents() if d.name == name), None)
+
+
+def anchor_map(document: Document) -> dict[int, str]:
+    """Character offset of each section's heading line -> its anchor."""
+    return {s.start: s.anchor for s in document.sections}
+
+
+def render_document(text: str, anchors: dict[int, str]) -> str:
+    """Markdown to HTML (raw HTML in the source is escaped, not passed through); each
+    heading gets the anchor of the section it starts, or a unique slug of its text."""
+    return _render(text, tuple(sorted(anchors.items())))
+
+
+@lru_cache(maxsize=16)
+def _render(text: str, anchors: tuple[tuple[int, str], ...]) -> str:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    tokens = md.parse(text)
+    line_starts = [0]
+    for line in text.split("\n"):
+        line_starts.append(line_starts[-1] + len(line) + 1)
+    by_offset = dict(anchors)
+    used = set(by_offset.values())
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or not token.map:
+            continue
+        anchor = by_offset.get(line_starts[token.map[0]])
+        if anchor is None:
+            anchor = _unique(slugify(tokens[i + 1].content), used)
+        token.attrSet("id", anchor)
+        used.add(anchor)
+    return md.renderer.render(tokens, md.options, {})
+
+
+def _unique(slug: str, used: set[str]) -> str:
+    candidate, n = slug, 1
+    while candidate in used:
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate
+
+
+def _page(title: str, body: str, home: str, status: int = 200) -> HTMLResponse:
+    page = f"""<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · LIVC-assistent</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header class="bar"><a href="{html.escape(home)}">← Terug naar de LIVC-assistent</a></header>
+<main class="doc">
+{body}
+</main>
+</body>
+</html>"""
+    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+
+
+_CSS = """
+:root { color-scheme: light; --accent: #1d4f91; --mark: #fff3b0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 17px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: #1f2328; background: #fafafa; }
+.bar { position: sticky; top: 0; background: var(--accent); padding: .6rem 1rem; z-index: 1; }
+.bar a { color: #fff; text-decoration: none; font-weight: 600; }
+.bar a:focus-visible { outline: 3px solid #ffd24d; outline-offset: 2px; }
+.doc { max-width: 46rem; margin: 0 auto; padding: 1rem 1.25rem 4rem; background: #fff; min-height: 100vh; }
+h1, h2, h3, h4 { line-height: 1.3; scroll-margin-top: 4rem; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.35rem; margin-top: 2.2rem; } h3 { font-size: 1.12rem; margin-top: 1.8rem; }
+:target { background: var(--mark); outline: 4px solid var(--mark); border-radius: 2px; }
+blockquote { margin: 1rem 0; padding: .5rem 1rem; border-left: 4px solid #c8d3e3; background: #f4f7fb; }
+table { border-collapse: collapse; width: 100%; display: block; overflow-x: auto; font-size: .95rem; }
+th, td { border: 1px solid #d0d7de; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f0f3f6; }
+a { color: var(--accent); }
+.doclist li { margin: .4rem 0; }
+"""
