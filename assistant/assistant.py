@@ -87,7 +87,7 @@ def clean_question(question: str) -> str:
     if not isinstance(question, str):
         raise QuestionError("De vraag moet tekst zijn.")
     text = unicodedata.normalize("NFC", question)
-    text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
+    text = "".join(_visible(c) for c in text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise QuestionError("Typ eerst een vraag.")
@@ -99,3 +99,13 @@ def clean_question(question: str) -> str:
     if not re.search(r"\w", text):
         raise QuestionError("Uw vraag bevat geen woorden. Stel uw vraag in gewone tekst.")
     return text
+
+
+def _visible(c: str) -> str:
+    """A control character becomes a space; an invisible format character (soft hyphen,
+    zero-width space, byte order mark) sits inside a word, as in text pasted from a PDF,
+    and is dropped."""
+    kind = unicodedata.category(c)
+    if kind == "Cf":
+        return ""
+    return " " if kind[0] == "C" else c

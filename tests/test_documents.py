@@ -1,0 +1,190 @@
+"""Documents: Markdown files become sections along their heading tree, with stable anchors."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.documents import DocumentError, load_corpus, load_markdown, parse_markdown, slugify
+from conftest import CORPUS, FAQ, GUIDE
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    documents, skipped = load_corpus(CORPUS)
+    return {d.name: d for d in documents}, skipped
+
+
+def section(document, heading):
+    [found] = [s for s in document.sections if s.heading == heading]
+    return found
+
+
+# ---------------------------------------------------------------- the shipped corpus
+
+
+def test_the_shipped_corpus_loads_both_documents_and_not_sources_md(corpus):
+    documents, skipped = corpus
+    assert set(documents) == {GUIDE, FAQ}
+    assert skipped == []
+    assert (CORPUS / "SOURCES.md").is_file()  # it is there, and it is not corpus
+
+
+def test_a_section_knows_its_heading_path_from_the_chapter_down(corpus):
+    mayor = section(corpus[0][GUIDE], "5.2 De burgemeester")
+    assert mayor.path == ("5. Samenstelling en rollen", "5.2 De burgemeester")
+    assert mayor.level == 3
+    assert mayor.anchor == "52-de-burgemeester"
+    assert mayor.kind == "guide" and mayor.question is None
+    assert mayor.title.startswith("Draaiboek LIVC-R")
+    assert mayor.text.startswith("De burgemeester richt de LIVC-R op, zit ze voor en voert de regie.")
+
+
+def test_faq_entries_are_faq_sections_with_their_question_and_a_folded_anchor(corpus):
+    entry = section(corpus[0][FAQ], "Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?")
+    assert entry.kind == "faq"
+    assert entry.question == "Bestaat de LIVC-R ook in Brussel en Wallonië?"
+    assert entry.anchor == "vraag-40-bestaat-de-livc-r-ook-in-brussel-en-wallonie"
+    assert entry.path == ("Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?",)
+
+
+def test_every_numbered_question_of_the_faq_sheet_is_a_faq_section(corpus):
+    faq = corpus[0][FAQ]
+    questions = [line for line in faq.text.splitlines() if line.startswith("## Vraag ")]
+    entries = [s for s in faq.sections if s.kind == "faq"]
+    assert len(entries) == len(questions) > 30
+    assert all(s.question and s.question.endswith("?") for s in entries)
+    assert not any(s.kind == "faq" for s in corpus[0][GUIDE].sections)
+
+
+def test_anchors_are_unique_within_a_document_and_stable_across_loads(corpus):
+    for name, document in corpus[0].items():
+        anchors = [s.anchor for s in document.sections]
+        assert len(anchors) == len(set(anchors)), name
+        assert anchors == [s.anchor for s in load_markdown(CORPUS / name).sections]
+
+
+def test_section_offsets_slice_the_source_text_in_reading_order(corpus):
+    for document in corpus[0].values():
+        previous_end = 0
+        for s in document.sections:
+            piece = document.text[s.start:s.end]
+            assert s.start >= previous_end
+            assert piece.startswith("#" * s.level + " ")
+            assert s.text in piece
+            previous_end = s.end
+
+
+@pytest.mark.parametrize("heading, anchor", [
+    ("5.2 De burgemeester", "52-de-burgemeester"),
+    ("Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?", "vraag-40-bestaat-de-livc-r-ook-in-brussel-en-wallonie"),
+    ("De gemeentelijke LIVC-coördinator", "de-gemeentelijke-livc-coordinator"),
+    ('Vraag 18: Wat is de "OCAD-lijst"?', "vraag-18-wat-is-de-ocad-lijst"),
+    ("Foreign terrorist fighter (FTF)", "foreign-terrorist-fighter-ftf"),
+])
+def test_anchors_are_github_style_with_accents_folded(heading, anchor):
+    assert slugify(heading) == anchor
+
+
+# ---------------------------------------------------------------- parsing rules
+
+
+def test_duplicate_headings_get_numbered_anchors():
+    text = "# Gids\n\n## Opmerking\n\nEen.\n\n## Opmerking\n\nTwee.\n\n## Opmerking\n\nDrie.\n"
+    anchors = [s.anchor for s in parse_markdown("gids.md", text) if s.heading == "Opmerking"]
+    assert anchors == ["opmerking", "opmerking-1", "opmerking-2"]
+
+
+def test_a_file_without_headings_is_one_section_titled_by_the_file_stem():
+    text = "Dit is een korte nota. Ze heeft geen koppen.\n\nEen tweede alinea.\n"
+    [only] = parse_markdown("losse-nota.md", text)
+    assert (only.title, only.heading, only.path) == ("losse-nota", "losse-nota", ("losse-nota",))
+    assert only.text == text.strip("\n")
+    assert text[only.start:only.end].strip() == text.strip()
+
+
+def test_text_before_the_first_heading_is_kept_under_the_document_title():
+    text = "Een inleidende zin.\n\n# Titel\n\n## Deel\n\nInhoud.\n"
+    sections = parse_markdown("doc.md", text)
+    assert sections[0].text == "Een inleidende zin."
+    assert sections[0].heading == "Titel"
+    assert [s.heading for s in sections] == ["Titel", "Deel"]
+    assert sections[1].path == ("Deel",)  # the document title is never part of a path
+
+
+def test_headings_inside_code_fences_are_ignored():
+    text = (
+        "# Gids\n\n## Echt\n\nTekst.\n\n"
+        "```bash\n# geen kop\n## ook geen kop\n```\n\n"
+        "~~~\n### evenmin\n~~~\n\n"
+        "```text\n~~~\n## nog steeds code\n```\n\n"
+        "## Daarna\n\nMeer tekst.\n"
+    )
+    sections = parse_markdown("gids.md", text)
+    assert [s.heading for s in sections] == ["Echt", "Daarna"]
+    echt = next(s for s in sections if s.heading == "Echt")
+    assert "# geen kop" in echt.text and "## nog steeds code" in echt.text
+
+
+def test_heading_markup_and_closing_hashes_are_not_part_of_the_heading():
+    sections = parse_markdown("gids.md", "# Gids\n\n## **Vet** en `code` ##\n\nTekst.\n")
+    assert sections[-1].heading == "Vet en code"
+    assert sections[-1].anchor == "vet-en-code"
+
+
+# ---------------------------------------------------------------- loading files and folders
+
+
+def test_crlf_and_a_byte_order_mark_parse_like_plain_lf(tmp_path):
+    text = "# Gids\n\n## Deel 1\n\nTekst een.\n\n## Deel 2\n\nTekst twee.\n"
+    (tmp_path / "lf.md").write_text(text, encoding="utf-8")
+    (tmp_path / "crlf.md").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    lf, crlf = load_markdown(tmp_path / "lf.md"), load_markdown(tmp_path / "crlf.md")
+    assert [(s.heading, s.path, s.anchor, s.text) for s in crlf.sections] == \
+        [(s.heading, s.path, s.anchor, s.text) for s in lf.sections]
+
+
+def test_load_corpus_skips_broken_and_unsupported_files_with_reasons_and_loads_the_rest(tmp_path):
+    (tmp_path / "goed.md").write_text("# Goed\n\n## Deel\n\nDit is leesbaar.\n", encoding="utf-8")
+    (tmp_path / "kapot.md").write_bytes(b"# Kapot\n\n\xff\xfe\xfa geen utf-8 \x81\n")
+    (tmp_path / "leeg.md").write_text("  \n\n", encoding="utf-8")
+    (tmp_path / "archief.zip").write_bytes(b"PK\x03\x04")
+    (tmp_path / "SOURCES.md").write_text("# Bronnen\n\nWaar de feiten vandaan komen.\n", encoding="utf-8")
+    (tmp_path / ".verborgen.md").write_text("# Verborgen\n\nTekst.\n", encoding="utf-8")
+
+    documents, skipped = load_corpus(tmp_path)
+
+    assert [d.name for d in documents] == ["goed.md"]
+    reasons = dict(skipped)
+    assert set(reasons) == {"kapot.md", "leeg.md", "archief.zip"}
+    assert "UTF-8" in reasons["kapot.md"]
+    assert "empty" in reasons["leeg.md"]
+    assert "unsupported" in reasons["archief.zip"] and ".zip" in reasons["archief.zip"]
+    assert all("\n" not in r for r in reasons.values())
+
+
+def test_a_missing_corpus_folder_raises_document_error(tmp_path):
+    with pytest.raises(DocumentError, match="not found"):
+        load_corpus(tmp_path / "bestaat-niet")
+
+
+def test_load_markdown_on_non_utf8_raises_document_error_naming_the_file(tmp_path):
+    path = tmp_path / "oud.md"
+    path.write_bytes("# Oud\n\nCoördinator in latin-1.\n".encode("latin-1"))
+    with pytest.raises(DocumentError, match="oud.md"):
+        load_markdown(path)
+
+
+def test_document_hash_follows_the_bytes(tmp_path):
+    path = tmp_path / "doc.md"
+    path.write_text("# Doc\n\nEen.\n", encoding="utf-8")
+    first = load_markdown(path).sha256
+    assert load_markdown(path).sha256 == first
+    path.write_text("# Doc\n\nTwee.\n", encoding="utf-8")
+    assert load_markdown(path).sha256 != first
+
+
+def test_sections_have_no_empty_body_except_faq_entries(tmp_path):
+    text = "# Gids\n\n## 1. Hoofdstuk\n\n### 1.1 Deel\n\nInhoud.\n"
+    sections = parse_markdown("gids.md", text)
+    assert [s.heading for s in sections] == ["1.1 Deel"]
+    assert sections[0].path == ("1. Hoofdstuk", "1.1 Deel")
