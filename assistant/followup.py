@@ -92,11 +92,11 @@ def contextualize(question: str, history: list[str] | None, vocabulary: Vocabula
 def needs_context(question: str, vocabulary: Vocabulary | None = None) -> bool:
     """Whether the question leans on an earlier one to be understood.
 
-    In order: a word pointing back ("hij", "daarvan") says yes; a word the guide does
-    not know says no, since the question brings a new subject, perhaps one the guide
-    lacks, and must get its own answer or abstention; then an opening "En ...", a
-    question with a single content word, a demonstrative ("dat") in a short question,
-    or fewer than two known content words without a named subject all say yes.
+    In order: a word pointing back ("hij", "daarvan"), or a demonstrative ("dat") in a
+    short question, says yes; a word the guide does not know says no, since the question
+    brings a new subject, perhaps one the guide lacks, and must get its own answer or
+    abstention; then an opening "En ...", a question with a single content word, or
+    fewer than two known content words without a named subject all say yes.
     """
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
@@ -104,14 +104,14 @@ def needs_context(question: str, vocabulary: Vocabulary | None = None) -> bool:
     if any(w in REFERRING for w in words):
         return True
     content = content_stems(question)
+    if any(w in DEMONSTRATIVES for w in words) and len(content) < 3:
+        return True  # "Wanneer stopt dat?"
     if vocabulary is not None and any(len(t) >= NEW_SUBJECT_LENGTH and not vocabulary.knows(t) for t in content):
         return False
     if words[0] in CONNECTORS:
         return True
     if len(content) <= 1 and not names_subject(question):
         return True  # "Wanneer werd het gepubliceerd?"
-    if any(w in DEMONSTRATIVES for w in words) and len(content) < 3:
-        return True  # "Wanneer stopt dat?"
     known = [t for t in content if vocabulary is None or vocabulary.knows(t)]
     return len(known) < 2 and not names_subject(question)
 
