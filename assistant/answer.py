@@ -28,33 +28,35 @@ class Evidence:
     """What the answer step knows about a question besides its hits."""
 
     question: str
-    vector: np.ndarray  # the question's query embedding
+    vector: np.ndarray  # the embedding retrieval used (see retrieval.HybridSearch._embed_query)
     hits: list[Hit]
+    asked: np.ndarray  # the embedding of the question exactly as asked
 
 
 def decide_abstain(evidence: Evidence, store: Store, settings: Settings) -> bool:
     """True when nothing in the guide supports the question.
 
-    e5 cosines sit in a narrow band (about 0.75-0.92 for any Dutch text), so an absolute
-    threshold alone is fragile. The main test is relative: is the best passage of the
-    guide closer to the question than the closest of a set of reference passages about
-    other municipal subjects (assistant/data/offtopic.txt)? A low absolute floor catches
-    questions far from everything, including subjects the reference set lacks.
+    e5 cosines sit in a narrow band (about 0.75-0.93 for any text), so an absolute
+    threshold alone is fragile. The main test is relative: is the best sentence window of
+    the guide closer to the question than the closest of a set of reference passages on
+    other municipal subjects (assistant/data/offtopic.txt)? Both sides are measured with
+    the question as asked, so English and French questions are judged like Dutch ones.
+    A low absolute floor catches questions far from everything.
     """
-    dense = [h.dense for h in evidence.hits if h.dense is not None]
-    if evidence.hits and evidence.hits[0].same_question:
+    if evidence.hits and (evidence.hits[0].question_match or 0.0) >= settings.faq_same_question:
         return False  # the Q&A sheet asks this very question
-    if not dense:
+    if not evidence.hits or not len(store.window_vectors):
         return True
-    return max(dense) < settings.abstain_min_cosine or support_margin(evidence, store) < settings.abstain_margin
+    best = float(np.max(store.window_vectors @ evidence.asked))
+    return best < settings.abstain_min_cosine or support_margin(evidence, store) < settings.abstain_margin
 
 
 def support_margin(evidence: Evidence, store: Store) -> float:
-    """Cosine of the best guide passage minus that of the best off-topic reference passage."""
-    best = max((h.dense for h in evidence.hits if h.dense is not None), default=0.0)
+    """Cosine of the best guide window minus that of the best off-topic reference passage."""
+    best = float(np.max(store.window_vectors @ evidence.asked)) if len(store.window_vectors) else 0.0
     if not len(store.offtopic_vectors):
         return best
-    return best - float(np.max(store.offtopic_vectors @ evidence.vector))
+    return best - float(np.max(store.offtopic_vectors @ evidence.asked))
 
 
 def lexical_overlap(question: str, text: str) -> float:
@@ -67,17 +69,14 @@ def lexical_overlap(question: str, text: str) -> float:
 
 def match_faq(evidence: Evidence, store: Store, settings: Settings) -> Passage | None:
     """The Q&A entry that answers the question as a whole, if any: it must be the best
-    hit and its own question must be close to the one asked. (Question-to-question
-    similarity alone is not enough: every question mentioning "LIVC-R" looks alike.)"""
-    if not evidence.hits or evidence.hits[0].passage.kind != "faq":
+    hit, and its own question must clearly be the closest to the one asked (see
+    retrieval.HybridSearch._match_question)."""
+    if not evidence.hits:
         return None
-    if evidence.hits[0].same_question:
-        return evidence.hits[0].passage
-    top = evidence.hits[0].passage
-    if top.id not in store.faq_ids:
-        return None
-    similarity = float(store.faq_vectors[store.faq_ids.index(top.id)] @ evidence.vector)
-    return top if similarity >= settings.faq_min_similarity else None
+    top = evidence.hits[0]
+    if top.passage.kind == "faq" and (top.question_match or 0.0) >= settings.faq_min_similarity:
+        return top.passage
+    return None
 
 
 def compose(evidence: Evidence, store: Store, settings: Settings, parts: list[Evidence] | None = None) -> Answer:

@@ -59,6 +59,11 @@ class Assistant:
     def search(self, question: str) -> list[Hit]:
         return self.search_engine.search(clean_question(question))
 
+    def _evidence(self, query: str, hits: list[Hit] | None = None) -> Evidence:
+        engine = self.search_engine
+        hits = engine.search(query) if hits is None else hits
+        return Evidence(query, engine.query_vector(query), hits, engine.asked_vector(query))
+
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation."""
         started = time.perf_counter()
@@ -67,8 +72,8 @@ class Assistant:
         query = contextualize(question, history, corpus_vocabulary(self.store))
         hits = self.search_engine.search(query)
         retrieved = time.perf_counter()
-        evidence = Evidence(query, self.search_engine.query_vector(query), hits)
-        parts = [Evidence(p, self.search_engine.query_vector(p), self.search_engine.search(p)) for p in split_question(query)]
+        evidence = self._evidence(query, hits)
+        parts = [self._evidence(part) for part in split_question(query)]
         answer = compose(evidence, self.store, self.settings, parts)
         answer.question = question
         if query != question and answer.notice is None:

@@ -124,4 +124,4 @@ def without_terms(question: str, terms: list[str]) -> str:
             forms.add(re.escape(term.split("-")[0]))
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")(?:'s|s)?(?![\w-])", re.IGNORECASE)
     stripped = re.sub(r"\s+", " ", pattern.sub(" ", question)).strip()
-    return stripped if len(content_words(stripped)) >= 3 else question
+    return stripped if content_words(stripped) else question

@@ -53,9 +53,10 @@ class Settings:
     answer_sentences: int = 3  # at most this many sentence windows
     answer_words: int = 85  # stop adding windows beyond this many words
     answer_gap: float = 0.05  # add a window only if its cosine is this close to the best
-    faq_min_similarity: float = 0.85  # a top-ranked Q&A entry answers when its question is this close
+    faq_min_similarity: float = 0.90  # a top-ranked Q&A entry answers when its question is this close
     faq_same_question: float = 0.95  # a Q&A entry whose question is this close ranks first
-    abstain_margin: float = -0.015  # see answer.decide_abstain
+    faq_margin: float = 0.01  # ... and only with this lead over the next closest entry question
+    abstain_margin: float = 0.007  # see answer.decide_abstain
     abstain_min_cosine: float = 0.82
     # Privacy
     log_questions: bool = False

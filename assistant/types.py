@@ -15,7 +15,7 @@ class Hit:
     score: float  # fused score, higher is better
     dense: float | None = None  # cosine similarity to the question, if the dense retriever found it
     lexical: float | None = None  # BM25 score, if the lexical retriever found it
-    same_question: bool = False  # a Q&A entry whose own question is (nearly) the one asked
+    question_match: float | None = None  # a Q&A entry whose question is clearly the closest to the one asked
 
 
 @dataclass
