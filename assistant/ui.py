@@ -48,9 +48,9 @@ EXAMPLES = [
     "Wie leidt de LIVC-R?",
     "Wie moet er minstens aan tafel zitten?",
     "Schend ik mijn beroepsgeheim als ik in de LIVC-R iets vertel?",
-    "Hoe vaak komt een LIVC-R samen?",
+    "Hoe lang bewaren we de verslagen?",
+    "Wanneer wordt een casus afgesloten?",
     "Wat is het verschil tussen een LIVC-R en een Local Task Force?",
-    "Kunnen minderjarigen besproken worden?",
 ]
 PLACEHOLDER = "Stel uw vraag over de LIVC-R, bijvoorbeeld: Wie nodigt de partners uit?"
 NO_SOURCES = (
@@ -105,9 +105,10 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
         parts.append(_render_abstention(answer, settings))
     else:
         if answer.mode == "faq" and answer.citations:
-            question = answer.citations[0].passage.question or answer.citations[0].passage.section
-            parts.append(f"**Uit de {FAQ_LABEL}** · *{_md_escape(question)}*")
-        parts.append(link_markers(answer, turn_no))
+            question = answer.citations[0].passage.section  # "Vraag 24: Kan ik anoniem een zorg melden?"
+            parts.append(f'<div class="livc-faq-label">Antwoord uit de {FAQ_LABEL} · '
+                         f'<span class="livc-faq-question">{html.escape(question)}</span></div>')
+        parts.append(end_lists(link_markers(answer, turn_no)))
     return "\n\n".join(parts)
 
 
@@ -119,14 +120,26 @@ def link_markers(answer: Answer, turn_no: int) -> str:
         n = int(m.group(1))
         if n not in by_n:
             return m.group(0)
-        title = f"Bron {n}: {section_path(by_n[n])}".replace('"', "'")
-        return f'[\\[{n}\\]](#{source_id(turn_no, n)} "{_md_escape(title)}")'
+        title = html.escape(f"Bron {n}: {section_path(by_n[n])}")
+        return f'<a class="livc-marker" href="#{source_id(turn_no, n)}" title="{title}">[{n}]</a>'
 
     return re.sub(r"\[(\d+)\]", link, answer.text)
 
 
+def end_lists(markdown: str) -> str:
+    """A sentence that follows a list item on the same line ("... begeleidt. [1] Die
+    vertegenwoordiger ...") starts its own paragraph instead of running on in the item."""
+    item = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s.*?</a>)[ \t]+(?=\S)(.*)$")
+    out = []
+    for line in markdown.split("\n"):
+        m = item.match(line)
+        out.extend([m.group(1), "", m.group(2)] if m else [line])
+    return "\n".join(out)
+
+
 def _render_abstention(answer: Answer, settings: Settings) -> str:
     lines = [
+        '<div class="livc-abstain">',
         "### Dit staat niet in de gids",
         "Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
         "De assistent antwoordt alleen met citaten uit de gids en gokt niet.",
@@ -134,9 +147,10 @@ def _render_abstention(answer: Answer, settings: Settings) -> str:
     if answer.suggestions:
         lines.append("Deze onderdelen komen het dichtst in de buurt:")
         lines.append("\n".join(
-            f"- [{_md_escape(section_path(c))}]({document_url(settings, c.passage.doc, c.passage.anchor)})"
-            f" ({_kind_label(c)})" for c in answer.suggestions))
-    lines.append("Formuleer uw vraag eventueel anders, of kijk bij de voorbeelden.")
+            f'- <a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor))}" target="_blank" '
+            f'rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})' for c in answer.suggestions))
+    lines.append("Formuleer uw vraag eventueel anders. Onder *Nieuw gesprek* vindt u voorbeeldvragen.")
+    lines.append("</div>")
     return "\n\n".join(lines)
 
 
@@ -176,21 +190,29 @@ def _turn_sources(turn_no: int, turn: Turn, settings: Settings, open_: bool) -> 
 
 def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = False) -> str:
     p = c.passage
-    kind = _kind_label(c)
+    badge = f'<span class="livc-kind livc-kind-faq">{FAQ_LABEL}</span>' if p.kind == "faq" else ""
     page = f' · <span class="livc-page">p. {p.page}</span>' if p.page else ""
     number = "" if suggestion else f'<span class="livc-n" aria-label="bron {c.n}">{c.n}</span>'
-    quote = highlight(p.sentences or [p.text], "" if suggestion else c.quote)
+    quote = (_inline(c.quote) + " …") if suggestion else highlight(p.sentences or [p.text], c.quote)
     url = document_url(settings, p.doc, p.anchor)
     return (
         f'<li class="livc-card{" livc-suggestion" if suggestion else ""}" id="{source_id(turn_no, c.n)}" tabindex="-1">'
-        f'<div class="livc-card-head">{number}<span class="livc-kind livc-kind-{p.kind}">{kind}</span>'
-        f'<span class="livc-doc">{html.escape(p.title)}</span></div>'
+        f'<div class="livc-card-head">{number}'
+        f'<span class="livc-doc" title="{html.escape(p.title)}">{html.escape(short_title(p.title))}</span>'
+        f'{badge}</div>'
         f'<div class="livc-path">{html.escape(section_path(c))}{page}</div>'
         f'<blockquote class="livc-quote">{quote}</blockquote>'
         f'<a class="livc-open" href="{html.escape(url)}" target="_blank" rel="noopener" '
         f'title="Opent de gids bij deze passage, in een nieuw tabblad">Open in het document</a>'
+        '<a class="livc-back" href="#livc-chat">Terug naar het gesprek</a>'
         "</li>"
     )
+
+
+def short_title(title: str) -> str:
+    """ "Draaiboek LIVC-R: de lokale integrale ..." -> "Draaiboek LIVC-R" (the full title is a tooltip)."""
+    head = title.split(":", 1)[0].strip()
+    return head if 8 <= len(head) < len(title) else title
 
 
 def highlight(sentences: list[str], quote: str) -> str:
@@ -231,7 +253,7 @@ def _md_escape(text: str) -> str:
 def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> gr.Blocks:
     """The chat app. Event handlers close over the assistant, loaded once at start-up."""
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         conversation = gr.State(lambda: Conversation())
         pending = gr.State("")  # the question on its way from the textbox to the answer
         rated = gr.State(None)  # message index of the answer that just got a thumbs down
@@ -245,6 +267,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             with gr.Column(scale=3, min_width=320, elem_id="livc-chat-col"):
                 chat = gr.Chatbot(
                     label="Gesprek",
+                    show_label=False,
                     elem_id="livc-chat",
                     height="62vh",
                     min_height=320,
@@ -257,7 +280,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 )
                 with gr.Row(elem_id="livc-ask-row"):
                     question = gr.Textbox(
-                        show_label=False, placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5,
+                        show_label=False, placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5, min_width=250,
                         autofocus=True, elem_id="livc-question", submit_btn=False,
                     )
                     send = gr.Button("Vraag stellen", variant="primary", scale=1, min_width=120, elem_id="livc-send")
@@ -265,7 +288,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     new = gr.Button("Nieuw gesprek", variant="secondary", size="sm", elem_id="livc-new", scale=0,
                                     min_width=140)
                     note = gr.Markdown("", elem_id="livc-feedback-note")
-                with gr.Group(visible=False, elem_id="livc-reason") as reason_box:
+                with gr.Column(visible=False, elem_id="livc-reason", variant="panel") as reason_box:
                     reason = gr.Radio(list(REASONS), label="Wat klopte er niet? (optioneel)", elem_id="livc-reason-choice")
                     with gr.Row():
                         send_reason = gr.Button("Reden doorgeven", size="sm", variant="primary", elem_id="livc-reason-send")
@@ -345,7 +368,8 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
         chat.example_select(take_example, [chat], [chat, pending], queue=False, **private) \
             .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
-        chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private)
+        chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private) \
+            .then(None, js=SHOW_REASONS, **private)
         send_reason.click(give_reason, [reason, conversation, rated], [note, reason_box, rated, reason],
                           queue=False, **private)
         skip_reason.click(close_reason, None, [note, reason_box, rated, reason], queue=False, **private)
@@ -445,15 +469,21 @@ class DutchPage:
         await self.app(scope, receive, edit)
 
 
+# After a thumb, bring the (optional) reasons into view: on a small screen they sit below the fold.
+SHOW_REASONS = """() => { setTimeout(() => {
+  const box = document.querySelector('#livc-reason');
+  if (box && box.offsetParent) box.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+}, 100); }"""
+
 # A marker is a link "#bron-<turn>-<n>"; clicking it (or pressing Enter on it) opens
 # the folded block holding that card, scrolls the card into view and flashes it.
 HEAD = """
 <meta name="description" content="LIVC-assistent: antwoorden met bronnen uit het draaiboek LIVC-R">
 <script>
 document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest('a[href*="#bron-"]');
+  var link = event.target.closest && event.target.closest('a[href^="#bron-"], a[href="#livc-chat"]');
   if (!link) return;
-  var id = link.getAttribute("href").split("#")[1];
+  var id = link.getAttribute("href").slice(1);
   var card = document.getElementById(id);
   if (!card) return;
   event.preventDefault();
@@ -499,18 +529,30 @@ CSS = """
 .livc-kind { font-weight: 600; font-size: .8rem;
              padding: 1px 6px; border-radius: 4px; background: #e8eef8; color: #1d4f91; }
 .livc-kind-faq { background: #e6f4ea; color: #1e6b34; }
-.livc-doc { color: var(--body-text-color-subdued); }
+.livc-doc { color: var(--body-text-color-subdued); font-weight: 600; }
 .livc-path { font-weight: 600; margin: 4px 0; }
 .livc-quote { margin: 6px 0; padding: 6px 10px; border-left: 3px solid var(--border-color-primary);
               font-size: .95rem; line-height: 1.5; }
 .livc-quote mark { background: #fff1a8; padding: 0 1px; }
 .livc-line { display: block; }
 .livc-open { font-weight: 600; }
-#livc-chat a[href*="#bron-"] { font-weight: 700; text-decoration: none; padding: 0 1px; }
+.livc-back { display: none; margin-top: 6px; font-size: .9rem; }
+.gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
+#livc-chat a.livc-marker { font-weight: 700; text-decoration: none; padding: 0 2px; border-radius: 4px;
+                           color: var(--color-accent); background: var(--color-accent-soft); }
+#livc-chat a.livc-marker:hover, #livc-chat a.livc-marker:focus-visible { text-decoration: underline; }
+.livc-abstain { background: #fff4e5; border: 1px solid #f3c98b; border-left: 5px solid #b26a00;
+                border-radius: 8px; padding: 2px 14px; }
+.livc-abstain h3 { color: #7a4500; margin-top: 8px; }
+.livc-faq-label { display: inline-block; font-size: .85rem; font-weight: 600; color: #1e6b34;
+                  background: #e6f4ea; border-radius: 6px; padding: 2px 8px; }
+.livc-faq-question { font-style: italic; font-weight: 400; }
 #livc-reason { padding: 8px; }
 #livc-feedback-note p { margin: 0; color: var(--body-text-color-subdued); }
 @media (max-width: 640px) {
   .livc-title { font-size: 1.3rem; }
+  .livc-intro p, #livc-privacy p { font-size: .9rem; line-height: 1.4; }
   .livc-sources { max-height: none; }
+  .livc-back { display: block; }
 }
 """

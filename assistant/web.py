@@ -55,7 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
         if document is None:
             return _page("Niet gevonden", "<h1>Document niet gevonden</h1>"
                          "<p>Dit document hoort niet bij de gids van de assistent.</p>", home, status=404)
-        return _page(document.title, render_document(document.text, anchor_map(document)), home)
+        return _page(document.title, render_document(document.text, anchor_map(document)), home,
+                     where=document.title.split(":", 1)[0])
 
     @app.get("/healthz")
     def health() -> JSONResponse:
@@ -125,7 +126,7 @@ def _unique(slug: str, used: set[str]) -> str:
     return candidate
 
 
-def _page(title: str, body: str, home: str, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, home: str, status: int = 200, where: str = "") -> HTMLResponse:
     page = f"""<!doctype html>
 <html lang="nl">
 <head>
@@ -135,7 +136,8 @@ def _page(title: str, body: str, home: str, status: int = 200) -> HTMLResponse:
 <style>{_CSS}</style>
 </head>
 <body>
-<header class="bar"><a href="{html.escape(home)}">← Terug naar de LIVC-assistent</a></header>
+<header class="bar"><a href="{html.escape(home)}">← Terug naar de LIVC-assistent</a>{
+    f'<span class="where">{html.escape(where)}</span>' if where else ""}</header>
 <main class="doc">
 {body}
 </main>
@@ -150,7 +152,9 @@ _CSS = """
 body { margin: 0; font: 17px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
        color: #1f2328; background: #fafafa; }
 .bar { position: sticky; top: 0; background: var(--accent); padding: .6rem 1rem; z-index: 1; }
+.bar { display: flex; flex-wrap: wrap; justify-content: space-between; gap: .25rem 1rem; }
 .bar a { color: #fff; text-decoration: none; font-weight: 600; }
+.bar .where { color: #dbe6f5; }
 .bar a:focus-visible { outline: 3px solid #ffd24d; outline-offset: 2px; }
 .doc { max-width: 46rem; margin: 0 auto; padding: 1rem 1.25rem 4rem; background: #fff; min-height: 100vh; }
 h1, h2, h3, h4 { line-height: 1.3; scroll-margin-top: 4rem; }
