@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 
-import gradio as gr
-from fastapi import FastAPI
+# Gradio reads this when it is imported: no usage data to api.gradio.app, whoever imports us.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from .assistant import Assistant, QuestionError
-from .feedback import REASONS, FeedbackStore, feedback_path, from_answer
-from .settings import Settings
-from .types import Answer, Citation
-from .web import document_url
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+
+from .assistant import Assistant, QuestionError  # noqa: E402
+from .feedback import REASONS, FeedbackStore, feedback_path, from_answer  # noqa: E402
+from .settings import Settings  # noqa: E402
+from .types import Answer, Citation  # noqa: E402
+from .web import document_url  # noqa: E402
 
 log = logging.getLogger("livc.ui")
 

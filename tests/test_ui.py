@@ -365,3 +365,69 @@ def test_document_route_in_the_full_app_refuses_paths_outside_the_corpus(server)
         assert status == 404, path
         assert "[project]" not in body and "root:" not in body
 
+
+
+# ---------------------------------------------------------------------------
+# Without a browser: settings and rendering
+
+
+def _blocks(**overrides):
+    from assistant.settings import Settings
+    from assistant.ui import build_ui
+
+    settings = Settings.load(overrides=overrides, environ={}, config_file=_empty_config())
+    return build_ui(object(), settings, FeedbackStore(Path("/nonexistent/feedback.sqlite")))
+
+
+def _empty_config() -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "empty.toml"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+def test_concurrency_is_set_deliberately():
+    demo = _blocks(concurrency=6, queue_size=20)
+    assert demo._queue.default_concurrency_limit == 6 and demo._queue.max_size == 20
+    answering = [fn for fn in demo.fns.values() if fn.name == "answer"]
+    assert answering and all(fn.queue and fn.concurrency_id == "ask" for fn in answering)
+
+
+def test_privacy_line_follows_the_setting():
+    from assistant.ui import PRIVACY_OFF, PRIVACY_ON
+
+    def texts(demo):
+        return " ".join(str(b.value) for b in demo.blocks.values() if isinstance(getattr(b, "value", None), str))
+
+    assert PRIVACY_OFF in texts(_blocks()) and PRIVACY_ON not in texts(_blocks())
+    assert PRIVACY_ON in texts(_blocks(log_questions=True))
+
+
+def test_question_text_reaches_the_log_only_when_enabled(caplog):
+    from assistant.settings import Settings
+    from assistant.types import Answer
+    from assistant.ui import _log_answer
+
+    answer = Answer(question="Mag ik over mijn buurman Jan spreken?", text="…", timings={"total": 12.0})
+    with caplog.at_level("INFO", logger="livc.ui"):
+        _log_answer(answer, Settings())
+        assert "buurman" not in caplog.text and "answered" in caplog.text
+        _log_answer(answer, Settings(log_questions=True))
+        assert "buurman" in caplog.text
+
+
+def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
+    from assistant.chunking import Passage
+    from assistant.settings import Settings
+    from assistant.types import Answer, Citation
+    from assistant.ui import end_lists, render_reply
+
+    p = Passage(id="p", doc="d.md", title="Draaiboek LIVC-R: lang", section="5.2 B", section_path=["5. A", "5.2 B"],
+                anchor="52-b", kind="guide", text="x", sentences=["x"])
+    answer = Answer(question="q", text="- een punt. [1] Daarna volgt tekst. [2]",
+                    citations=[Citation(1, p, "x"), Citation(2, p, "x")])
+    reply = render_reply(answer, 3, Settings())
+    assert '<a class="livc-marker" href="#bron-3-1" title="Bron 1: 5. A › 5.2 B">[1]</a>' in reply
+    assert "\n\nDaarna volgt tekst." in reply
+    assert end_lists("gewone zin [1] en meer") == "gewone zin [1] en meer"
