@@ -52,6 +52,7 @@ def build(settings):
 
     print("Index controleren en zo nodig bijwerken…", flush=True)
     assistant = Assistant.open(settings, build=True, progress=True)
+    assistant.ask("Wat is een LIVC-R?")  # warm-up: the first official does not wait for lazy loading
     return mount(create_app(settings), assistant, settings)
 
 
