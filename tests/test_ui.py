@@ -431,3 +431,36 @@ def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
     assert '<a class="livc-marker" href="#bron-3-1" title="Bron 1: 5. A › 5.2 B">[1]</a>' in reply
     assert "\n\nDaarna volgt tekst." in reply
     assert end_lists("gewone zin [1] en meer") == "gewone zin [1] en meer"
+
+
+def test_python_app_py_serves_the_chat(corpus_index):
+    """The README's run command: `python app.py`, here with the port from LIVC_PORT."""
+    import subprocess
+    import urllib.request
+
+    from conftest import PYTHON, cli_env
+    from test_web import free_port
+
+    port = free_port()
+    env = cli_env(LIVC_PORT=str(port), LIVC_CONFIG=str(_empty_config()))
+    process = subprocess.Popen(
+        [PYTHON, "app.py", "--index", str(corpus_index.settings.index_dir), "--corpus",
+         str(corpus_index.settings.corpus_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    raise AssertionError(f"app.py did not come up:\n{process.stdout.read()}")
+                time.sleep(0.5)
+        assert "LIVC-assistent" in page and 'Navigator.prototype,"language"' in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/documenten/draaiboek-livc-r.md", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
