@@ -112,6 +112,13 @@ def ubiquitous_terms(texts: list[str], share: float = 0.5) -> list[str]:
     return sorted(w for w, c in counts.items() if c > share * len(texts))
 
 
+_POINTERS = (
+    "van", "in", "bij", "voor", "over", "met", "de", "het", "een", "onze", "ons", "uw", "jullie", "die", "deze",
+    "of", "for", "at", "the", "a", "our", "your",
+    "la", "le", "les", "du", "des", "de", "d'une", "d'un", "une", "un", "notre", "votre",
+)
+
+
 def without_terms(question: str, terms: list[str]) -> str:
     """`question` with every occurrence of `terms` removed (case-insensitive, also as "'s" plural and as the head of a hyphenated term: "LIVC" for "livc-r").
     Falls back to the question itself if nothing would remain."""
@@ -122,6 +129,9 @@ def without_terms(question: str, terms: list[str]) -> str:
         forms.add(re.escape(term))
         if "-" in term:
             forms.add(re.escape(term.split("-")[0]))
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")(?:'s|s)?(?![\w-])", re.IGNORECASE)
+    # Take along the little words that only point at the term ("van de", "of the", "la").
+    lead = r"(?:(?:" + "|".join(_POINTERS) + r")\s+){0,2}"
+    alternatives = "|".join(sorted(forms, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-]){lead}(?:{alternatives})(?:'s|s)?(?![\w-])", re.IGNORECASE)
     stripped = re.sub(r"\s+", " ", pattern.sub(" ", question)).strip()
     return stripped if content_words(stripped) else question

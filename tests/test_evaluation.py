@@ -98,7 +98,7 @@ class FakeAssistant:
         self.embedder = FakeEmbedder(embed_dim=8)
         self.documents = [DOC]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
         return ANSWERS[question]
 
 
