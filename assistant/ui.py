@@ -56,7 +56,7 @@ EXAMPLES = [
     "Wanneer wordt een casus afgesloten?",
     "Wat is het verschil tussen een LIVC-R en een Local Task Force?",
 ]
-PLACEHOLDER = "Stel uw vraag over de LIVC-R, bijvoorbeeld: Wie nodigt de partners uit?"
+PLACEHOLDER = "Typ hier uw vraag over de LIVC-R (zonder namen of casusdetails)"
 NO_SOURCES = (
     '<div class="livc-empty"><p><strong>Bronnen</strong></p><p>Hier verschijnen de bronnen bij elk antwoord: '
     "de passage uit de gids, met de geciteerde zinnen gemarkeerd, en een link naar die plek in het document.</p></div>"
