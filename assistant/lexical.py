@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -22,9 +22,15 @@ _TOKEN = re.compile(r"\w+")
 _STOPWORDS = frozenset(STOPWORDS_DUTCH) | {"livc", "r"}  # "LIVC-R" is in nearly every passage
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("dutch")
+    """One stemmer per thread: PyStemmer objects are not documented as thread-safe, and
+    the chat answers several questions at once."""
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = Stemmer.Stemmer("dutch")
+    return _local.stemmer
 
 
 def fold(text: str) -> str:
