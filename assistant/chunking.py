@@ -126,7 +126,7 @@ def section_units(text: str) -> list[str]:
     return [u for u in units if re.search(r"\w", u)]
 
 
-def chunk_sections(sections: list[Section], chunk_words: int = 120) -> list[Passage]:
+def chunk_sections(sections: list[Section], chunk_words: int = 160) -> list[Passage]:
     """Group each section's units into passages of about `chunk_words` words.
 
     A Q&A section is one passage whatever its length. Guide sections are cut only

@@ -38,8 +38,8 @@ class Settings:
     query_prefix: str = ""  # sentence-transformers only (e5 models want "query: ")
     passage_prefix: str = ""  # sentence-transformers only (e5 models want "passage: ")
     embed_batch_size: int = 32
-    # Chunking (chosen on eval/gold-dev.jsonl, see docs/tuning.md)
-    chunk_words: int = 120
+    # Chunking (chosen on eval/gold-dev.jsonl: docs/tuning.md)
+    chunk_words: int = 160
     # Retrieval
     fusion: str = "relative_score"
     # Fusion weights of the three retrievers (normalised to sum 1): dense over whole
