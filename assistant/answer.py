@@ -15,12 +15,10 @@ import numpy as np
 
 from .chunking import Passage
 from .index import Store
-from .lexical import tokenize
 from .settings import Settings
 from .types import Answer, Citation, Hit
 
 NOT_IN_GUIDE = "Dit staat niet in het draaiboek of de vraag-en-antwoordfiche."
-SUGGESTIONS_INTRO = "Deze onderdelen komen het dichtst in de buurt:"
 
 
 @dataclass
@@ -48,23 +46,8 @@ def decide_abstain(evidence: Evidence, store: Store, settings: Settings) -> bool
     if not evidence.hits or not len(store.window_vectors):
         return True
     best = float(np.max(store.window_vectors @ evidence.asked))
-    return best < settings.abstain_min_cosine or support_margin(evidence, store) < settings.abstain_margin
-
-
-def support_margin(evidence: Evidence, store: Store) -> float:
-    """Cosine of the best guide window minus that of the best off-topic reference passage."""
-    best = float(np.max(store.window_vectors @ evidence.asked)) if len(store.window_vectors) else 0.0
-    if not len(store.offtopic_vectors):
-        return best
-    return best - float(np.max(store.offtopic_vectors @ evidence.asked))
-
-
-def lexical_overlap(question: str, text: str) -> float:
-    """Share of the question's content words (stemmed) that occur in `text`."""
-    asked = set(tokenize(question))
-    if not asked:
-        return 0.0
-    return len(asked & set(tokenize(text))) / len(asked)
+    nearest_elsewhere = float(np.max(store.offtopic_vectors @ evidence.asked)) if len(store.offtopic_vectors) else 0.0
+    return best < settings.abstain_min_cosine or best - nearest_elsewhere < settings.abstain_margin
 
 
 def match_faq(evidence: Evidence, store: Store, settings: Settings) -> Passage | None:
@@ -152,25 +135,20 @@ def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, par
     # sentences from that passage.
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
-    parts: list[str] = []
+    pieces: list[str] = []
     for i, (passage, sentence) in enumerate(chosen):
         n = numbers.setdefault(passage.id, len(numbers) + 1)
         quotes.setdefault(passage.id, []).append(sentence)
         last_of_run = i + 1 == len(chosen) or chosen[i + 1][0].id != passage.id
-        parts.append(f"{sentence} [{n}]" if last_of_run else sentence)
+        pieces.append(f"{sentence} [{n}]" if last_of_run else sentence)
     citations = [Citation(n, store.by_id[pid], _join(quotes[pid])) for pid, n in numbers.items()]
     return Answer(
         question=evidence.question,
-        text=_join(parts),
+        text=_join(pieces),
         citations=citations,
         mode="extractive",
         hits=evidence.hits,
     )
-
-
-def select_sentences(evidence: Evidence, store: Store, settings: Settings) -> list[tuple[Passage, str]]:
-    """The sentences that best answer the question, in reading order."""
-    return _in_reading_order(select_pairs(evidence, store, settings), store)
 
 
 def _in_reading_order(pairs: set[tuple[str, int]], store: Store) -> list[tuple[Passage, str]]:
@@ -243,13 +221,19 @@ def _is_list_item(sentence: str) -> bool:
 
 
 def _join(parts: list[str]) -> str:
-    """Sentences joined into Markdown: list items and table rows on their own line."""
+    """Sentences joined into Markdown: list items and table rows on their own line, and a
+    sentence after a list in a paragraph of its own (not run on into the last item)."""
     out = ""
+    after_item = False
     for part in parts:
+        item = _is_list_item(part)
         if not out:
             out = part
-        elif _is_list_item(part) or out.rstrip().endswith(":"):
+        elif item or out.rstrip().endswith(":"):
             out += "\n" + part
+        elif after_item:
+            out += "\n\n" + part
         else:
             out += " " + part
+        after_item = item
     return out
