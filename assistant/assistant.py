@@ -16,6 +16,7 @@ from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
 from .index import BuildReport, Store, build_index, open_index
+from .privacy import PublicNames, kinds_of, mask, notice, refusal, scan
 from .retrieval import HybridSearch
 from .settings import Settings
 from .types import Answer, Hit
@@ -25,6 +26,15 @@ MAX_QUESTION_CHARS = 2000
 
 class QuestionError(ValueError):
     """A question the assistant cannot take; the message is Dutch and meant for the user."""
+
+
+class PersonalDataError(QuestionError):
+    """The question holds personal data and the guard is set to refuse it. The message
+    names the kinds of data found, never the data."""
+
+    def __init__(self, kinds: list[str]):
+        super().__init__(refusal(kinds))
+        self.kinds = kinds
 
 
 @dataclass
@@ -67,17 +77,23 @@ class Assistant:
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation."""
         started = time.perf_counter()
-        question = clean_question(question)
+        # Personal data is masked before anything else sees the question or the history.
+        asked = self.guard(clean_question(question))
+        earlier = [self.guard(h) for h in history or [] if isinstance(h, str)]
+        question, masked, searched = asked.text, asked.kinds, asked.searched
         # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
-        query = contextualize(question, history, corpus_vocabulary(self.store))
+        query = contextualize(searched, [g.searched for g in earlier], corpus_vocabulary(self.store))
         hits = self.search_engine.search(query)
         retrieved = time.perf_counter()
         evidence = self._evidence(query, hits)
         parts = [self._evidence(part) for part in split_question(query)]
         answer = compose(evidence, self.store, self.settings, parts)
         answer.question = question
-        if query != question and answer.notice is None:
-            answer.notice = f"Gelezen als vervolg op uw vorige vraag: “{history[-1]}”"
+        if query != searched and answer.notice is None:
+            answer.notice = f"Gelezen als vervolg op uw vorige vraag: “{earlier[-1].text}”"
+        if masked:
+            answer.masked = masked
+            answer.notice = " ".join(n for n in (notice(masked), answer.notice) if n)
         done = time.perf_counter()
         answer.timings = {
             "retrieval": (retrieved - started) * 1000,
@@ -85,6 +101,41 @@ class Assistant:
             "total": (done - started) * 1000,
         }
         return answer
+
+    def guard(self, text: str) -> "Guarded":
+        """`text` with its personal data masked; in "refuse" mode a text with personal data
+        raises PersonalDataError instead. Names the guide itself mentions (ministers) are
+        public, not case data."""
+        findings = scan(text, public_names(self.store))
+        kinds = kinds_of(findings)
+        if kinds and self.settings.privacy_guard == "refuse":
+            raise PersonalDataError(kinds)
+        return Guarded(mask(text, findings), kinds, mask(text, findings, neutral=True))
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A text after the personal-data guard: shown and kept (`text`, with placeholders
+    such as [naam]), searched (`searched`, placeholders as a neutral letter), and the
+    kinds of data that were masked."""
+
+    text: str
+    kinds: list[str]
+    searched: str
+
+
+_public_names: dict[str, PublicNames] = {}
+
+
+def public_names(store: Store) -> PublicNames:
+    """The names and ordinary words of the indexed corpus, cached per index generation."""
+    key = store.manifest.generation
+    names = _public_names.get(key)
+    if names is None:
+        names = PublicNames.from_texts(f"{' › '.join(p.section_path)}\n{p.text}" for p in store.passages)
+        _public_names.clear()
+        _public_names[key] = names
+    return names
 
 
 def clean_question(question: str) -> str:

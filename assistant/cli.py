@@ -1,4 +1,4 @@
-"""The ``livc`` command: index, ask, eval, config, feedback. It mirrors the library one to one.
+"""The ``livc`` command: index, ask, eval, config, feedback, privacy-eval. It mirrors the library one to one.
 
 Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
 stderr and exit non-zero; no traceback reaches the user.
@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("config", "print the effective settings and where each came from", cmd_config)
 
+    p = command("privacy-eval", "precision and recall of the personal-data guard", cmd_privacy_eval)
+    p.add_argument("--cases", type=Path, default=Path("eval/privacy-cases.jsonl"), help="invented case sentences (JSONL)")
+    p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/followup-dev.jsonl")],
+                   help="gold question files: no personal data, so every hit is a false positive")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
     p = command("feedback", "list the feedback users gave on answers, or export it as CSV", cmd_feedback)
     p.add_argument("--csv", type=Path, dest="csv_path", help="write every record to this CSV file ('-' for stdout)")
     p.add_argument("--limit", type=int, default=20, help="how many of the newest records to list (default 20)")
@@ -151,6 +157,14 @@ def cmd_eval(args, settings: Settings) -> int:
         print(f"baseline: hit@1={b['retrieval']['hit@1']}  mrr@10={b['retrieval']['mrr@10']}  "
               f"fact_recall={b['answers']['fact_recall']}")
     print(f"report: {args.report / 'report.md'}")
+    return 0
+
+
+def cmd_privacy_eval(args, settings: Settings) -> int:
+    from .privacy import evaluate, format_report
+
+    result = evaluate(args.cases, args.gold, settings.corpus_dir)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_report(result))
     return 0
 
 

@@ -3,8 +3,9 @@
 Maintainers read it (``livc feedback``, CSV export) to find answers that went wrong and
 grow the gold set. A record holds the rating, an optional reason from a fixed list, the
 answer text, its citations (passage id, document, section) and mode. The question text
-is stored only when the operator turned on ``log_questions`` (env ``LIVC_LOG_QUESTIONS``):
-officials may type names or case details despite the warning.
+is stored only when the operator turned on ``log_questions`` (env ``LIVC_LOG_QUESTIONS``),
+and then with personal data masked: officials may type names or case details despite the
+warning.
 
 The file lies beside the index folder (``feedback.sqlite``) unless ``feedback_db`` names
 another; rebuilding or deleting the index leaves it alone.
@@ -21,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from .privacy import mask_text
 from .settings import Settings
 from .types import Answer
 
@@ -74,7 +76,9 @@ def feedback_path(settings: Settings) -> Path:
 
 
 def from_answer(answer: Answer, rating: int, log_questions: bool, reason: str | None = None) -> Feedback:
-    """A feedback record for an answer; the question text only if `log_questions`."""
+    """A feedback record for an answer; the question text only if `log_questions`, and
+    then masked by the personal-data guard (``Assistant.ask`` masked it already; an answer
+    made elsewhere is masked here)."""
     cited = answer.suggestions if answer.abstained else answer.citations
     return Feedback(
         rating=rating,
@@ -87,7 +91,7 @@ def from_answer(answer: Answer, rating: int, log_questions: bool, reason: str | 
             for c in cited
         ],
         reason=reason,
-        question=answer.question if log_questions else None,
+        question=mask_text(answer.question) if log_questions else None,
     )
 
 

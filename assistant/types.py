@@ -57,6 +57,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)  # the ranked retrieval behind the answer
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per step
     notice: str | None = None  # a Dutch note to the user (e.g. the question was shortened)
+    masked: list[str] = field(default_factory=list)  # kinds of personal data masked in the question (privacy.KINDS)
 
     def to_dict(self, with_hits: bool = False) -> dict:
         data = {
@@ -68,6 +69,7 @@ class Answer:
             "suggestions": [c.to_dict() for c in self.suggestions],
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "notice": self.notice,
+            "masked": list(self.masked),
         }
         if with_hits:
             data["hits"] = [

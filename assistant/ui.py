@@ -28,6 +28,7 @@ from fastapi import FastAPI  # noqa: E402
 
 from .assistant import Assistant, QuestionError  # noqa: E402
 from .feedback import REASONS, FeedbackStore, feedback_path, from_answer  # noqa: E402
+from .logs import log_answer  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .types import Answer, Citation  # noqa: E402
 from .web import document_url  # noqa: E402
@@ -386,13 +387,9 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
 
 
 def _log_answer(answer: Answer, settings: Settings) -> None:
-    """One log line per answer; the question text only if the operator enabled that."""
-    what = "abstained" if answer.abstained else f"{answer.mode}, {len(answer.citations)} citations"
-    took = answer.timings.get("total", 0.0)
-    if settings.log_questions:
-        log.info("answered (%s, %.0f ms): %r", what, took, answer.question)
-    else:
-        log.info("answered (%s, %.0f ms)", what, took)
+    """One structured log line per answer (assistant.logs): ids, timings and modes; the
+    question text, masked, only if the operator enabled that."""
+    log_answer(log, answer, settings, source="ui")
 
 
 def mount(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:

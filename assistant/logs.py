@@ -1,0 +1,104 @@
+"""Structured logging: one JSON object per line, and no question text unless the operator asks.
+
+Questions may hold case details, so by default a log line about an answer holds only
+what an operator needs to see the service work: the event, mode, whether it abstained,
+the cited passage ids, timings and which kinds of personal data were masked. With
+``log_questions`` on, the question and answer text are added, masked by the personal-data
+guard first. Every other message (a library's, an exception's trace) is masked as well
+before it is written, so a stray message cannot carry a phone number into the file.
+
+``configure_logging(settings)`` installs the JSON-lines handler on the root logger: on
+standard error, or appended to ``settings.log_file``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .privacy import mask_text
+from .settings import Settings
+from .types import Answer
+
+_HANDLER_FLAG = "_livc_json"
+
+
+class Event:
+    """A structured log message: a name and JSON-friendly fields. ``str()`` gives the
+    JSON object, so any handler (pytest's caplog too) sees the same content."""
+
+    def __init__(self, name: str, **fields):
+        self.name = name
+        self.fields = fields
+
+    def as_dict(self) -> dict:
+        return {"event": self.name, **self.fields}
+
+    def __str__(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, default=str)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, then the event's fields, or the
+    message (masked) for ordinary records; a trace under "exception", masked too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        if isinstance(record.msg, Event) and not record.args:
+            data.update(record.msg.as_dict())
+        else:
+            data["message"] = mask_text(record.getMessage())
+        if record.exc_info:
+            data["exception"] = mask_text(self.formatException(record.exc_info))
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure_logging(settings: Settings, level: int = logging.INFO) -> logging.Handler:
+    """Send every log record through the JSON-lines formatter: to ``settings.log_file``
+    (appended) or standard error. Calling it again replaces the handler it installed."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _HANDLER_FLAG, False)]:
+        root.removeHandler(handler)
+        handler.close()
+    if settings.log_file:
+        path = Path(settings.log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    setattr(handler, _HANDLER_FLAG, True)
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+def answer_event(answer: Answer, settings: Settings, **extra) -> Event:
+    """The log event for one answer: ids, timings and modes; text only with log_questions,
+    and then masked."""
+    cited = answer.suggestions if answer.abstained else answer.citations
+    fields = {
+        "mode": answer.mode,
+        "abstained": answer.abstained,
+        "citations": [c.passage.id for c in cited],
+        "docs": sorted({c.passage.doc for c in cited}),
+        "timings_ms": {k: round(v, 1) for k, v in answer.timings.items()},
+        "masked": list(answer.masked),
+        **extra,
+    }
+    if settings.log_questions:
+        fields["question"] = mask_text(answer.question)
+        fields["answer"] = mask_text(answer.text)
+    return Event("answered", **fields)
+
+
+def log_answer(logger: logging.Logger, answer: Answer, settings: Settings, **extra) -> None:
+    """Log one answer as a structured event (see answer_event)."""
+    logger.info(answer_event(answer, settings, **extra))
