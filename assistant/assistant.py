@@ -1,12 +1,16 @@
 """The assistant: one object that the CLI, the UI and the API all call.
 
 `Assistant.open()` loads the embedder and the current index once; `ask()` then answers
-a question with citations, or says plainly that the guide does not cover it.
+a question with citations, or says plainly that the guide does not cover it. When
+another process switches the index to a new generation (``livc index``, ``livc index
+--watch``), the next question is answered from it (`reload_if_changed`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -15,13 +19,14 @@ from .answer import Evidence, compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
-from .index import BuildReport, Store, build_index, open_index
+from .index import BuildReport, Store, StoreError, build_index, manifest_stamp, open_index, read_manifest
 from .privacy import PublicNames, kinds_of, mask, notice, refusal, scan
 from .retrieval import HybridSearch
 from .settings import Settings
 from .types import Answer, Hit
 
 MAX_QUESTION_CHARS = 2000
+log = logging.getLogger(__name__)
 
 
 class QuestionError(ValueError):
@@ -53,13 +58,45 @@ class Assistant:
         store = open_index(settings)
         return cls(settings, embedder, store, HybridSearch(store, embedder, settings))
 
+    def __post_init__(self):
+        self._stamp = manifest_stamp(self.settings.index_dir)
+        self._reload = threading.Lock()
+
     def refresh(self, progress: bool = False) -> BuildReport:
         """Rebuild the index if the corpus changed, then serve the new one."""
         report = build_index(self.settings, self.embedder, progress=progress)
         if report.changed:
-            self.store = open_index(self.settings)
-            self.search_engine = HybridSearch(self.store, self.embedder, self.settings)
+            self._serve(open_index(self.settings))
+        self._stamp = manifest_stamp(self.settings.index_dir)
         return report
+
+    def reload_if_changed(self) -> bool:
+        """Serve the index's current generation when another process switched to a new one
+        since this one was opened; True when it did. One stat() when nothing changed. A
+        new generation that cannot be opened is logged and the one in use keeps serving."""
+        stamp = manifest_stamp(self.settings.index_dir)
+        if stamp == self._stamp:
+            return False
+        with self._reload:
+            if stamp == self._stamp:
+                return False
+            manifest = read_manifest(self.settings.index_dir)
+            switched = False
+            if manifest is not None and manifest.generation != self.store.manifest.generation:
+                try:
+                    self._serve(open_index(self.settings))
+                    switched = True
+                    log.info("index generation %s now served", manifest.generation)
+                except StoreError as exc:
+                    log.warning("new index generation not served: %s", exc)
+            self._stamp = stamp
+            return switched
+
+    def _serve(self, store: Store) -> None:
+        """Answer from `store` from now on. A question in progress keeps the engine (and
+        through it the store) it started with."""
+        self.search_engine = HybridSearch(store, self.embedder, self.settings)
+        self.store = store
 
     @property
     def documents(self) -> list[Document]:
@@ -67,27 +104,31 @@ class Assistant:
         return load_corpus(self.settings.corpus_dir)[0]
 
     def search(self, question: str) -> list[Hit]:
+        self.reload_if_changed()
         return self.search_engine.search(clean_question(question))
 
-    def _evidence(self, query: str, hits: list[Hit] | None = None) -> Evidence:
-        engine = self.search_engine
+    def _evidence(self, query: str, hits: list[Hit] | None = None, engine: HybridSearch | None = None) -> Evidence:
+        engine = engine or self.search_engine
         hits = engine.search(query) if hits is None else hits
         return Evidence(query, engine.query_vector(query), hits, engine.asked_vector(query))
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation."""
         started = time.perf_counter()
+        self.reload_if_changed()
+        engine = self.search_engine  # one generation for the whole answer
+        store = engine.store
         # Personal data is masked before anything else sees the question or the history.
         asked = self.guard(clean_question(question))
         earlier = [self.guard(h) for h in history or [] if isinstance(h, str)]
         question, masked, searched = asked.text, asked.kinds, asked.searched
         # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
-        query = contextualize(searched, [g.searched for g in earlier], corpus_vocabulary(self.store))
-        hits = self.search_engine.search(query)
+        query = contextualize(searched, [g.searched for g in earlier], corpus_vocabulary(store))
+        hits = engine.search(query)
         retrieved = time.perf_counter()
-        evidence = self._evidence(query, hits)
-        parts = [self._evidence(part) for part in split_question(query)]
-        answer = compose(evidence, self.store, self.settings, parts)
+        evidence = self._evidence(query, hits, engine)
+        parts = [self._evidence(part, engine=engine) for part in split_question(query)]
+        answer = compose(evidence, store, self.settings, parts)
         answer.question = question
         if query != searched and answer.notice is None:
             answer.notice = f"Gelezen als vervolg op uw vorige vraag: “{earlier[-1].text}”"

@@ -3,7 +3,8 @@
 A passage is a run of whole sentences (or list items, or table rows) from one section;
 it never crosses a section boundary. A Q&A entry is always exactly one passage. Every
 sentence is kept verbatim from the source, so a quoted sentence can be found in the
-document as it stands.
+document as it stands. A passage of a paged source (PDF) knows the page its first
+sentence is on and the page its last one ends on.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ class Passage:
     text: str  # shown to the user: verbatim source lines, no heading
     sentences: list[str] = field(default_factory=list)  # the text's sentences, each verbatim
     question: str | None = None  # FAQ entries: the question
-    page: int | None = None
+    page: int | None = None  # paged sources: the page the passage starts on
     order: int = 0  # position in the corpus, for reading order
+    page_end: int | None = None  # paged sources: the page it ends on (= page for one page)
+    doc_sha256: str = ""  # the version of the document it was cut from: hash of the file
+    doc_date: str = ""  # ... and its date (ISO)
 
     @property
     def embed_text(self) -> str:
@@ -138,10 +142,49 @@ def chunk_sections(sections: list[Section], chunk_words: int = 160) -> list[Pass
         units = section_units(section.text)
         if not units:
             continue
+        pages = unit_pages(section, units)
         groups = [units] if section.kind == "faq" else _group(units, chunk_words)
+        done = 0
         for group in groups:
-            passages.append(_passage(section, group, len(passages)))
+            passage = _passage(section, group, len(passages))
+            if section.page is not None:
+                passage.page, passage.page_end = pages[done][0], pages[done + len(group) - 1][1]
+            done += len(group)
+            passages.append(passage)
     return passages
+
+
+def unit_pages(section: Section, units: list[str]) -> list[tuple[int | None, int | None]]:
+    """(first page, last page) of each unit of a paged section: found in the section text
+    in order (whitespace-insensitive); a unit that cannot be found takes its predecessor's."""
+    if section.page is None:
+        return [(None, None)] * len(units)
+    flat, index = _flatten(section.text)
+    out, cursor, last = [], 0, section.page_at(0)
+    for unit in units:
+        needle = re.sub(r"\s+", " ", unit).strip()
+        at = flat.find(needle, cursor)
+        if at < 0:
+            out.append((last, last))
+            continue
+        start, end = index[at], index[at + len(needle) - 1]
+        cursor = at + len(needle)
+        first, last = section.page_at(start), section.page_at(end)
+        out.append((first, last))
+    return out
+
+
+def _flatten(text: str) -> tuple[str, list[int]]:
+    """`text` with each whitespace run as one space, and the source offset of each character."""
+    chars, index = [], []
+    for m in re.finditer(r"\s+|\S+", text):
+        if m.group().isspace():
+            chars.append(" ")
+            index.append(m.start())
+        else:
+            chars.append(m.group())
+            index.extend(range(m.start(), m.end()))
+    return "".join(chars), index
 
 
 def _group(units: list[str], chunk_words: int) -> list[list[str]]:

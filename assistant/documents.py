@@ -1,20 +1,30 @@
 """Documents: load source files into `Section`s along their heading tree.
 
 One loader per file type, registered in ``LOADERS`` by suffix; each returns the
-document's sections in reading order. Only Markdown ships now; PDF, DOCX and HTML
-loaders slot in beside it with the same signature.
+document's sections in reading order. Markdown is parsed here; PDF, DOCX and HTML
+live in ``assistant.loaders`` and write their text as Markdown first (headings,
+list items, table rows), so every format shares one section parser, one anchor
+scheme and one document viewer. A paged source also records where each page
+starts, and every section knows the pages its text runs over.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import importlib
 import re
+import threading
 import unicodedata
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 FAQ_HEADING = re.compile(r"^Vraag\s+\d+\s*[:.]\s*(?P<question>.+)$", re.IGNORECASE)
+# A question heading in a Q&A document without "Vraag N:" ("3. Mag de politie ...?", "V: ...?").
+_QUESTION_LEAD = re.compile(r"^(?:(?:vraag|v|q)\s*\d*\s*[:.)]\s*|\d{1,3}\s*[.):]\s*)", re.IGNORECASE)
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})")
 
@@ -37,9 +47,18 @@ class Section:
     order: int  # position in the document
     kind: str = "guide"  # "guide" or "faq"
     question: str | None = None  # for FAQ sections: the question asked
-    page: int | None = None  # only for paged sources (PDF)
+    page: int | None = None  # only for paged sources (PDF): the page the heading is on
     start: int = 0  # character offsets of the section (heading included) in the source text
     end: int = 0
+    # Paged sources: (offset in `text`, page) where the body's pages start, the first at 0.
+    page_breaks: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page that character `offset` of `text` is on (None for unpaged sources)."""
+        if not self.page_breaks:
+            return self.page
+        i = bisect.bisect_right([o for o, _ in self.page_breaks], offset) - 1
+        return self.page_breaks[max(i, 0)][1]
 
 
 @dataclass(frozen=True)
@@ -49,8 +68,11 @@ class Document:
     name: str  # file name
     title: str
     sha256: str  # hash of the file's bytes
-    text: str  # the full source text
+    text: str  # the full source text (for PDF, DOCX and HTML: as Markdown)
     sections: tuple[Section, ...]
+    format: str = "markdown"  # "markdown", "pdf", "docx" or "html"
+    pages: int = 0  # paged sources only
+    date: str = ""  # ISO date of the version: the file's own metadata, else its modification time
 
 
 def slugify(text: str) -> str:
@@ -61,7 +83,8 @@ def slugify(text: str) -> str:
     return re.sub(r"[\s_]+", "-", text).strip("-") or "sectie"
 
 
-def load_markdown(path: Path) -> Document:
+def load_markdown(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
+    """A Markdown file as a document; `progress` is accepted for the loader signature."""
     raw = _read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
@@ -71,14 +94,18 @@ def load_markdown(path: Path) -> Document:
     sections = parse_markdown(path.name, text)
     if not sections:
         raise DocumentError(f"{path.name}: the file is empty")
-    return Document(path.name, sections[0].title, hashlib.sha256(raw).hexdigest(), text, tuple(sections))
+    return Document(path.name, sections[0].title, hashlib.sha256(raw).hexdigest(), text, tuple(sections),
+                    date=file_date(path))
 
 
-def parse_markdown(doc: str, text: str) -> list[Section]:
+def parse_markdown(doc: str, text: str, title: str | None = None) -> list[Section]:
     """Split Markdown text into sections. Text before the first heading, or a file without
-    headings, becomes a section headed by the document title (the file name's stem)."""
+    headings, becomes a section headed by the document title (`title`, else the first
+    level-1 heading, else the file name's stem). In a Q&A document every question
+    heading is one FAQ entry (see `mark_questions`)."""
     headings = list(_find_headings(text))
-    title = next((h for _, _, lvl, h in headings if lvl == 1), None) or Path(doc).stem
+    first = next((h for _, _, lvl, h in headings if lvl == 1), None)
+    title = title or first or Path(doc).stem
     bounds = headings + [(len(text), len(text), 0, "")]
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []  # (level, heading) of open ancestors, title excluded
@@ -91,7 +118,7 @@ def parse_markdown(doc: str, text: str) -> list[Section]:
     for i, (start, body_start, level, heading) in enumerate(headings):
         end = bounds[i + 1][0]
         body = text[body_start:end]
-        if level == 1 and heading == title and i == 0:
+        if level == 1 and heading in (title, first) and i == 0:
             path: tuple[str, ...] = ()
         else:
             while stack and stack[-1][0] >= level:
@@ -101,7 +128,44 @@ def parse_markdown(doc: str, text: str) -> list[Section]:
         if not body.strip() and not path:
             continue
         sections.append(_section(doc, title, heading, path, level, body, start, end, anchors, len(sections)))
-    return [s for s in sections if s.text.strip() or s.kind == "faq"]
+    return mark_questions([s for s in sections if s.text.strip() or s.kind == "faq"])
+
+
+def mark_questions(sections: list[Section]) -> list[Section]:
+    """Q&A in any format: where sections under one parent are mostly headed by questions
+    (at least two, and half of them), each question heading is a FAQ entry, numbered
+    "Vraag N:" or not ("3. Mag de politie ...?", a bold question in a Word file). A
+    guide with the odd question as a heading stays a guide."""
+    groups: dict[tuple[str, ...], list[Section]] = {}
+    for s in sections:
+        groups.setdefault(s.path[:-1], []).append(s)
+    marked: set[int] = set()
+    for group in groups.values():
+        questions = [s for s in group if s.kind == "guide" and s.heading.rstrip().endswith("?")]
+        faq = sum(1 for s in group if s.kind == "faq")
+        if len(questions) >= 2 and (len(questions) + faq) * 2 >= len(group):
+            marked.update(id(s) for s in questions)
+    return [replace(s, kind="faq", question=_QUESTION_LEAD.sub("", s.heading).strip()) if id(s) in marked else s
+            for s in sections]
+
+
+def assign_pages(sections: list[Section], text: str, marks: list[tuple[int, int]]) -> list[Section]:
+    """Give each section of a paged source its page (the heading's) and the page breaks
+    inside its body. `marks` are (offset in `text`, page) where each page's text starts."""
+    if not marks:
+        return sections
+    offsets = [o for o, _ in marks]
+
+    def page_at(offset: int) -> int:
+        return marks[max(bisect.bisect_right(offsets, offset) - 1, 0)][1]
+
+    out = []
+    for s in sections:
+        body = text.find(s.text, s.start) if s.text else s.start
+        body = s.start if body < 0 else body
+        breaks = [(0, page_at(body))] + [(o - body, p) for o, p in marks if body < o < body + len(s.text)]
+        out.append(replace(s, page=page_at(s.start), page_breaks=tuple(breaks)))
+    return out
 
 
 def _section(doc, title, heading, path, level, body, start, end, anchors, order) -> Section:
@@ -156,34 +220,118 @@ def _read_bytes(path: Path) -> bytes:
         raise DocumentError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
 
 
-LOADERS: dict[str, Callable[[Path], Document]] = {
+def file_date(path: Path) -> str:
+    """The file's modification date (ISO), for a source without a date of its own."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
+    except OSError:
+        return ""
+
+
+def _lazy(module: str, name: str) -> Callable[..., Document]:
+    """A loader imported on first use, so reading Markdown never imports pypdf or python-docx."""
+    def load(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
+        return getattr(importlib.import_module(module, __package__), name)(path, progress)
+
+    load.__name__ = name
+    return load
+
+
+# Every loader takes (path, progress=None) and returns a Document or raises DocumentError;
+# `progress(done, total)` reports pages as they are read.
+LOADERS: dict[str, Callable[..., Document]] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
+    ".pdf": _lazy(".loaders.pdf", "load_pdf"),
+    ".docx": _lazy(".loaders.docx", "load_docx"),
+    ".html": _lazy(".loaders.html", "load_html"),
+    ".htm": _lazy(".loaders.html", "load_html"),
+}
+
+# What to say about formats that come up but cannot be read.
+UNSUPPORTED_HINTS = {
+    ".doc": "old Word format: save it as .docx or PDF",
+    ".odt": "OpenDocument text: save it as .docx or PDF",
+    ".rtf": "save it as .docx or PDF",
+    ".pages": "save it as .docx or PDF",
+    ".txt": "plain text: save it as Markdown (.md)",
 }
 
 # Files in the corpus folder that are documentation about the corpus, not corpus.
 IGNORED_NAMES = {"SOURCES.md", "README.md"}
 
 
-def load_corpus(folder: Path) -> tuple[list[Document], list[tuple[str, str]]]:
-    """Load every supported file in `folder` (not recursive).
-
-    Returns the documents and the skipped files as (name, reason) pairs; a broken
-    file is skipped with its reason and never stops the others.
-    """
+def corpus_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files of `folder` (not recursive) that a loader can read, in name order, and
+    the others as (name, reason). Hidden files and the corpus's own notes are left out."""
     if not folder.is_dir():
         raise DocumentError(f"corpus folder not found: {folder}")
-    documents: list[Document] = []
+    files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name in IGNORED_NAMES or not path.is_file():
             continue
-        loader = LOADERS.get(path.suffix.lower())
-        if loader is None:
-            skipped.append((path.name, f"unsupported file type {path.suffix or '(none)'}"))
-            continue
+        suffix = path.suffix.lower()
+        if suffix in LOADERS:
+            files.append(path)
+        else:
+            hint = UNSUPPORTED_HINTS.get(suffix)
+            skipped.append((path.name, f"unsupported file type {suffix or '(none)'}" + (f" ({hint})" if hint else "")))
+    return files, skipped
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes (the document's identity in the index)."""
+    return hashlib.sha256(_read_bytes(path)).hexdigest()
+
+
+_CACHE: OrderedDict[tuple[str, str], Document] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 16
+
+
+def load_document(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
+    """Load one file with the loader for its suffix. Parsed documents are kept by (name,
+    hash), so the viewer and repeated loads do not parse an unchanged PDF again."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise DocumentError(f"{path.name}: unsupported file type {path.suffix or '(none)'}")
+    raw = _read_bytes(path)
+    if not raw.strip():
+        raise DocumentError(f"{path.name}: the file is empty")
+    key = (path.name, hashlib.sha256(raw).hexdigest())
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    try:
+        document = loader(path, progress)
+    except DocumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser's surprise is one file's problem, never the corpus's
+        raise DocumentError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    with _CACHE_LOCK:
+        _CACHE[(path.name, document.sha256)] = document
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return document
+
+
+def load_corpus(folder: Path, progress: Callable[[str, int, int], None] | None = None
+                ) -> tuple[list[Document], list[tuple[str, str]]]:
+    """Load every supported file in `folder` (not recursive).
+
+    Returns the documents and the skipped files as (name, reason) pairs; a broken
+    file is skipped with its reason and never stops the others. `progress(name, done,
+    total)` reports the pages of each document as they are read.
+    """
+    files, skipped = corpus_files(folder)
+    documents: list[Document] = []
+    for path in files:
         try:
-            documents.append(loader(path))
+            report = (lambda done, total, name=path.name: progress(name, done, total)) if progress else None
+            documents.append(load_document(path, report))
         except DocumentError as exc:
             skipped.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
+    skipped.sort()
     return documents, skipped

@@ -3,14 +3,21 @@
 Layout of the index folder::
 
     manifest.json        what the current generation holds (written last, atomically)
-    chroma/              Chroma PersistentClient; one collection per generation
+    chroma/              Chroma PersistentClient; two collections per generation
     gen-<id>/            passages.json, BM25 index, sentence and Q&A-question vectors
     embed-cache.sqlite   vectors by (model, kind, text) hash, so rebuilds embed only new text
+    build.lock           held while a build runs: one build at a time, across processes
 
 A build writes a complete new generation next to the old one and switches by replacing
 ``manifest.json``; until then readers keep the old generation, and a build that dies
-half-way leaves it untouched. Leftovers of older or failed generations are removed
-after a successful switch.
+half-way (an exception, a crash, a kill) leaves it untouched. The generation served
+before the switch is kept until the next build, so a process still answering from it
+(the app, while ``livc index --watch`` rebuilds) keeps working until it notices the new
+manifest (``Assistant.reload_if_changed``); older and failed generations are removed.
+
+Only changed documents are read again: a document whose file hash is unchanged takes
+its passages from the generation being replaced, and unchanged text is never embedded
+twice (the embedding cache).
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ import hashlib
 import json
 import os
 import secrets
+import sys
 import shutil
 import sqlite3
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -32,11 +42,11 @@ from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from .chunking import Passage, chunk_sections
-from .documents import Document, DocumentError, load_corpus
+from .documents import Document, DocumentError, corpus_files, file_hash, load_document
 from .lexical import LexicalIndex, ubiquitous_terms
 from .settings import Settings
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6  # 6: PDF, DOCX and HTML; passages know their pages and document version
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation
 
 
@@ -57,6 +67,8 @@ class Manifest:
     versions: dict = field(default_factory=dict)
     format: int = INDEX_FORMAT
     ubiquitous_terms: list[str] = field(default_factory=list)  # see lexical.ubiquitous_terms
+    skipped: list[dict] = field(default_factory=list)  # files that could not be read: name, sha256, reason
+    previous: str | None = None  # the generation served before this one, kept until the next build
 
 
 @dataclass
@@ -67,6 +79,9 @@ class BuildReport:
     reused: int = 0  # texts whose vectors came from the cache
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    parsed: list[str] = field(default_factory=list)  # documents read and chunked by this build
+    kept: list[str] = field(default_factory=list)  # unchanged documents whose passages were taken over
+    pages: int = 0  # pages read by this build
 
 
 @dataclass
@@ -109,32 +124,142 @@ class Store:
 def build_index(settings: Settings, embedder, progress: bool = True, force: bool = False) -> BuildReport:
     """Bring the index in `settings.index_dir` up to date with `settings.corpus_dir`.
 
-    Does nothing (and embeds nothing) when the corpus, embedder and chunk settings are
-    those of the current generation.
+    Does nothing (and embeds nothing) when the corpus files, embedder and chunk settings
+    are those of the current generation. Otherwise only new or changed files are read;
+    `force` reads every file again and writes a new generation even when nothing changed.
+    With `progress`, bars show each document's pages, the documents overall and the
+    texts being embedded (on stderr).
     """
     started = time.perf_counter()
     try:
-        documents, skipped = load_corpus(settings.corpus_dir)
+        files, unsupported = corpus_files(settings.corpus_dir)
     except DocumentError as exc:
         raise StoreError(str(exc)) from None
-    if not documents:
-        reasons = "; ".join(f"{n}: {r}" for n, r in skipped)
-        raise StoreError(f"no usable documents in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
-
-    corpus_hash = _hash_json(sorted((d.name, d.sha256) for d in documents))
+    hashes, unreadable = _hash_files(files)
     offtopic = offtopic_passages()
-    content = _hash_json([INDEX_FORMAT, corpus_hash, embedder.model_id, settings.chunk_words, offtopic])[:16]
-    current = read_manifest(settings.index_dir)
-    serving = current.generation if current else None
-    if not force and serving and _content_of(serving) == content and _generation_complete(settings.index_dir, serving):
-        return BuildReport(current, changed=False, skipped=skipped, seconds=time.perf_counter() - started)
-    # Never write over the generation being served (a forced rebuild, or a repair of the
-    # same content): a build that fails half-way must leave it intact.
-    generation = content if serving is None or _content_of(serving) != content else f"{content}-{secrets.token_hex(4)}"
+    content = _hash_json([INDEX_FORMAT, sorted(hashes.items()), embedder.model_id, settings.chunk_words, offtopic])[:16]
+    with build_lock(settings.index_dir, progress):
+        current = read_manifest(settings.index_dir)
+        serving = current.generation if current else None
+        if not force and serving and _content_of(serving) == content and _generation_complete(settings.index_dir, serving):
+            skipped = sorted(unsupported + unreadable + [(d["name"], d["reason"]) for d in current.skipped])
+            return BuildReport(current, changed=False, skipped=skipped, seconds=time.perf_counter() - started)
+        read = _read_documents(settings, files, hashes, current, progress, force)
+        skipped = sorted(unsupported + unreadable + [(d["name"], d["reason"]) for d in read.failed])
+        if not read.passages:
+            reasons = "; ".join(f"{n}: {r}" for n, r in skipped)
+            raise StoreError(f"no usable documents in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
+        # Never write over a generation a reader may hold (the current one, the previous one
+        # kept for readers that have not switched yet): a forced rebuild, a repair of the same
+        # content, or a return to an earlier corpus gets a fresh name.
+        taken = {serving, current.previous if current else None}
+        generation = content if content not in taken else f"{content}-{secrets.token_hex(4)}"
+        manifest, embedded, reused = _write(settings, embedder, generation, read, offtopic, progress)
+        manifest.previous = serving if serving and _generation_complete(settings.index_dir, serving) else None
+        _switch_to(settings.index_dir, manifest)
+    return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started,
+                       parsed=read.parsed, kept=read.kept, pages=read.pages)
 
-    passages = [p for d in documents for p in chunk_sections(list(d.sections), settings.chunk_words)]
-    for order, p in enumerate(passages):
+
+@dataclass
+class _Read:
+    """What a build read from the corpus: per document its manifest entry and passages."""
+
+    entries: list[dict] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)  # name, sha256, reason
+    parsed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
+def _hash_files(files: list[Path]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    hashes, unreadable = {}, []
+    for path in files:
+        try:
+            hashes[path.name] = file_hash(path)
+        except DocumentError as exc:
+            unreadable.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
+    return hashes, unreadable
+
+
+def _read_documents(settings: Settings, files: list[Path], hashes: dict[str, str], current: Manifest | None,
+                    progress: bool, force: bool) -> _Read:
+    """Each file's passages: taken over from the current generation when its hash is
+    unchanged (and so is the chunking), else read and chunked now. A file that failed
+    before with the same bytes is not tried again."""
+    previous = {} if force else _previous_documents(settings, current)
+    failed_before = {} if force or current is None else {(d["name"], d["sha256"]): d for d in current.skipped}
+    read = _Read()
+    overall = tqdm(total=len(hashes), desc="Documenten", unit="doc", disable=not progress)
+    for path in files:
+        sha = hashes.get(path.name)
+        if sha is None:
+            continue
+        if (path.name, sha) in previous:
+            entry, passages = previous[(path.name, sha)]
+            read.kept.append(path.name)
+        elif (path.name, sha) in failed_before:
+            read.failed.append(failed_before[(path.name, sha)])
+            overall.update(1)
+            continue
+        else:
+            try:
+                document = _load(path, progress)
+            except DocumentError as exc:
+                read.failed.append({"name": path.name, "sha256": sha, "reason": str(exc).removeprefix(f"{path.name}: ")})
+                overall.update(1)
+                continue
+            passages = chunk_sections(list(document.sections), settings.chunk_words)
+            for p in passages:
+                p.doc_sha256, p.doc_date = document.sha256, document.date
+            entry = _document_entry(document, passages)
+            read.parsed.append(path.name)
+            read.pages += document.pages
+        read.entries.append(entry)
+        read.passages.extend(passages)
+        overall.update(1)
+        overall.set_postfix({"pagina's": read.pages, "passages": len(read.passages)}, refresh=False)
+    overall.close()
+    for order, p in enumerate(read.passages):
         p.order = order
+    return read
+
+
+def _load(path: Path, progress: bool) -> Document:
+    """Load one document, with a bar for its pages."""
+    bar = tqdm(desc=f"  {path.name}", unit="p.", leave=False, disable=not progress)
+
+    def pages(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        return load_document(path, pages)
+    finally:
+        bar.close()
+
+
+def _previous_documents(settings: Settings, current: Manifest | None) -> dict[tuple[str, str], tuple[dict, list[Passage]]]:
+    """(name, sha256) -> (manifest entry, passages) of the documents in the current
+    generation, when its passages were cut the way this build would cut them."""
+    if current is None or current.format != INDEX_FORMAT or current.chunk_words != settings.chunk_words:
+        return {}
+    try:
+        data = json.loads((settings.index_dir / f"gen-{current.generation}" / "passages.json").read_text(encoding="utf-8"))
+        passages = [Passage(**d) for d in data]
+    except (OSError, ValueError, TypeError):
+        return {}
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc, []).append(p)
+    return {(e["name"], e["sha256"]): (e, by_doc.get(e["name"], [])) for e in current.documents
+            if len(by_doc.get(e["name"], [])) == e.get("passages")}
+
+
+def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic: list[str], progress: bool):
+    """Embed what is new and write the complete generation; returns its manifest (not yet served)."""
+    passages = read.passages
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddingCache(settings.index_dir / "embed-cache.sqlite", embedder) as cache:
         passage_vecs = cache.embed([p.embed_text for p in passages], "passage", progress, "Passages")
@@ -147,23 +272,66 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
 
     manifest = Manifest(
         generation=generation,
-        corpus_hash=corpus_hash,
+        corpus_hash=_hash_json(sorted((e["name"], e["sha256"]) for e in read.entries)),
         embedder=embedder.model_id,
         dim=int(passage_vecs.shape[1]),
         chunk_words=settings.chunk_words,
-        documents=[_document_entry(d, passages) for d in documents],
+        documents=read.entries,
         passages=len(passages),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         versions=_versions(),
         ubiquitous_terms=ubiquitous_terms([p.text for p in passages]),
+        skipped=read.failed,
     )
     _write_generation(settings.index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs)
     _write_collection(settings.index_dir, "windows_" + generation, [
         TextNode(id_=f"{pid}:{i}", text=text, embedding=v.tolist(), metadata={"passage_id": pid})
         for (pid, i, text), v in zip(windows, window_vecs)
     ])
-    _switch_to(settings.index_dir, manifest)
-    return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started)
+    return manifest, embedded, reused
+
+
+@contextmanager
+def build_lock(index_dir: Path, progress: bool = False):
+    """Hold the index folder's build lock: one build at a time, across processes. A build
+    that is killed releases it with its process."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / "build.lock", "a+") as handle, _THREAD_LOCK:
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: builds in one process are still serialised
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if progress:
+                print("Een andere build van deze index loopt nog; even wachten…", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_THREAD_LOCK = threading.RLock()
+
+
+def watch_index(settings: Settings, embedder, interval: float = 5.0, progress: bool = False,
+                report=None, stop: threading.Event | None = None) -> None:
+    """Rebuild whenever the corpus changes, checking every `interval` seconds, until `stop`
+    is set (or the process is interrupted). `report(BuildReport | StoreError)` hears every
+    round; a failed round leaves the served index as it was and the next round tries again."""
+    stop = stop or threading.Event()
+    while True:
+        try:
+            outcome = build_index(settings, embedder, progress=progress)
+        except StoreError as exc:
+            outcome = exc
+        if report:
+            report(outcome)
+        if stop.wait(interval):
+            return
 
 
 def _write_generation(index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs) -> None:
@@ -215,23 +383,37 @@ def sentence_windows(passages: list[Passage]) -> list[tuple[str, int, str]]:
 
 
 def _switch_to(index_dir: Path, manifest: Manifest) -> None:
+    """Serve `manifest`: replace manifest.json in one step, then remove what no reader needs."""
     tmp = index_dir / "manifest.json.tmp"
     tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, index_dir / "manifest.json")
-    _remove_other_generations(index_dir, manifest.generation)
+    _remove_unused_generations(index_dir, {manifest.generation, manifest.previous} - {None})
 
 
-def _remove_other_generations(index_dir: Path, keep: str) -> None:
+def _remove_unused_generations(index_dir: Path, keep: set[str]) -> None:
+    """Delete generation folders and Chroma collections other than those in `keep`:
+    older generations and the leftovers of builds that failed or were killed."""
     for path in index_dir.glob("gen-*"):
-        if path.name != f"gen-{keep}":
+        if path.name.removeprefix("gen-") not in keep:
             shutil.rmtree(path, ignore_errors=True)
     client = _chroma(index_dir)
     for name in _collection_names(client):
-        if name.startswith(COLLECTIONS) and not name.endswith(keep):
+        prefix = next((p for p in COLLECTIONS if name.startswith(p)), None)
+        if prefix and name.removeprefix(prefix) not in keep:
             client.delete_collection(name)
 
 
 # ---------------------------------------------------------------- opening
+
+
+def manifest_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """What changes when a build switches generations (the manifest is replaced, never
+    edited in place): a cheap check for readers."""
+    try:
+        st = (index_dir / "manifest.json").stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -380,11 +562,16 @@ def offtopic_passages() -> list[str]:
 
 
 def _document_entry(doc: Document, passages: list[Passage]) -> dict:
+    """What the manifest records of a document: its identity, version and size."""
     return {
         "name": doc.name,
         "title": doc.title,
         "sha256": doc.sha256,
-        "passages": sum(1 for p in passages if p.doc == doc.name),
+        "date": doc.date,
+        "format": doc.format,
+        "pages": doc.pages,
+        "passages": len(passages),
+        "read_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 

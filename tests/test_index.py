@@ -103,15 +103,23 @@ def test_changing_a_document_reembeds_only_new_text_and_leaves_no_stale_passages
     assert len(ids) == len(set(ids)) == first.manifest.passages
     assert not any(REMOVED in p.text for p in store.passages)
     assert any(ADDED in p.text for p in store.passages)
-    # The old generation is gone: its folder and both of its Chroma collections.
-    assert not (small_corpus.index_dir / f"gen-{old_gen}").exists()
-    assert [p.name for p in small_corpus.index_dir.glob("gen-*")] == [f"gen-{new_gen}"]
+    # The old generation stays until the next build, for readers that still serve it; the
+    # new one holds none of the old text.
+    assert report.manifest.previous == old_gen
+    assert {p.name for p in small_corpus.index_dir.glob("gen-*")} == {f"gen-{new_gen}", f"gen-{old_gen}"}
     found = collections(small_corpus.index_dir)
-    assert set(found) == {f"passages_{new_gen}", f"windows_{new_gen}"}
-    for documents in found.values():
-        assert not any(REMOVED in d for d in documents)
+    assert set(found) == {f"{kind}_{gen}" for kind in ("passages", "windows") for gen in (new_gen, old_gen)}
+    for name in (f"passages_{new_gen}", f"windows_{new_gen}"):
+        assert not any(REMOVED in d for d in found[name])
     assert any(ADDED in d for d in found[f"passages_{new_gen}"])
     assert len(found[f"passages_{new_gen}"]) == len(ids)
+    # The next build removes it: its folder and both of its Chroma collections.
+    small_corpus.guide.write_text(small_corpus.guide.read_text(encoding="utf-8") + "\nNog een zin.\n", encoding="utf-8")
+    third = build_index(small_corpus.settings, embedder, progress=False).manifest.generation
+    assert not (small_corpus.index_dir / f"gen-{old_gen}").exists()
+    assert {p.name for p in small_corpus.index_dir.glob("gen-*")} == {f"gen-{third}", f"gen-{new_gen}"}
+    assert set(collections(small_corpus.index_dir)) == {f"{kind}_{gen}" for kind in ("passages", "windows")
+                                                         for gen in (third, new_gen)}
 
 
 def test_an_untouched_document_keeps_its_passage_ids_across_a_rebuild(small_corpus, embedder):
@@ -137,8 +145,10 @@ def test_deleting_a_document_removes_its_passages(small_corpus, embedder):
     store = assert_serving(small_corpus.index_dir, small_corpus.settings, report.manifest.generation)
     assert {p.doc for p in store.passages} == {"gids.md"}
     assert store.faq_ids == [] and len(store.faq_vectors) == 0
-    for documents in collections(small_corpus.index_dir).values():
-        assert not any("vergadert minstens eenmaal per kwartaal" in d for d in documents)
+    gen = report.manifest.generation
+    for name, documents in collections(small_corpus.index_dir).items():
+        if name.endswith(gen):  # the previous generation, kept for readers, still has it
+            assert not any("vergadert minstens eenmaal per kwartaal" in d for d in documents)
 
 
 def test_a_refreshed_assistant_serves_the_new_text(small_corpus, embedder):
@@ -298,10 +308,12 @@ def test_a_build_of_a_changed_corpus_that_fails_leaves_the_old_index_serving(sma
     # The next build succeeds and clears what the failed one left behind.
     report = build_index(small_corpus.settings, embedder, progress=False)
     assert report.changed is True
-    gen = report.manifest.generation
+    gen, previous = report.manifest.generation, first.manifest.generation
     assert_serving(small_corpus.index_dir, small_corpus.settings, gen)
-    assert [p.name for p in small_corpus.index_dir.glob("gen-*")] == [f"gen-{gen}"]
-    assert set(collections(small_corpus.index_dir)) == {f"passages_{gen}", f"windows_{gen}"}
+    assert report.manifest.previous == previous  # kept for readers until the next build
+    assert {p.name for p in small_corpus.index_dir.glob("gen-*")} == {f"gen-{gen}", f"gen-{previous}"}
+    assert set(collections(small_corpus.index_dir)) == {f"{kind}_{g}" for kind in ("passages", "windows")
+                                                         for g in (gen, previous)}
 
 
 @pytest.mark.parametrize("step", STEPS)
