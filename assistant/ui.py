@@ -152,7 +152,7 @@ def _render_abstention(answer: Answer, settings: Settings) -> str:
     if answer.suggestions:
         lines.append("Deze onderdelen komen het dichtst in de buurt:")
         lines.append("\n".join(
-            f'- <a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor))}" target="_blank" '
+            f'- <a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" target="_blank" '
             f'rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})' for c in answer.suggestions))
     lines.append("Formuleer uw vraag eventueel anders. Onder *Nieuw gesprek* vindt u voorbeeldvragen.")
     lines.append("</div>")
@@ -196,14 +196,14 @@ def _turn_sources(turn_no: int, turn: Turn, settings: Settings, open_: bool) -> 
 def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = False) -> str:
     p = c.passage
     badge = f'<span class="livc-kind livc-kind-faq">{FAQ_LABEL}</span>' if p.kind == "faq" else ""
-    page = f' · <span class="livc-page">p. {p.page}</span>' if p.page else ""
+    page = f' · <span class="livc-page">{page_label(p)}</span>' if p.page else ""
     number = "" if suggestion else f'<span class="livc-n" aria-label="bron {c.n}">{c.n}</span>'
     quote = (_inline(c.quote) + " …") if suggestion else highlight(p.sentences or [p.text], c.quote)
-    url = document_url(settings, p.doc, p.anchor)
+    url = document_url(settings, p.doc, p.anchor, p.page)
     return (
         f'<li class="livc-card{" livc-suggestion" if suggestion else ""}" id="{source_id(turn_no, c.n)}" tabindex="-1">'
         f'<div class="livc-card-head">{number}'
-        f'<span class="livc-doc" title="{html.escape(p.title)}">{html.escape(short_title(p.title))}</span>'
+        f'<span class="livc-doc" title="{html.escape(version_label(p))}">{html.escape(short_title(p.title))}</span>'
         f'{badge}</div>'
         f'<div class="livc-path">{html.escape(section_path(c))}{page}</div>'
         f'<blockquote class="livc-quote">{quote}</blockquote>'
@@ -212,6 +212,18 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
         '<a class="livc-back" href="#livc-chat">Terug naar het gesprek</a>'
         "</li>"
     )
+
+
+def version_label(p) -> str:
+    """The full title and the version cited: "Draaiboek …, versie van 2021-07-15 (sha256 1a2b3c4d)"."""
+    version = ", ".join(v for v in (f"versie van {p.doc_date}" if getattr(p, "doc_date", "") else "",
+                                    f"sha256 {p.doc_sha256[:12]}" if getattr(p, "doc_sha256", "") else "") if v)
+    return f"{p.title} ({version})" if version else p.title
+
+
+def page_label(p) -> str:
+    """ "p. 4", or "p. 4–5" for a passage that runs onto the next page."""
+    return f"p. {p.page}–{p.page_end}" if p.page_end and p.page_end != p.page else f"p. {p.page}"
 
 
 def short_title(title: str) -> str:

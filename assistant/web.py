@@ -17,10 +17,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from markdown_it import MarkdownIt
 
-from .documents import Document, DocumentError, load_corpus, slugify
+from .documents import Document, DocumentError, corpus_files, load_corpus, slugify
 from .settings import Settings
 
 DOCUMENTS_PATH = "/documenten"
@@ -51,6 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse)
     def document_page(name: str) -> HTMLResponse:
+        if name.lower().endswith(".pdf"):
+            return pdf_response(library, name, home)
         document = library.get(name)
         if document is None:
             return _page("Niet gevonden", "<h1>Document niet gevonden</h1>"
@@ -65,10 +67,23 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def document_url(settings: Settings, doc: str, anchor: str | None = None) -> str:
-    """The viewer's URL of a document (and section), with the app's root path."""
+def document_url(settings: Settings, doc: str, anchor: str | None = None, page: int | None = None) -> str:
+    """The viewer's URL of a document (and section), with the app's root path. A PDF is
+    served as it is and opens at `page` (``#page=N``, which browsers' PDF viewers follow)."""
     url = f"{settings.root_path.rstrip('/')}{DOCUMENTS_PATH}/{quote(doc)}"
+    if doc.lower().endswith(".pdf"):
+        return f"{url}#page={page}" if page else url
     return f"{url}#{quote(anchor)}" if anchor else url
+
+
+def pdf_response(library: "Library", name: str, home: str):
+    """The PDF file itself, shown inline, when `name` is exactly a PDF of the corpus."""
+    path = library.file(name)
+    if path is None:
+        return _page("Niet gevonden", "<h1>Document niet gevonden</h1>"
+                     "<p>Dit document hoort niet bij de gids van de assistent.</p>", home, status=404)
+    return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="inline",
+                        headers={"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 
 
 @dataclass
@@ -86,6 +101,14 @@ class Library:
 
     def get(self, name: str) -> Document | None:
         return next((d for d in self.documents() if d.name == name), None)
+
+    def file(self, name: str) -> Path | None:
+        """The corpus file called exactly `name` (found by listing the folder, never by
+        joining a path from the request), or None."""
+        try:
+            return next((p for p in corpus_files(self.folder)[0] if p.name == name), None)
+        except DocumentError:
+            return None
 
 
 def anchor_map(document: Document) -> dict[int, str]:
