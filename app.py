@@ -1,7 +1,8 @@
 """Run the LIVC-assistent in the browser: ``python app.py [--host H] [--port P] [--corpus DIR] [--index DIR]``.
 
 Brings the index up to date (with a progress bar when something must be embedded),
-loads the model and the index once, then serves the chat at http://127.0.0.1:7860/
+loads the model and the index once, then serves the chat at http://127.0.0.1:7860/,
+the REST API under /api/v1 (docs at /docs), the embed page /embed and /widget.js
 (host, port and path prefix from the settings: LIVC_HOST, LIVC_PORT, LIVC_ROOT_PATH,
 or livc.toml). Nothing is downloaded and nothing is sent anywhere.
 """
@@ -40,8 +41,18 @@ def main(argv: list[str] | None = None) -> int:
 
     where = f"http://{settings.host}:{settings.port}{settings.root_path if settings.root_path.startswith('/') else ''}/"
     print(f"LIVC-assistent: open {where} in your browser (Ctrl+C stops).", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    warn_if_open(settings)
+    # Forwarded headers are applied by assistant.auth, only from trusted_proxies, after it
+    # has seen the real peer address; uvicorn must leave the client address alone.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
     return 0
+
+
+def warn_if_open(settings) -> None:
+    """auth 'none' is meant for 127.0.0.1: say so when the app listens further."""
+    if settings.auth == "none" and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"app.py: warning: auth is 'none' and the app listens on {settings.host}: everyone who can reach "
+              "this port can use it. Set auth (header or basic) for an intranet.", file=sys.stderr, flush=True)
 
 
 def build(settings):
@@ -53,7 +64,7 @@ def build(settings):
     print("Index controleren en zo nodig bijwerken…", flush=True)
     assistant = Assistant.open(settings, build=True, progress=True)
     assistant.ask("Wat is een LIVC-R?")  # warm-up: the first official does not wait for lazy loading
-    return mount(create_app(settings), assistant, settings)
+    return mount(create_app(settings, assistant), assistant, settings)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

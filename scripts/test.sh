@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The browser tests drive Debian's Chromium (no browser download at run time).
-if ! command -v chromium >/dev/null 2>&1; then
+# The browser tests drive Debian's Chromium (no browser download at run time); the proxy
+# tests start Debian's nginx themselves (never as a service).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
     else
-        echo "Chromium is missing: run 'sudo apt-get install -y chromium' first." >&2
+        echo "Missing:$missing. Run 'sudo apt-get install -y$missing' first." >&2
         exit 1
     fi
 fi

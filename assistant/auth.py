@@ -1,0 +1,326 @@
+"""Who is asking: one ASGI middleware in front of the whole app (chat, API, embed page,
+documents), so no page or route can forget to check.
+
+The operator picks one mode (setting ``auth``):
+
+- ``none``: everyone who reaches the port may ask. The default, meant for 127.0.0.1.
+- ``header``: single sign-on at the reverse proxy. The proxy authenticates the user and
+  passes the user name in ``auth_header`` (default ``X-Remote-User``). The header is
+  honoured only on connections from ``trusted_proxies``; anything else is 401. The app
+  sets no cookie, so an embedded chat needs no third-party cookie either.
+- ``basic``: HTTP Basic against ``users_file`` (lines ``user:scrypt$n$r$p$salt$hash``).
+
+In every mode, programs may send ``Authorization: Bearer <token>``; ``api_tokens`` holds
+only the tokens' SHA-256 hashes. A token that is sent but unknown is always a 401.
+
+Connections from ``trusted_proxies`` also have their ``X-Forwarded-For``,
+``X-Forwarded-Proto`` and ``X-Forwarded-Host`` applied here (so uvicorn runs with
+``proxy_headers=False``: the peer address must still be known when the SSO header is
+judged). The user and client address end up in ``scope["livc.user"]`` and
+``scope["client"]``, where the rate limiter finds them.
+
+``python -m assistant.auth token NAME`` makes an API token and its config entry;
+``python -m assistant.auth password USER`` prints a users-file line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import getpass
+import hashlib
+import hmac
+import html
+import ipaddress
+import json
+import logging
+import secrets
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .settings import Settings
+
+log = logging.getLogger("livc.auth")
+
+USER_KEY = "livc.user"  # scope key: the authenticated user ("alice", "token:monitoring"), or None
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/widget.js"})  # no data, needed before login
+MAX_USER_CHARS = 200
+
+# scrypt cost for users-file passwords: about 50 ms per check, so guessing is slow; a
+# verified pair is remembered, so the many asset requests of a page don't pay it again.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+MESSAGES = {
+    "header": "U bent niet aangemeld. Open de assistent via het intranet, waar u zich aanmeldt.",
+    "basic": "Aanmelden is vereist. Geef uw gebruikersnaam en wachtwoord voor de LIVC-assistent.",
+    "invalid_token": "De API-sleutel is ongeldig of ingetrokken.",
+}
+
+
+class AuthError(ValueError):
+    """A users file or token setting that cannot be used."""
+
+
+# ---------------------------------------------------------------------------
+# Hashes
+
+
+def hash_token(token: str) -> str:
+    """The hex SHA-256 of an API token: tokens are long random strings, so a fast hash
+    is enough; the config never holds the token itself."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return "livc_" + secrets.token_urlsafe(32)
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """A users-file hash: ``scrypt$n$r$p$salt$hash`` (salt and hash base64)."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
+                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a ``scrypt$...`` hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest, validate=True)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt, validate=True),
+                                n=int(n), r=int(r), p=int(p), dklen=len(expected), maxmem=2**27)
+    except (ValueError, binascii.Error):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def read_users(path: Path) -> dict[str, str]:
+    """user -> password hash, from lines ``user:scrypt$...`` (# comments and blank lines skipped)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AuthError(f"cannot read users_file {path}: {exc.strerror or exc}") from None
+    users = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, stored = line.partition(":")
+        if not sep or not user or not stored.startswith("scrypt$"):
+            raise AuthError(f"{path}:{number}: expected 'user:scrypt$...' (python -m assistant.auth password USER)")
+        users[user] = stored
+    return users
+
+
+# ---------------------------------------------------------------------------
+# Deciding who asks
+
+
+@dataclass
+class Gate:
+    """The access rules of one app: mode, trusted proxies, users, token hashes."""
+
+    mode: str
+    header: str
+    proxies: list
+    tokens: dict[str, str]  # sha256 hex -> token name
+    users: dict[str, str] = field(default_factory=dict)
+    _verified: dict[str, str] = field(default_factory=dict)  # hash of "user:password" -> user
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Gate":
+        tokens = {}
+        for entry in settings.api_tokens:
+            name, _, digest = entry.partition(":")
+            tokens[digest] = name
+        users = read_users(Path(settings.users_file)) if settings.auth == "basic" else {}
+        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        return cls(settings.auth, settings.auth_header.lower(), proxies, tokens, users)
+
+    def trusts(self, address: str | None) -> bool:
+        """Whether a connection from `address` comes from a configured proxy."""
+        try:
+            ip = ipaddress.ip_address((address or "").split("%")[0])
+        except ValueError:
+            return False
+        return any(ip in net for net in self.proxies)
+
+    def user(self, headers: dict[str, str], from_proxy: bool) -> tuple[str | None, str | None]:
+        """(user, None) when the request may pass (user None in mode none), else
+        (None, reason) with reason one of "invalid_token", "header", "basic"."""
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            name = self.tokens.get(hash_token(credentials.strip()))
+            return (f"token:{name}", None) if name else (None, "invalid_token")
+        if self.mode == "header":
+            name = headers.get(self.header, "").strip() if from_proxy else ""
+            return (name, None) if _plausible_user(name) else (None, "header")
+        if self.mode == "basic":
+            name = self._basic_user(credentials) if scheme.lower() == "basic" else None
+            return (name, None) if name else (None, "basic")
+        return None, None
+
+    def _basic_user(self, credentials: str) -> str | None:
+        try:
+            user, sep, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None
+        if not sep or user not in self.users:
+            return None
+        key = hashlib.sha256(f"{user}\0{password}\0{self.users[user]}".encode()).hexdigest()
+        with self._lock:
+            if self._verified.get(key) == user:
+                return user
+        if not check_password(password, self.users[user]):
+            return None
+        with self._lock:
+            if len(self._verified) > 1000:
+                self._verified.clear()
+            self._verified[key] = user
+        return user
+
+
+def _plausible_user(name: str) -> bool:
+    return 0 < len(name) <= MAX_USER_CHARS and name.isprintable()
+
+
+# ---------------------------------------------------------------------------
+# The middleware
+
+
+class Access:
+    """ASGI middleware: apply forwarded headers from trusted proxies, then let a request
+    through with its user in ``scope["livc.user"]`` or answer 401 (JSON for the API,
+    a Dutch page otherwise)."""
+
+    def __init__(self, app, settings: Settings, gate: Gate | None = None):
+        self.app = app
+        self.gate = gate or Gate.from_settings(settings)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        peer = (scope.get("client") or (None, 0))[0]
+        from_proxy = self.gate.trusts(peer)
+        scope = apply_forwarded(scope, headers) if from_proxy else scope
+        if route_path(scope) in PUBLIC_PATHS or _preflight(scope, headers):
+            await self.app({**scope, USER_KEY: None}, receive, send)
+            return
+        user, reason = self.gate.user(headers, from_proxy)
+        if reason:
+            log.info("refused %s %s (%s)", scope.get("method", "WS"), route_path(scope), reason)
+            await refuse(scope, receive, send, reason)
+            return
+        await self.app({**scope, USER_KEY: user}, receive, send)
+
+
+def apply_forwarded(scope: dict, headers: dict[str, str]) -> dict:
+    """The scope as the proxy's client sent it: client address, scheme and host."""
+    scope = dict(scope)
+    forwarded_for = [a.strip() for a in headers.get("x-forwarded-for", "").split(",") if a.strip()]
+    if forwarded_for:
+        scope["client"] = (forwarded_for[-1], 0)  # the address our proxy saw
+    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    if proto in ("http", "https"):
+        secure = proto == "https"
+        scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto
+    host = headers.get("x-forwarded-host", "").split(",")[0].strip()
+    if host and host.isprintable():
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [(b"host", host.encode("latin-1"))]
+    return scope
+
+
+async def refuse(scope, receive, send, reason: str) -> None:
+    """401 with a Dutch message: JSON for the API and programs, HTML for people."""
+    message = MESSAGES[reason]
+    headers = [(b"cache-control", b"no-store")]
+    if reason == "basic":
+        headers.append((b"www-authenticate", b'Basic realm="LIVC-assistent", charset="UTF-8"'))
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    if _wants_json(scope):
+        body = json.dumps({"code": "unauthorized" if reason != "invalid_token" else "invalid_token",
+                           "message": message}, ensure_ascii=False).encode("utf-8")
+        headers.append((b"content-type", b"application/json"))
+    else:
+        body = _PAGE.format(message=html.escape(message)).encode("utf-8")
+        headers.append((b"content-type", b"text/html; charset=utf-8"))
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _headers(scope) -> dict[str, str]:
+    """Request headers, lower-case names; a repeated header keeps its first value."""
+    out: dict[str, str] = {}
+    for key, value in scope.get("headers", []):
+        out.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+    return out
+
+
+def route_path(scope) -> str:
+    """The path inside the app, without the root path a proxy may have kept."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root):]
+    return path
+
+
+def _preflight(scope, headers: dict[str, str]) -> bool:
+    """A CORS preflight: browsers send it without credentials; the CORS layer answers it."""
+    return scope.get("method") == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
+
+
+def _wants_json(scope) -> bool:
+    route = route_path(scope)
+    accept = _headers(scope).get("accept", "")
+    return route.startswith("/api/") or route == "/openapi.json" or "text/html" not in accept
+
+
+_PAGE = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Aanmelden vereist · LIVC-assistent</title>
+<style>body{{font:17px/1.5 system-ui,sans-serif;margin:0;padding:2rem 1rem;color:#1f2328;background:#fafafa}}
+main{{max-width:32rem;margin:0 auto;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.5rem}}
+h1{{font-size:1.3rem;color:#1d4f91}}</style></head>
+<body><main><h1>Aanmelden vereist</h1><p>{message}</p></main></body></html>"""
+
+
+# ---------------------------------------------------------------------------
+# Command line: make a token or a users-file line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.auth",
+                                     description="Make API tokens and users-file lines for the LIVC-assistent.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    token = sub.add_parser("token", help="a new API token, and the api_tokens entry that accepts it")
+    token.add_argument("name", help="who uses the token, e.g. 'monitoring'")
+    password = sub.add_parser("password", help="a users-file line (asks for the password)")
+    password.add_argument("user")
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        value = new_token()
+        print(f"token (give to the program; shown once): {value}")
+        print(f'api_tokens entry (livc.toml or LIVC_API_TOKENS): "{args.name}:{hash_token(value)}"')
+        return 0
+    secret = getpass.getpass(f"password for {args.user}: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if not secret:
+        print("error: empty password", file=sys.stderr)
+        return 1
+    print(f"{args.user}:{hash_password(secret)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
