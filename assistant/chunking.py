@@ -84,16 +84,23 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_LAST_WORD = re.compile(r"(\S+)$")
+# The word before a period is read from this many characters: more than any abbreviation,
+# and a bounded look keeps splitting linear in the length of a huge section.
+_LOOKBACK = 64
+
+
 def _ends_sentence(text: str, punct: int, end: int) -> bool:
-    rest = text[end:].lstrip()
-    if not rest:
+    following = _NEXT_CHAR.match(text, end)
+    if not following:
         return True
-    nxt = rest[0]
+    nxt = following.group(1)
     if not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([§*"):
         return False
     if text[punct] != ".":
         return True
-    word = re.search(r"(\S+)$", text[:punct])
+    word = _LAST_WORD.search(text, max(0, punct - _LOOKBACK), punct)
     if not word:
         return True
     token = word.group(1).lstrip("(\"'“‘").lower()

@@ -27,6 +27,7 @@ Run ``python -m assistant.privacy`` for precision and recall per kind.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import sys
@@ -225,12 +226,18 @@ def _enumerate(kinds: list[str]) -> str:
 
 
 def _resolve(found: list[Finding]) -> list[Finding]:
+    """Keep the findings of the higher-priority kind (then the longer) where spans overlap."""
     ranked = sorted(found, key=lambda f: (KINDS.index(f.kind), -(f.end - f.start), f.start))
+    starts: list[int] = []  # kept spans, sorted by start; they never overlap each other
     kept: list[Finding] = []
     for f in ranked:
-        if f.end > f.start and all(f.end <= k.start or f.start >= k.end for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+        i = bisect.bisect_left(starts, f.start)
+        clear_left = i == 0 or kept[i - 1].end <= f.start
+        clear_right = i == len(kept) or f.end <= kept[i].start
+        if f.end > f.start and clear_left and clear_right:
+            starts.insert(i, f.start)
+            kept.insert(i, f)
+    return kept
 
 
 # ---------------------------------------------------------------------------
@@ -240,9 +247,19 @@ def _resolve(found: list[Finding]) -> list[Finding]:
 _NATIONAL = re.compile(r"(?<![\w.,/-])(\d{2})[ .-]?(\d{2})[ .-]?(\d{2})[ .-]?(\d{3})[ .-]?(\d{2})(?![\w]|[.,/-]\d)")
 
 
+def _candidates(pattern: re.Pattern, text: str):
+    """Matches of `pattern` at every position where one starts, overlapping ones too: a
+    candidate that fails its check ("0032 0470 12 34 56" as one number) must not hide the
+    number that starts inside it."""
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        yield m
+        pos = m.start() + 1
+
+
 def _national_numbers(text: str) -> list[Finding]:
     return [Finding("national_number", m.start(), m.end())
-            for m in _NATIONAL.finditer(text) if valid_national_number("".join(m.groups()))]
+            for m in _candidates(_NATIONAL, text) if valid_national_number("".join(m.groups()))]
 
 
 def valid_national_number(digits: str) -> bool:
@@ -271,7 +288,7 @@ _IBAN_START = re.compile(r"(?<![\w])([A-Za-z]{2})(\d{2})")
 
 def _ibans(text: str) -> list[Finding]:
     found = []
-    for m in _IBAN_START.finditer(text):
+    for m in _candidates(_IBAN_START, text):
         length = IBAN_LENGTHS.get(m.group(1).upper())
         end = _iban_end(text, m.start(), length) if length else None
         if end is not None:
@@ -324,7 +341,7 @@ _COMPANY_NUMBER = re.compile(r"(?:ondernemings(?:nummer|nr)|kbo|btw|vat|tva)[\s.
 
 def _phones(text: str) -> list[Finding]:
     found = []
-    for m in _PHONE.finditer(text):
+    for m in _candidates(_PHONE, text):
         if _COMPANY_NUMBER.search(text[max(0, m.start() - 30):m.start()]):
             continue
         end = _phone_end(text, m)
@@ -403,13 +420,17 @@ def _birth_dates(text: str, names: list[Finding]) -> list[Finding]:
 
 
 def _after_name(text: str, start: int, names: list[Finding]) -> bool:
-    return any(re.fullmatch(r"\s*[(,]?\s*(?:°\s*)?", text[n.end:start]) for n in names if n.end <= start)
+    """Right after a name: "Kevin Janssens (14.02.2005)"."""
+    return any(start - 6 <= n.end <= start and re.fullmatch(r"\s*[(,]?\s*(?:°\s*)?", text[n.end:start])
+               for n in names)
 
 
-def _about_a_person(text: str, start: int) -> bool:
-    begin = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
-    end = min((i for i in (text.find(c, start) for c in ".!?\n") if i >= 0), default=len(text))
-    return bool(_PERSON_REFERENCE.search(text[begin:end]))
+def _about_a_person(text: str, start: int, reach: int = 300) -> bool:
+    """Whether the sentence around `start` (at most `reach` characters either way) is about a person."""
+    lo, hi = max(0, start - reach), min(len(text), start + reach)
+    begin = max(text.rfind(c, lo, start) for c in ".!?\n") + 1 or lo
+    ends = [i for i in (text.find(c, start, hi) for c in ".!?\n") if i >= 0]
+    return bool(_PERSON_REFERENCE.search(text, max(begin, lo), min(ends, default=hi)))
 
 
 def _long_ago(numeric_date: str) -> bool:
@@ -461,7 +482,7 @@ def _street_start(text: str, m: re.Match) -> int | None:
     stem, suffix = m.group("street") or "", m.group("suffix")
     if suffix.lower() in _LOOSE_SUFFIXES and len(stem) < 3:
         return None
-    before = _CAPITALISED_BEFORE.search(text, 0, m.start())
+    before = _CAPITALISED_BEFORE.search(text, max(0, m.start() - 80), m.start())
     words = before.group().split() if before else []
     if stem:
         words = words[len(words) - next((i for i, w in enumerate(reversed(words)) if w.lower() not in STREET_PREFIXES),
@@ -569,7 +590,7 @@ def _lowercase_names(text: str, words: list[tuple[int, int, str]]) -> list[Findi
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t\"'“‘(*•-–")
+    before = text[max(0, start - 40):start].rstrip(" \t\"'“‘(*•-–")
     return not before or before[-1] in ".!?:;\n"
 
 
