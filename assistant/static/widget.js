@@ -209,7 +209,7 @@
     scrollDown();
     ask(question).then(function (reply) {
       ui.log.replaceChild(reply, pending);
-      reply.scrollIntoView({ block: "start" });
+      ui.log.scrollTop = reply.offsetTop - 8;  // the answer's start, without scrolling the host page
     }).finally(function () {
       busy = false;
       ui.send.disabled = false;
@@ -365,7 +365,10 @@
   function showSource(n, number) {
     var card = root.getElementById("livc-" + n + "-" + number);
     if (!card) return;
-    card.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    var top = card.offsetTop, log = ui.log;  // scroll the log only, never the host page
+    if (top < log.scrollTop || top + card.offsetHeight > log.scrollTop + log.clientHeight) {
+      log.scrollTo({ top: Math.max(0, top - 8), behavior: "smooth" });
+    }
     card.classList.remove("flash");
     void card.offsetWidth;
     card.classList.add("flash");
@@ -430,13 +433,14 @@
       "  height: 560px; max-width: calc(100vw - 24px); max-height: calc(100vh - 100px); border-radius: 12px;",
       "  border: 1px solid #d0d7de; box-shadow: 0 10px 30px rgba(0,0,0,.25); }",
       ".floating.left .panel { right: auto; left: 20px; }",
+      ".livc.inline { height: 100%; }",
       ".inline .panel { width: 100%; height: 100%; min-height: 320px; }",
       ".head { display: flex; align-items: center; gap: 8px; padding: 8px 10px; background: var(--accent); color: #fff; }",
       ".title { flex: 1; font-weight: 700; }",
       ".head button { border: 1px solid rgba(255,255,255,.6); background: transparent; color: #fff; border-radius: 6px;",
       "  padding: 3px 8px; font: inherit; font-size: 13px; cursor: pointer; }",
       ".head .close { font-size: 20px; line-height: 1; padding: 0 8px 2px; border: 0; }",
-      ".log { flex: 1; overflow-y: auto; padding: 10px; display: flex; flex-direction: column; gap: 10px; background: #f6f8fa; }",
+      ".log { position: relative; flex: 1; min-height: 0; overflow-y: auto; padding: 10px; display: flex; flex-direction: column; gap: 10px; background: #f6f8fa; }",
       ".intro { margin: 0; color: #57606a; font-size: 14px; }",
       ".msg { border-radius: 10px; padding: 8px 10px; max-width: 100%; overflow-wrap: anywhere; }",
       ".msg p { margin: 0 0 6px; } .msg p:last-child { margin-bottom: 0; }",
@@ -454,7 +458,7 @@
       "  border-radius: 4px; padding: 0 3px; margin: 0 1px; cursor: pointer; }",
       ".sources { margin-top: 8px; border-top: 1px solid #d8dee4; padding-top: 6px; }",
       ".sources-title { font-weight: 700; font-size: 13px; }",
-      ".cards { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 8px; }",
+      ".msg .cards { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 8px; }",
       ".card { border: 1px solid #d0d7de; border-left: 4px solid var(--accent); border-radius: 6px; padding: 6px 8px;",
       "  font-size: 13px; scroll-margin: 8px; }",
       ".card:focus { outline: 2px solid var(--accent); }",
