@@ -244,7 +244,7 @@ def _resolve(found: list[Finding]) -> list[Finding]:
 # National register number: YYMMDD SSS CC, checksum 97 - (YYMMDDSSS mod 97), with a
 # leading 2 for people born from 2000. Bis numbers add 20 or 40 to the month.
 
-_NATIONAL = re.compile(r"(?<![\w.,/-])(\d{2})[ .-]?(\d{2})[ .-]?(\d{2})[ .-]?(\d{3})[ .-]?(\d{2})(?![\w]|[.,/-]\d)")
+_NATIONAL = re.compile(r"(?<![\w.,/+-])(\d{2})[ .-]?(\d{2})[ .-]?(\d{2})[ .-]?(\d{3})[ .-]?(\d{2})(?![\w]|[.,/-]\d)")
 
 
 def _candidates(pattern: re.Pattern, text: str):
