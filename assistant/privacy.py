@@ -126,7 +126,12 @@ PERSON_WORDS = (
     r"cli[eë]nte?|klant|leerling|jongere|jongen|meisje|buurman|buurvrouw|buurjongen|buurmeisje|"
     r"zoon|dochter|broer|zus|zuster|vader|moeder|neef|nicht|oom|tante|kleinzoon|kleindochter|"
     r"betrokkene|pati[eë]nte?|bewoner|bewoonster|collega|vriend|vriendin|echtgenoot|echtgenote|partner|"
-    r"familie|gezin|genaamd|heet|heten|naam\s+is|namens|monsieur|madame|mr|mrs|ms"
+    r"familie|gezin|genaamd|heet|heten|naam\s+is|namens|monsieur|madame|mr|mrs|ms|"
+    # people in a role: the name after it is a person's ("inspecteur Dewilde")
+    r"inspecteur|inspectrice|hoofdinspecteur|commissaris|agent|wijkagent|korpschef|directeur|directrice|"
+    r"dokter|dr\.?|advocaat|advocate|pastoor|imam|consulent|consulente|begeleider|begeleidster|"
+    r"trajectbegeleider|hulpverlener|opvoeder|opvoedster|leraar|lerares|leerkracht|coach|trainer|"
+    r"schepen|burgemeester|co[oö]rdinator"
 )
 _PERSON_BEFORE = re.compile(rf"(?:^|[^\w])(?:{PERSON_WORDS})[\s,:]*$", re.IGNORECASE)
 _PARTICLES = frozenset("van de der den ter ten te vanden vander el al ben ibn bin le la du da di dos von ait abou".split())
@@ -150,9 +155,10 @@ class PublicNames:
             for start, end, word in _words(text):
                 if word.islower():
                     common.add(word)
-            for run in _runs(text, _words(text)):
-                tokens = [w for _, _, w in run]
-                runs.update(" ".join(tokens[i:]) for i in range(len(tokens)))
+            for raw in _runs(text, _words(text)):
+                for run in (raw, _trim(raw)):
+                    tokens = [w for _, _, w in run]
+                    runs.update(" ".join(tokens[i:]) for i in range(len(tokens)))
         return cls(frozenset(runs), frozenset(common))
 
 
@@ -521,7 +527,7 @@ def _capitalised(word: str) -> bool:
 
 def _runs(text: str, words: list[tuple[int, int, str]]) -> list[list[tuple[int, int, str]]]:
     """Maximal runs of capitalised words (with name particles inside: "Bart De Wever",
-    "Fatima el Amrani") separated by spaces only, leading sentence words dropped."""
+    "Fatima el Amrani") separated by spaces only, without particles at the end."""
     runs, current = [], []
     for i, w in enumerate(words):
         joined = current and re.fullmatch(r"[ \t]+", text[current[-1][1]:w[0]])
@@ -535,7 +541,13 @@ def _runs(text: str, words: list[tuple[int, int, str]]) -> list[list[tuple[int, 
             current = []
     if current:
         runs.append(current)
-    return [r for r in (_trim(run) for run in runs) if r]
+    return [r for r in (_drop_last_particles(run) for run in runs) if r]
+
+
+def _drop_last_particles(run: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    while run and run[-1][2].lower() in _PARTICLES:
+        run = run[:-1]
+    return run
 
 
 def _trim(run: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -553,13 +565,26 @@ def _trim(run: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 def _names(text: str, public: PublicNames) -> list[Finding]:
     words = _words(text)
-    found = [Finding("name", run[0][0], run[-1][1]) for run in _runs(text, words)
-             if _is_name(text, run, public)]
+    found = []
+    for raw in _runs(text, words):
+        named = _after_person_word(text, raw)  # "mevrouw De Clercq": the particle belongs to the name
+        run = named if named is not None else _trim(raw)
+        if run and _is_name(text, run, public, after_person=named is not None):
+            found.append(Finding("name", run[0][0], run[-1][1]))
     found += _lowercase_names(text, words)
     return found
 
 
-def _is_name(text: str, run: list[tuple[int, int, str]], public: PublicNames) -> bool:
+def _after_person_word(text: str, run: list[tuple[int, int, str]]) -> list[tuple[int, int, str]] | None:
+    """The run without a leading person word ("Mevrouw"), if a person word precedes it."""
+    while run and re.fullmatch(PERSON_WORDS, run[0][2], re.IGNORECASE):
+        run = run[1:]
+    if run and _PERSON_BEFORE.search(text[max(0, run[0][0] - 30):run[0][0]]):
+        return run
+    return None
+
+
+def _is_name(text: str, run: list[tuple[int, int, str]], public: PublicNames, after_person: bool) -> bool:
     tokens = [w for _, _, w in run]
     if " ".join(tokens) in public.runs:
         return False
@@ -568,7 +593,7 @@ def _is_name(text: str, run: list[tuple[int, int, str]], public: PublicNames) ->
     initial = _sentence_initial(text, run[0][0])
     # A listed name counts, except an ordinary word that merely opens the sentence ("Elke").
     known = [t in person_names() and not (i == 0 and initial and common[0]) for i, t in enumerate(core)]
-    if _PERSON_BEFORE.search(text[max(0, run[0][0] - 30):run[0][0]]):
+    if after_person:
         return known[0] or not common[0]
     if len(core) >= 2:
         return any(known) or not any(common)
