@@ -1,4 +1,4 @@
-"""The ``livc`` command: index, ask, eval, config, feedback, privacy-eval. It mirrors the library one to one.
+"""The ``livc`` command: index, documents, ask, eval, config, feedback, privacy-eval. It mirrors the library one to one.
 
 Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
 stderr and exit non-zero; no traceback reaches the user.
@@ -69,8 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("index", "build or refresh the local index", cmd_index)
-    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument("--force", action="store_true", help="read every document again and rebuild even when nothing changed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running: rebuild whenever a file in the corpus folder is added, changed or removed "
+                        "(a running app serves the new index from its next question); Ctrl+C stops")
+    p.add_argument("--interval", type=float, default=5.0, help="with --watch: seconds between checks (default 5)")
+
+    p = command("documents", "list the indexed documents: title, version (date, hash), pages, passages", cmd_documents)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
 
     p = command("ask", "answer one question with cited sources", cmd_ask)
     p.add_argument("question", nargs="+", help="the question (quote it)")
@@ -98,17 +105,78 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_index(args, settings: Settings) -> int:
     from .embeddings import make_embedder
-    from .index import build_index
+    from .index import build_index, watch_index
 
-    report = build_index(settings, make_embedder(settings), progress=not args.quiet, force=args.force)
+    embedder = make_embedder(settings)
+    if args.watch:
+        return _watch(args, settings, embedder, watch_index)
+    report = build_index(settings, embedder, progress=not args.quiet, force=args.force)
+    print(summary(report))
+    return 0
+
+
+def summary(report) -> str:
+    """What a build did, in a few lines: documents, pages, passages, time, and every
+    skipped file with its reason."""
     m = report.manifest
+    pages = sum(d.get("pages", 0) for d in m.documents)
+    size = f"{len(m.documents)} documents" + (f" ({pages} pages)" if pages else "") + f", {m.passages} passages"
     if report.changed:
-        print(f"Index built in {report.seconds:.1f} s: {len(m.documents)} documents, {m.passages} passages "
-              f"({report.embedded} texts embedded, {report.reused} from cache).")
+        lines = [f"Index built in {report.seconds:.1f} s: {size}.",
+                 f"  read {len(report.parsed)} new or changed document(s) ({report.pages} pages), "
+                 f"kept {len(report.kept)} unchanged, removed {len(report.removed)}; "
+                 f"{report.embedded} texts embedded, {report.reused} from cache."]
     else:
-        print(f"Index is up to date: {len(m.documents)} documents, {m.passages} passages.")
-    for name, reason in report.skipped:
-        print(f"skipped {name}: {reason}")
+        lines = [f"Index is up to date: {size}."]
+    lines += [f"skipped {name}: {reason}" for name, reason in report.skipped]
+    return "\n".join(lines)
+
+
+def _watch(args, settings: Settings, embedder, watch_index) -> int:
+    """livc index --watch: a build now, then one whenever the corpus changes, until Ctrl+C."""
+    import threading
+    import time
+
+    from .index import StoreError
+
+    print(f"Watching {settings.corpus_dir} every {args.interval:g} s; Ctrl+C stops.", flush=True)
+    seen = {"first": True}
+
+    def report(outcome) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if isinstance(outcome, StoreError):
+            print(f"{stamp} livc: error: {outcome}", file=sys.stderr, flush=True)
+        elif outcome.changed or seen["first"]:
+            print(f"{stamp} {summary(outcome)}", flush=True)
+        seen["first"] = False
+
+    stop = threading.Event()
+    try:
+        watch_index(settings, embedder, interval=args.interval, progress=not args.quiet, report=report, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+        print("Stopped watching.", flush=True)
+    return 0
+
+
+def cmd_documents(args, settings: Settings) -> int:
+    from .index import StoreError, document_status
+
+    status = document_status(settings)
+    if status is None:
+        raise StoreError(f"no index in {settings.index_dir}: run 'livc index' first")
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Index {status['generation']} built {status['built_at']}: {len(status['documents'])} documents, "
+          f"{status['passages']} passages.")
+    for d in status["documents"]:
+        pages = f", {d['pages']} pages" if d.get("pages") else ""
+        note = f"  [{d['state']}]" if d["state"] != "indexed" else ""
+        print(f"- {d['name']}{note}\n    {d['title']}\n    {d['format']}{pages}, {d['passages']} passages; "
+              f"version {d.get('date') or '?'}, sha256 {d['sha256'][:12]}")
+    for d in status["not_indexed"]:
+        print(f"- {d['name']}  [{d['state']}]" + (f": {d['reason']}" if d.get("reason") else ""))
     return 0
 
 
@@ -135,10 +203,13 @@ def format_answer(answer) -> str:
         cited = answer.citations
     for c in cited:
         p = c.passage
-        where = " › ".join(p.section_path) + (f", p. {p.page}" if p.page else "")
+        pages = (f", p. {p.page}" + (f"–{p.page_end}" if p.page_end and p.page_end != p.page else "")) if p.page else ""
+        where = " › ".join(p.section_path) + pages
         label = "vraag-en-antwoordfiche" if p.kind == "faq" else "draaiboek"
         lines.append(f"[{c.n}] {p.title} ({label}) — {where}")
         lines.append(f"    “{c.quote}”")
+        if p.doc_date or p.doc_sha256:
+            lines.append(f"    versie van {p.doc_date or '?'} (sha256 {p.doc_sha256[:12] or '?'})")
     return "\n".join(lines)
 
 

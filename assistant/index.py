@@ -82,6 +82,7 @@ class BuildReport:
     parsed: list[str] = field(default_factory=list)  # documents read and chunked by this build
     kept: list[str] = field(default_factory=list)  # unchanged documents whose passages were taken over
     pages: int = 0  # pages read by this build
+    removed: list[str] = field(default_factory=list)  # documents of the previous generation no longer there
 
 
 @dataclass
@@ -157,8 +158,9 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
         manifest, embedded, reused = _write(settings, embedder, generation, read, offtopic, progress)
         manifest.previous = serving if serving and _generation_complete(settings.index_dir, serving) else None
         _switch_to(settings.index_dir, manifest)
+    removed = sorted({d["name"] for d in current.documents} - {d["name"] for d in manifest.documents}) if current else []
     return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started,
-                       parsed=read.parsed, kept=read.kept, pages=read.pages)
+                       parsed=read.parsed, kept=read.kept, pages=read.pages, removed=removed)
 
 
 @dataclass
@@ -401,6 +403,37 @@ def _remove_unused_generations(index_dir: Path, keep: set[str]) -> None:
         prefix = next((p for p in COLLECTIONS if name.startswith(p)), None)
         if prefix and name.removeprefix(prefix) not in keep:
             client.delete_collection(name)
+
+
+def document_status(settings: Settings) -> dict | None:
+    """What the current generation holds, document by document, compared with the corpus
+    folder as it is now: each indexed document's state is "indexed", "changed" (the file
+    differs from the indexed version) or "removed"; files not in the index are listed as
+    "new" or "skipped" (with the reason). None when there is no index."""
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        return None
+    try:
+        files, unsupported = corpus_files(settings.corpus_dir)
+    except DocumentError:
+        files, unsupported = [], []
+    hashes, unreadable = _hash_files(files)
+    documents = []
+    for entry in manifest.documents:
+        sha = hashes.pop(entry["name"], None)
+        state = "removed" if sha is None else ("indexed" if sha == entry["sha256"] else "changed")
+        documents.append({**entry, "state": state})
+    failed = {d["name"]: d for d in manifest.skipped}
+    not_indexed = []
+    for name, sha in sorted(hashes.items()):
+        before = failed.get(name)
+        if before and before["sha256"] == sha:
+            not_indexed.append({"name": name, "state": "skipped", "reason": before["reason"]})
+        else:
+            not_indexed.append({"name": name, "state": "new"})
+    not_indexed += [{"name": n, "state": "skipped", "reason": r} for n, r in sorted(unsupported + unreadable)]
+    return {"generation": manifest.generation, "built_at": manifest.built_at, "passages": manifest.passages,
+            "documents": documents, "not_indexed": not_indexed}
 
 
 # ---------------------------------------------------------------- opening

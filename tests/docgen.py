@@ -269,7 +269,8 @@ def simple_pdf(path: Path, pages: list[list[tuple[str, float, bool]]], title: st
 
 
 def long_pdf(path: Path, pages: int) -> None:
-    """A regulation of `pages` pages, one article a page, with running header and page numbers."""
+    """A regulation of `pages` pages, two articles a page (article k on page (k + 1) // 2),
+    with a running header and bare page numbers."""
     from reportlab.pdfgen import canvas as pdfcanvas
 
     _register_fonts()
@@ -278,12 +279,15 @@ def long_pdf(path: Path, pages: int) -> None:
         c.setFont("DejaVu", 8)
         c.drawString(LEFT, PAGE_H - 40, "Huishoudelijk reglement LIVC-R Voorbeeldstad")
         c.drawCentredString(PAGE_W / 2, 36, str(n))
-        c.setFont("DejaVu-Bold", 13)
-        c.drawString(LEFT, PAGE_H - TOP - 20, f"Artikel {n}. Bepaling nummer {n}")
-        c.setFont("DejaVu", BODY)
-        for k in range(3):
-            c.drawString(LEFT, PAGE_H - TOP - 44 - k * LEADING,
-                         f"Regel {k + 1} van artikel {n}: de cel bespreekt dossier {n * 10 + k} in beslotenheid.")
+        for half, article in enumerate((2 * n - 1, 2 * n)):
+            top = PAGE_H - TOP - 20 - half * 330
+            c.setFont("DejaVu-Bold", 13)
+            c.drawString(LEFT, top, f"Artikel {article}. Bepaling nummer {article}")
+            c.setFont("DejaVu", BODY)
+            for k in range(3):
+                c.drawString(LEFT, top - 24 - k * LEADING,
+                             f"Regel {k + 1} van artikel {article}: de cel bespreekt dossier {article * 10 + k} "
+                             "in beslotenheid.")
         c.showPage()
     c.save()
 

@@ -174,8 +174,9 @@ def metadata_title(reader, path: Path) -> str | None:
         title = clean_text(str((reader.metadata or {}).get("/Title") or ""))
     except Exception:  # noqa: BLE001
         return None
-    junk = ("untitled", "naamloos", "document", "microsoft word", "powerpoint", path.stem.lower())
-    if len(title) < 4 or title.lower().startswith(junk) or re.search(r"\.(docx?|pdf|odt|rtf)$", title, re.I):
+    junk = ("untitled", "naamloos", "microsoft word", "powerpoint", "document1", "doc1")
+    if len(title) < 4 or title.lower().startswith(junk) or title.lower() == path.stem.lower() \
+            or re.search(r"\.(docx?|pdf|odt|rtf)$", title, re.I):
         return None
     return title
 
@@ -309,17 +310,18 @@ def _is_bold(font) -> bool:
 def drop_running_lines(pages: list[Page]) -> list[Line]:
     """All lines in reading order, without running headers, footers and page numbers.
 
-    A line at the top or bottom edge of a page is running text when the same text (page
-    numbers counted as one) stands at that edge on at least 40 % of the pages (two at
-    least), or when it is a bare page number ("12", "- 12 -", "Pagina 3 van 40").
+    A line at the top or bottom edge of a page is running text when the same text stands
+    at that edge on at least 40 % of the pages (two at least), a number that follows the
+    page number counting as the same ("Pagina 3 van 40" on page 3 is "Pagina 4 van 40"
+    on page 4), or when it is a bare page number ("12", "- 12 -", "iv").
     """
     with_text = [p for p in pages if p.lines]
     need = max(2, math.ceil(0.4 * len(with_text)))
     tops, bottoms = Counter(), Counter()
     for page in with_text:
         top, bottom = _edges(page)
-        tops.update({_running_key(ln.text) for ln in top})
-        bottoms.update({_running_key(ln.text) for ln in bottom})
+        tops.update({_running_key(ln) for ln in top})
+        bottoms.update({_running_key(ln) for ln in bottom})
     kept: list[Line] = []
     for page in pages:
         top, bottom = _edges(page)
@@ -342,15 +344,20 @@ def _edge_run(lines: list[Line], counts: Counter, need: int) -> set[int]:
     """The running lines at one edge, from the edge inwards up to the first line of content."""
     drop = set()
     for line in lines:
-        if counts[_running_key(line.text)] >= need or PAGE_NUMBER.match(line.text):
+        if counts[_running_key(line)] >= need or PAGE_NUMBER.match(line.text):
             drop.add(id(line))
         else:
             break
     return drop
 
 
-def _running_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.lower()).strip()
+def _running_key(line: Line) -> str:
+    """The line's text with each number near the page number written relative to it."""
+    def relative(m: re.Match) -> str:
+        offset = int(m.group()) - line.page
+        return f"<p{offset:+d}>" if abs(offset) <= 10 else m.group()
+
+    return re.sub(r"\d{1,4}", relative, line.text.lower()).strip()
 
 
 # ---------------------------------------------------------------- headings, paragraphs, lists
