@@ -285,14 +285,15 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(_read_bytes(path)).hexdigest()
 
 
-_CACHE: OrderedDict[tuple[str, str], Document] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str], "Document | DocumentError"] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 16
 
 
 def load_document(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
-    """Load one file with the loader for its suffix. Parsed documents are kept by (name,
-    hash), so the viewer and repeated loads do not parse an unchanged PDF again."""
+    """Load one file with the loader for its suffix. Parsed documents (and the reasons a
+    file could not be read) are kept by (name, hash), so the viewer and repeated loads do
+    not parse an unchanged PDF again."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise DocumentError(f"{path.name}: unsupported file type {path.suffix or '(none)'}")
@@ -303,13 +304,20 @@ def load_document(path: Path, progress: Callable[[int, int], None] | None = None
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
-            return _CACHE[key]
+            cached = _CACHE[key]
+            if isinstance(cached, DocumentError):
+                raise DocumentError(str(cached))
+            return cached
     try:
         document = loader(path, progress)
-    except DocumentError:
-        raise
     except Exception as exc:  # noqa: BLE001 - a parser's surprise is one file's problem, never the corpus's
-        raise DocumentError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+        error = exc if isinstance(exc, DocumentError) else \
+            DocumentError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})".splitlines()[0])
+        with _CACHE_LOCK:
+            _CACHE[key] = error
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        raise DocumentError(str(error)) from None
     with _CACHE_LOCK:
         _CACHE[(path.name, document.sha256)] = document
         while len(_CACHE) > _CACHE_SIZE:

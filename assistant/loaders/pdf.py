@@ -105,9 +105,9 @@ def load_pdf(path: Path, progress: Callable[[int, int], None] | None = None) -> 
     raw = _read(path)
     reader = _open(path, raw)
     total = len(reader.pages)
-    pages = []
+    pages, fonts = [], _Fonts()
     for number, page in enumerate(reader.pages, 1):
-        pages.append(read_page(page, number))
+        pages.append(read_page(page, number, fonts))
         if progress:
             progress(number, total)
     if not any(p.lines for p in pages):
@@ -193,12 +193,12 @@ def _date(reader) -> str:
 # ---------------------------------------------------------------- lines of a page
 
 
-def read_page(page, number: int) -> Page:
+def read_page(page, number: int, fonts: "_Fonts | None" = None) -> Page:
     """The page's text lines in content order, each with position, size and weight."""
     box = page.mediabox
     top, bottom = float(box.top), float(box.bottom)
     lines: list[Line] = []
-    fonts = _Fonts()
+    fonts = fonts or _Fonts()
 
     def visit(text, cm, tm, font, size):
         text = (text or "").lstrip("\n")
@@ -251,23 +251,31 @@ def _multiply(a, b) -> list[float]:
 
 
 class _Fonts:
-    """Weight and glyph widths of the fonts a page uses, looked up once per font."""
+    """Weight and glyph widths of the fonts a document uses, looked up once per font."""
 
     def __init__(self):
-        self._bold: dict[int, bool] = {}
-        self._metrics: dict[int, object] = {}
+        self._bold: dict[object, bool] = {}
+        self._metrics: dict[object, object] = {}
+        self._keep: dict[int, object] = {}  # fonts keyed by id() stay alive, so their ids are not reused
+
+    def _key(self, font):
+        ref = getattr(font, "indirect_reference", None)
+        if ref is not None:
+            return ref.idnum, ref.generation
+        self._keep[id(font)] = font
+        return id(font)
 
     def bold(self, font) -> bool:
         if not font:
             return False
-        key = id(font)
+        key = self._key(font)
         if key not in self._bold:
             self._bold[key] = _is_bold(font)
         return self._bold[key]
 
     def width(self, font, text: str) -> float:
         """Width of `text` in ems (glyph widths from the font; half an em a character otherwise)."""
-        key = id(font)
+        key = self._key(font) if font else None
         if font and key not in self._metrics:
             self._metrics[key] = _metrics(font)
         metrics = self._metrics.get(key)
