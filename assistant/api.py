@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .assistant import MAX_QUESTION_CHARS, Assistant, QuestionError, clean_question
+from .assistant import MAX_QUESTION_CHARS, Assistant, PersonalDataError, QuestionError, clean_question
 from .auth import USER_KEY
 from .ratelimit import RateLimiter, client_key
 from .settings import Settings
@@ -175,6 +175,7 @@ class AnswerOut(BaseModel):
     suggestions: list[CitationOut] = Field(description="nearest sections, when abstained")
     timings: dict[str, float] = Field(description="milliseconds: retrieval, answer, total")
     notice: str | None = Field(description="a Dutch note to the user, e.g. how a follow-up was read")
+    masked: list[str] = Field(description="kinds of personal data masked in the question (privacy guard)")
 
 
 class SearchResult(BaseModel):
@@ -246,6 +247,7 @@ def answer_out(answer: Answer, settings: Settings, request: Request) -> AnswerOu
         suggestions=[citation_out(c, settings, request) for c in answer.suggestions],
         timings={k: round(v, 2) for k, v in answer.timings.items() if math.isfinite(v)},
         notice=answer.notice,
+        masked=list(getattr(answer, "masked", [])),
     )
 
 
@@ -319,7 +321,12 @@ def api_router(assistant: Assistant, settings: Settings) -> APIRouter:
     async def ask(body: AskRequest, request: Request) -> AnswerOut:
         question = _clean(body.question)
         history = earlier_questions(body.history)
-        answer = await workers.run(assistant.ask, question, history)
+        try:
+            answer = await workers.run(assistant.ask, question, history)
+        except PersonalDataError as exc:  # privacy_guard "refuse": the message names kinds, never data
+            raise ApiError(422, "personal_data", str(exc)) from None
+        except QuestionError as exc:
+            raise ApiError(422, "invalid_question", str(exc)) from None
         _log_answer(answer, settings)
         return answer_out(answer, settings, request)
 

@@ -49,8 +49,11 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     from .auth import Access
     from .embed import ApiCors, FramePolicy, embed_router
 
+    # Behind a proxy the API lives under root_path: the OpenAPI description says so, so that
+    # /docs and generated clients call the right URLs (the proxy strips the prefix).
+    prefix = urlparse(settings.root_path).path.rstrip("/")
     app = FastAPI(title="LIVC-assistent", version="1", description=API_DESCRIPTION, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json", root_path=urlparse(settings.root_path).path.rstrip("/"))
+                  openapi_url="/openapi.json", servers=[{"url": prefix}] if prefix else None)
     install_error_handlers(app)
     _add_viewer(app, settings)
     _add_health(app, assistant)

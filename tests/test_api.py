@@ -8,6 +8,7 @@ app.py runs it, with ``proxy_headers`` off) and ``client``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -190,6 +191,19 @@ def test_questions_are_not_logged_unless_the_operator_says_so(http, caplog):
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("livc", "assistant", "uvicorn")))
     assert "api answered" in ours
     assert "Janssens" not in ours
+
+
+def test_personal_data_is_masked_or_refused(http, corpus_index, tmp_path):
+    question = "Mag ik jan.janssens@stad.be aanmelden bij de LIVC-R?"
+    warned = ask(http, question)
+    assert warned.status_code == 200 and warned.json()["masked"], warned.json()
+    assert "janssens" not in warned.text.lower()
+    strict = corpus_index.settings.replace(privacy_guard="refuse", feedback_db=str(tmp_path / "f.sqlite"))
+    assistant = dataclasses.replace(corpus_index.assistant, settings=strict)  # same index, refusing guard
+    with AppServer(create_app(strict, assistant)) as refusing, client(refusing) as c:
+        refused = ask(c, question)
+    assert refused.status_code == 422 and refused.json()["code"] == "personal_data"
+    assert "janssens" not in refused.text.lower()
 
 
 # ---------------------------------------------------------------------------
