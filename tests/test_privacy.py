@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assistant import Assistant, PersonalDataError, QuestionError
+from assistant.assistant import PersonalDataError, QuestionError
 from assistant.documents import load_corpus
 from assistant.feedback import FeedbackStore, from_answer
 from assistant.logs import JsonFormatter, answer_event, configure_logging
@@ -26,7 +26,6 @@ from assistant.privacy import (
     PublicNames,
     evaluate,
     kinds_of,
-    mask,
     mask_text,
     notice,
     refusal,
