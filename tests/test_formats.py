@@ -181,6 +181,25 @@ def test_a_plain_pdf_gets_its_headings_from_numbering_alone(tmp_path):
     assert "1. de aanmelding door een partner;" in werking.text.splitlines()
 
 
+def test_keyword_and_capital_headings_in_a_regulation(tmp_path):
+    path = tmp_path / "reglement.pdf"
+    docgen.simple_pdf(path, [[
+        ("Huishoudelijk reglement", 18, True),
+        ("HOOFDSTUK 1 – SAMENSTELLING", 10.5, False), ("De cel bestaat uit vaste leden.", 10.5, False),
+        ("Artikel 1. Vaste leden", 11.5, True), ("De burgemeester zit de cel voor.", 10.5, False),
+        ("Artikel 2. Leden op uitnodiging", 11.5, True), ("De burgemeester nodigt partners uit.", 10.5, False),
+        ("HOOFDSTUK 2 – WERKING", 10.5, False), ("De cel vergadert maandelijks.", 10.5, False),
+    ]])
+    document = load_document(path)
+    assert document.title == "Huishoudelijk reglement"
+    assert [s.path for s in document.sections] == [
+        ("HOOFDSTUK 1 – SAMENSTELLING",),
+        ("HOOFDSTUK 1 – SAMENSTELLING", "Artikel 1. Vaste leden"),
+        ("HOOFDSTUK 1 – SAMENSTELLING", "Artikel 2. Leden op uitnodiging"),
+        ("HOOFDSTUK 2 – WERKING",),
+    ]
+
+
 def test_bold_questions_in_a_pdf_become_faq_entries(tmp_path):
     path = tmp_path / "faq.pdf"
     docgen.simple_pdf(path, [[

@@ -443,7 +443,10 @@ def _blocks(lines: list[Line], style: _Style, words: set[str]) -> list[Block]:
 def _heading_kind(line: Line, style: _Style, numbering: "_Numbering") -> str:
     """What makes `line` a candidate heading: "faq", "numbered", "keyword", "styled" or ""."""
     text = line.text
-    styled = _styled(line, style.body) and len(text.split()) <= 30
+    words = len(text.split())
+    # A short line in capitals ("HOOFDSTUK 2 – WERKING") is set off like a heading.
+    capitals = text.isupper() and 1 < words <= 12 and sum(c.isalpha() for c in text) >= 6
+    styled = (_styled(line, style.body) or capitals) and words <= 30
     if BULLET.match(text) and not NUMBERED.match(text):
         return ""
     if FAQ_HEADING.match(text):
