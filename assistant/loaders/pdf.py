@@ -46,6 +46,7 @@ PAGE_NUMBER = re.compile(r"^(?:(?:pagina|pag\.?|blz\.?|p\.|page)\s*)?[-–—(]?
                          r"(?:\s*(?:/|van|of|de|sur)\s*\d{1,4})?$", re.IGNORECASE)
 TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*\d{1,4}\s*$|…{2,}\s*\d{1,4}\s*$")
 SENTENCE_END = re.compile(r"[.;,:]$")
+CAPITAL_WORD = re.compile(r"^(?:[^\W\d_]+(?:['’-][^\W\d_]+)*[:,]?|\d{1,3}[.)]?|[IVXLC]+[.)]?|[–—-]|\(?[^\W\d_]+\)?)$")
 ABBREVIATION_END = re.compile(r"(?:\b[A-Z]\.){2,}$")
 EDGE_LINES = 3  # how many lines at the top and bottom of a page may be running text
 EDGE_BAND = 0.2  # ... and how far into the page (share of its height) they may stand
@@ -445,7 +446,7 @@ def _heading_kind(line: Line, style: _Style, numbering: "_Numbering") -> str:
     text = line.text
     words = len(text.split())
     # A short line in capitals ("HOOFDSTUK 2 – WERKING") is set off like a heading.
-    capitals = text.isupper() and 1 < words <= 12 and sum(c.isalpha() for c in text) >= 6
+    capitals = text.isupper() and 1 < words <= 12 and all(CAPITAL_WORD.match(w) for w in text.split())
     styled = (_styled(line, style.body) or capitals) and words <= 30
     if BULLET.match(text) and not NUMBERED.match(text):
         return ""
@@ -488,6 +489,8 @@ def _is_heading(text: str, kind: str, styled: bool) -> bool:
     """A candidate stays a heading when it reads like one: short, and not a sentence
     (a set-off number may end on an abbreviation: "4.4 ... de Strategie T.E.R.")."""
     n = len(text.split())
+    if sum(c.isalpha() for c in text) < 2:  # a bare number, a symbol: never a heading
+        return False
     if kind == "faq":
         return n <= 60
     if text.endswith("?"):
