@@ -181,6 +181,15 @@ def test_widget_on_an_allowed_origin_asks_and_cites(context, sites, app_server):
     reply.locator("button.marker").first.click()
     focused = page.evaluate("document.querySelector('[data-livc-widget]').shadowRoot.activeElement.id")
     assert focused == "livc-0-1"
+    page.wait_for_timeout(800)  # smooth scrolling inside the panel's log
+    seen = page.evaluate("""() => {
+        const root = document.querySelector('[data-livc-widget]').shadowRoot;
+        const card = root.getElementById('livc-0-1').getBoundingClientRect();
+        const log = root.querySelector('.log').getBoundingClientRect();
+        return card.top >= log.top - 1 && card.top < log.bottom;
+    }""")
+    assert seen, "the cited source did not scroll into the panel"
+    assert page.evaluate("scrollY") == 0  # the host page did not move
     shot(page, "widget-answer.png")
     # The host page's CSS did not reach in, and the widget left the host page alone.
     font = launcher.evaluate("el => getComputedStyle(el).fontFamily")
