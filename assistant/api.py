@@ -237,7 +237,7 @@ def citation_out(c: Citation, settings: Settings, request: Request) -> CitationO
     p = c.passage
     return CitationOut(n=c.n, document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
                        page=p.page, kind=p.kind, anchor=p.anchor,
-                       url=public_url(request, document_url(settings, p.doc, p.anchor)), quote=c.quote, passage=p.text)
+                       url=public_url(request, document_url(settings, p.doc, p.anchor, p.page)), quote=c.quote, passage=p.text)
 
 
 def answer_out(answer: Answer, settings: Settings, request: Request) -> AnswerOut:
@@ -256,7 +256,7 @@ def hit_out(rank: int, hit: Hit, settings: Settings, request: Request) -> Search
     return SearchResult(rank=rank, score=_finite(hit.score) or 0.0, dense=_finite(hit.dense), lexical=_finite(hit.lexical),
                         document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
                         page=p.page, kind=p.kind, anchor=p.anchor,
-                        url=public_url(request, document_url(settings, p.doc, p.anchor)), text=p.text)
+                        url=public_url(request, document_url(settings, p.doc, p.anchor, p.page)), text=p.text)
 
 
 def _finite(value: float | None) -> float | None:
