@@ -85,7 +85,7 @@ def slugify(text: str) -> str:
 
 def load_markdown(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
     """A Markdown file as a document; `progress` is accepted for the loader signature."""
-    raw = _read_bytes(path)
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -213,7 +213,7 @@ def _strip_inline(text: str) -> str:
     return re.sub(r"[*_`]+", "", text).strip()
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -282,7 +282,7 @@ def corpus_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
 
 def file_hash(path: Path) -> str:
     """sha256 of a file's bytes (the document's identity in the index)."""
-    return hashlib.sha256(_read_bytes(path)).hexdigest()
+    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 _CACHE: OrderedDict[tuple[str, str], "Document | DocumentError"] = OrderedDict()
@@ -297,7 +297,7 @@ def load_document(path: Path, progress: Callable[[int, int], None] | None = None
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise DocumentError(f"{path.name}: unsupported file type {path.suffix or '(none)'}")
-    raw = _read_bytes(path)
+    raw = read_bytes(path)
     if not raw.strip():
         raise DocumentError(f"{path.name}: the file is empty")
     key = (path.name, hashlib.sha256(raw).hexdigest())

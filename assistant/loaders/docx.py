@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from ..documents import Document, DocumentError, file_date
+from ..documents import Document, DocumentError, file_date, read_bytes
 from .outline import Outline, clean_text
 
 HEADING_STYLE = re.compile(r"^(?:heading|kop)\s*(\d)$", re.IGNORECASE)
@@ -29,7 +29,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 def load_docx(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
     """A .docx file as a document."""
-    raw = _read(path)
+    raw = read_bytes(path)
     word = _open(path, raw)
     outline = Outline()
     _Walker(word, outline).walk(word.element.body)
@@ -40,13 +40,6 @@ def load_docx(path: Path, progress: Callable[[int, int], None] | None = None) ->
     title = clean_text(props.title or "") or None
     return outline.document(path, raw, title if title and len(title) >= 4 else None, "docx",
                             date=when.date().isoformat() if when else file_date(path))
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _open(path: Path, raw: bytes):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..documents import FAQ_HEADING, Document, DocumentError, file_date
+from ..documents import FAQ_HEADING, Document, DocumentError, file_date, read_bytes
 from .outline import Outline, clean_text
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class Block:
 
 def load_pdf(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
     """A text PDF as a document whose sections know their pages."""
-    raw = _read(path)
+    raw = read_bytes(path)
     reader = _open(path, raw)
     total = len(reader.pages)
     pages, fonts = [], _Fonts()
@@ -116,13 +116,6 @@ def load_pdf(path: Path, progress: Callable[[int, int], None] | None = None) -> 
     lines = drop_running_lines(pages)
     outline = build_outline(lines)
     return outline.document(path, raw, metadata_title(reader, path), "pdf", total, _date(reader) or file_date(path))
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _open(path: Path, raw: bytes):
