@@ -26,7 +26,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from .assistant import Assistant, QuestionError  # noqa: E402
+from .assistant import UNAVAILABLE_TEXT, Assistant, QuestionError  # noqa: E402
+from .index import StoreUnavailable  # noqa: E402
 from .feedback import REASONS, FeedbackStore, feedback_path, from_answer  # noqa: E402
 from .logs import log_answer  # noqa: E402
 from .settings import Settings  # noqa: E402
@@ -334,10 +335,14 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 state.turns.append(Turn(text, None, index))
                 return [*messages, {"role": "assistant", "content": str(exc)}], state, gr.update(), "", \
                     gr.update(visible=False)
-            except Exception:  # noqa: BLE001 - the user gets a Dutch line, the log gets the trace
-                log.exception("answering failed")
+            except Exception as exc:  # noqa: BLE001 - the user gets a Dutch line, the log gets the trace
+                if isinstance(exc, StoreUnavailable):
+                    log.warning("vector store unavailable: %s", exc)
+                else:
+                    log.exception("answering failed")
                 state.turns.append(Turn(text, None, index))
-                return [*messages, {"role": "assistant", "content": ERROR_TEXT}], state, gr.update(), "", \
+                reply = UNAVAILABLE_TEXT if isinstance(exc, StoreUnavailable) else ERROR_TEXT
+                return [*messages, {"role": "assistant", "content": reply}], state, gr.update(), "", \
                     gr.update(visible=False)
             _log_answer(result, settings)
             state.turns.append(Turn(text, result, index))
