@@ -34,8 +34,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .assistant import MAX_QUESTION_CHARS, Assistant, PersonalDataError, QuestionError, clean_question
+from .assistant import (MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, PersonalDataError, QuestionError,
+                        clean_question)
 from .auth import USER_KEY
+from .index import StoreUnavailable
 from .ratelimit import RateLimiter, client_key
 from .settings import Settings
 from .types import Answer, Citation, Hit
@@ -86,6 +88,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("vector store unavailable: %s", exc)
+        return error_response(503, "store_unavailable", UNAVAILABLE_TEXT, {"Retry-After": "30"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

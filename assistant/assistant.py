@@ -26,6 +26,9 @@ from .settings import Settings
 from .types import Answer, Hit
 
 MAX_QUESTION_CHARS = 2000
+# Said by every front end when the vector store (a Chroma server) cannot be reached.
+UNAVAILABLE_TEXT = ("De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord komen. "
+                    "Probeer het over een minuut opnieuw; blijft het zo, verwittig dan de beheerder.")
 log = logging.getLogger(__name__)
 
 

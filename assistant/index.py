@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 from llama_index.core.schema import TextNode
@@ -52,6 +53,11 @@ COLLECTIONS = ("passages_", "windows_")  # one of each per generation
 
 class StoreError(RuntimeError):
     """The index cannot be built or opened; the message says why."""
+
+
+class StoreUnavailable(StoreError):
+    """The vector store cannot be reached now (a Chroma server that is down or hangs):
+    worth trying again later, unlike a missing or damaged index."""
 
 
 @dataclass
@@ -139,10 +145,10 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
     hashes, unreadable = _hash_files(files)
     offtopic = offtopic_passages()
     content = _hash_json([INDEX_FORMAT, sorted(hashes.items()), embedder.model_id, settings.chunk_words, offtopic])[:16]
-    with build_lock(settings.index_dir, progress):
+    with build_lock(settings.index_dir, progress), reaching_store(settings):
         current = read_manifest(settings.index_dir)
         serving = current.generation if current else None
-        if not force and serving and _content_of(serving) == content and _generation_complete(settings.index_dir, serving):
+        if not force and serving and _content_of(serving) == content and _generation_complete(settings, serving):
             skipped = sorted(unsupported + unreadable + [(d["name"], d["reason"]) for d in current.skipped])
             return BuildReport(current, changed=False, skipped=skipped, seconds=time.perf_counter() - started)
         read = _read_documents(settings, files, hashes, current, progress, force)
@@ -156,8 +162,8 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
         taken = {serving, current.previous if current else None}
         generation = content if content not in taken else f"{content}-{secrets.token_hex(4)}"
         manifest, embedded, reused = _write(settings, embedder, generation, read, offtopic, progress)
-        manifest.previous = serving if serving and _generation_complete(settings.index_dir, serving) else None
-        _switch_to(settings.index_dir, manifest)
+        manifest.previous = serving if serving and _generation_complete(settings, serving) else None
+        _switch_to(settings, manifest)
     removed = sorted({d["name"] for d in current.documents} - {d["name"] for d in manifest.documents}) if current else []
     return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started,
                        parsed=read.parsed, kept=read.kept, pages=read.pages, removed=removed)
@@ -285,8 +291,8 @@ def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic:
         ubiquitous_terms=ubiquitous_terms([p.text for p in passages]),
         skipped=read.failed,
     )
-    _write_generation(settings.index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs)
-    _write_collection(settings.index_dir, "windows_" + generation, [
+    _write_generation(settings, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs)
+    _write_collection(settings, "windows_" + generation, [
         TextNode(id_=f"{pid}:{i}", text=text, embedding=v.tolist(), metadata={"passage_id": pid})
         for (pid, i, text), v in zip(windows, window_vecs)
     ])
@@ -336,9 +342,9 @@ def watch_index(settings: Settings, embedder, interval: float = 5.0, progress: b
             return
 
 
-def _write_generation(index_dir, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs) -> None:
-    final = index_dir / f"gen-{manifest.generation}"
-    staging = index_dir / f"gen-{manifest.generation}.building"
+def _write_generation(settings, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs) -> None:
+    final = settings.index_dir / f"gen-{manifest.generation}"
+    staging = settings.index_dir / f"gen-{manifest.generation}.building"
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -353,17 +359,17 @@ def _write_generation(index_dir, manifest, passages, passage_vecs, window_vecs, 
         faq_ids=np.array([p.id for p in faqs], dtype=str),
         offtopic=offtopic_vecs.astype(np.float32),
     )
-    _write_collection(index_dir, "passages_" + manifest.generation, [
+    _write_collection(settings, "passages_" + manifest.generation, [
         TextNode(id_=p.id, text=p.embed_text, embedding=v.tolist(), metadata={"doc": p.doc, "kind": p.kind})
         for p, v in zip(passages, passage_vecs)
     ])
     staging.rename(final)
 
 
-def _write_collection(index_dir: Path, name: str, nodes: list) -> None:
+def _write_collection(settings: Settings, name: str, nodes: list) -> None:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    client = _chroma(index_dir)
+    client = chroma_client(settings)
     if name in _collection_names(client):
         client.delete_collection(name)
     # A guide has hundreds of passages, not millions: a wide search beam makes the HNSW
@@ -384,21 +390,21 @@ def sentence_windows(passages: list[Passage]) -> list[tuple[str, int, str]]:
     ]
 
 
-def _switch_to(index_dir: Path, manifest: Manifest) -> None:
+def _switch_to(settings: Settings, manifest: Manifest) -> None:
     """Serve `manifest`: replace manifest.json in one step, then remove what no reader needs."""
-    tmp = index_dir / "manifest.json.tmp"
+    tmp = settings.index_dir / "manifest.json.tmp"
     tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, index_dir / "manifest.json")
-    _remove_unused_generations(index_dir, {manifest.generation, manifest.previous} - {None})
+    os.replace(tmp, settings.index_dir / "manifest.json")
+    _remove_unused_generations(settings, {manifest.generation, manifest.previous} - {None})
 
 
-def _remove_unused_generations(index_dir: Path, keep: set[str]) -> None:
+def _remove_unused_generations(settings: Settings, keep: set[str]) -> None:
     """Delete generation folders and Chroma collections other than those in `keep`:
     older generations and the leftovers of builds that failed or were killed."""
-    for path in index_dir.glob("gen-*"):
+    for path in settings.index_dir.glob("gen-*"):
         if path.name.removeprefix("gen-") not in keep:
             shutil.rmtree(path, ignore_errors=True)
-    client = _chroma(index_dir)
+    client = chroma_client(settings)
     for name in _collection_names(client):
         prefix = next((p for p in COLLECTIONS if name.startswith(p)), None)
         if prefix and name.removeprefix(prefix) not in keep:
@@ -482,8 +488,8 @@ def open_index(settings: Settings) -> Store:
             faq_vectors=arrays["faq"],
             faq_ids=[str(i) for i in arrays["faq_ids"]],
             offtopic_vectors=arrays["offtopic"],
-            vector_store=_vector_store(index_dir, "passages_" + manifest.generation),
-            window_store=_vector_store(index_dir, "windows_" + manifest.generation),
+            vector_store=_vector_store(settings, "passages_" + manifest.generation),
+            window_store=_vector_store(settings, "windows_" + manifest.generation),
         )
     except StoreError:
         raise
@@ -499,22 +505,82 @@ def _sentence_rows(passages: list[Passage]) -> dict[str, tuple[int, int]]:
     return rows
 
 
-def _vector_store(index_dir: Path, name: str):
+def _vector_store(settings: Settings, name: str):
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    client = _chroma(index_dir)
-    if name not in _collection_names(client):
-        raise StoreError(f"the index in {index_dir} misses its vector collection: run 'livc index --force'")
-    return ChromaVectorStore(chroma_collection=client.get_collection(name))
+    with reaching_store(settings):
+        client = chroma_client(settings)
+        if name not in _collection_names(client):
+            raise StoreError(f"the index in {settings.index_dir} misses its vector collection: run 'livc index --force'")
+        return ChromaVectorStore(chroma_collection=client.get_collection(name))
 
 
-def _chroma(index_dir: Path):
+def chroma_client(settings: Settings):
+    """The Chroma client for `settings`: embedded in ``index_dir/chroma`` (one process), or,
+    when ``chroma_url`` is set, a client of that Chroma server, which several app processes
+    can share. A server that cannot be reached is tried again with growing pauses for
+    ``chroma_connect_wait`` seconds (it may still be starting) before StoreUnavailable."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.PersistentClient(
-        path=str(index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    if not settings.chroma_url:
+        return chromadb.PersistentClient(
+            path=str(settings.index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    key = (settings.chroma_url, settings.chroma_timeout)
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = _connect(settings)
+        return _CLIENTS[key]
+
+
+_CLIENTS: dict[tuple[str, float], object] = {}  # one server client per process: it keeps its connections
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _connect(settings: Settings):
+    import chromadb
+    import httpx
+    from chromadb.config import Settings as ChromaSettings
+
+    url = urlsplit(settings.chroma_url)
+    deadline = time.monotonic() + settings.chroma_connect_wait
+    pause = 0.25
+    while True:
+        try:
+            client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
+                                         ssl=url.scheme == "https", settings=ChromaSettings(anonymized_telemetry=False))
+            # The client waits forever by default; a server that hangs must fail the
+            # question (503), not hold a worker.
+            client._server._session.timeout = httpx.Timeout(settings.chroma_timeout)
+            client.heartbeat()
+            return client
+        except (ValueError, *_store_errors()) as exc:  # HttpClient says ValueError for "no server"
+            if time.monotonic() + pause > deadline:
+                raise StoreUnavailable(f"the Chroma server at {settings.chroma_url} cannot be reached "
+                                       f"(tried for {settings.chroma_connect_wait:g} s: {exc}); start it with "
+                                       "'chroma run --path DIR --port N' or correct chroma_url") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
+
+
+def _store_errors() -> tuple[type[Exception], ...]:
+    import httpx
+    from chromadb.errors import ChromaError
+
+    return httpx.HTTPError, ChromaError, ConnectionError
+
+
+@contextmanager
+def reaching_store(settings: Settings):
+    """Turn the errors of a vector store that cannot be reached (a Chroma server that is
+    down, hangs or fails) into StoreUnavailable, so callers answer with a clear message
+    instead of a trace. The embedded store raises nothing of the kind."""
+    try:
+        yield
+    except _store_errors() as exc:
+        where = settings.chroma_url or str(settings.index_dir / "chroma")
+        raise StoreUnavailable(f"the vector store at {where} is unavailable ({type(exc).__name__})") from exc
 
 
 def _collection_names(client) -> list[str]:
@@ -526,11 +592,11 @@ def _content_of(generation: str) -> str:
     return generation.split("-")[0]
 
 
-def _generation_complete(index_dir: Path, generation: str) -> bool:
-    folder = index_dir / f"gen-{generation}"
+def _generation_complete(settings: Settings, generation: str) -> bool:
+    folder = settings.index_dir / f"gen-{generation}"
     if not all((folder / f).exists() for f in ("passages.json", "bm25", "vectors.npz")):
         return False
-    names = _collection_names(_chroma(index_dir))
+    names = _collection_names(chroma_client(settings))
     return all(prefix + generation in names for prefix in COLLECTIONS)
 
 

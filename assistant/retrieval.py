@@ -22,7 +22,7 @@ from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .chunking import Passage
-from .index import Store
+from .index import Store, reaching_store
 from .lexical import looks_dutch, without_terms
 from .settings import Settings
 from .types import Hit
@@ -148,7 +148,8 @@ class HybridSearch:
         log: dict = {}
         token = _raw_scores.set(log)
         try:
-            fused = self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector))
+            with reaching_store(self.settings):
+                fused = self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector))
         finally:
             _raw_scores.reset(token)
         dense, lexical = log.get("dense", {}), log.get("lexical", {})

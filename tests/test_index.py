@@ -15,6 +15,7 @@ import pytest
 import assistant.index as index_module
 from assistant.assistant import Assistant
 from assistant.index import StoreError, build_index, offtopic_passages, open_index, read_manifest, sentence_windows
+from assistant.settings import Settings
 from conftest import settings_for
 
 REMOVED = "De burgemeester nodigt ook de partners uit."
@@ -23,7 +24,7 @@ ADDED = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
 
 def collections(index_dir: Path) -> dict[str, list[str]]:
     """Every Chroma collection in the index folder, with the documents it holds."""
-    client = index_module._chroma(index_dir)
+    client = index_module.chroma_client(Settings(index_dir=index_dir))
     return {name: client.get_collection(name).get(include=["documents"])["documents"]
             for name in index_module._collection_names(client)}
 
@@ -227,7 +228,7 @@ def damage_manifest_generation(index_dir: Path, gen: str) -> None:
 
 
 def damage_collection(index_dir: Path, gen: str) -> None:
-    index_module._chroma(index_dir).delete_collection(f"windows_{gen}")
+    index_module.chroma_client(Settings(index_dir=index_dir)).delete_collection(f"windows_{gen}")
 
 
 @pytest.mark.parametrize("damage", [

@@ -22,7 +22,7 @@ import pytest
 import docgen
 from assistant.assistant import Assistant
 from assistant.cli import main as livc_main
-from assistant.index import _chroma, _collection_names, build_index, open_index, read_manifest
+from assistant.index import _collection_names, chroma_client, build_index, open_index, read_manifest
 from conftest import PYTHON, ROOT, cli_env, settings_for, write_small_corpus
 
 OLD = "De burgemeester nodigt ook de partners uit."
@@ -43,7 +43,7 @@ def served_texts(small_corpus) -> dict[str, list[str]]:
     both Chroma collections must agree)."""
     store = open_index(small_corpus.settings)
     gen = store.manifest.generation
-    client = _chroma(small_corpus.index_dir)
+    client = chroma_client(small_corpus.settings)
     chroma_ids = set(client.get_collection(f"passages_{gen}").get()["ids"])
     assert chroma_ids == {p.id for p in store.passages}
     assert len(store.passages) == len({p.id for p in store.passages}) == store.manifest.passages
@@ -137,7 +137,7 @@ def test_editing_renaming_deleting_and_replacing_documents_leaves_no_stale_passa
     # Old generations are cleaned up: only the served one and the one before it remain.
     gens = {p.name.removeprefix("gen-") for p in mixed_corpus.index_dir.glob("gen-*")}
     assert gens == {replaced.manifest.generation, deleted.manifest.generation}
-    assert {n.split("_", 1)[1] for n in _collection_names(_chroma(mixed_corpus.index_dir))} == gens
+    assert {n.split("_", 1)[1] for n in _collection_names(chroma_client(mixed_corpus.settings))} == gens
 
 
 def test_passages_carry_their_page_and_document_version(mixed_corpus, embedder):
@@ -256,7 +256,7 @@ def test_killing_the_indexer_mid_build_leaves_the_old_index_serving(small_corpus
     assert report.reused > first.reused if point == "embedding" else True
     gens = {p.name.removeprefix("gen-") for p in small_corpus.index_dir.glob("gen-*")}
     assert gens == {report.manifest.generation, first.manifest.generation}  # no '.building' leftovers
-    assert {n.split("_", 1)[1] for n in _collection_names(_chroma(small_corpus.index_dir))} == gens
+    assert {n.split("_", 1)[1] for n in _collection_names(chroma_client(small_corpus.settings))} == gens
     assert "rondes.md" in {p.doc for p in open_index(small_corpus.settings).passages}
 
 
