@@ -10,7 +10,6 @@ or livc.toml). Nothing is downloaded and nothing is sent anywhere.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -22,9 +21,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from assistant.cli import describe
+    from assistant.logs import configure_logging
     from assistant.settings import Settings
 
     try:
@@ -32,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides={"host": args.host, "port": args.port, "corpus_dir": args.corpus, "index_dir": args.index},
             config_file=args.config,
         )
+        configure_logging(settings)
         app = build(settings)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         print(f"app.py: error: {describe(exc)}", file=sys.stderr)
@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     warn_if_open(settings)
     # Forwarded headers are applied by assistant.auth, only from trusted_proxies, after it
     # has seen the real peer address; uvicorn must leave the client address alone.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
+    # log_config=None: uvicorn's own loggers go through the JSON-lines handler as well.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False,
+                log_config=None)
     return 0
 
 
@@ -61,8 +63,9 @@ def build(settings):
     from assistant.ui import mount
     from assistant.web import create_app
 
-    print("Index controleren en zo nodig bijwerken…", flush=True)
-    assistant = Assistant.open(settings, build=True, progress=True)
+    if settings.build_on_start:
+        print("Index controleren en zo nodig bijwerken…", flush=True)
+    assistant = Assistant.open(settings, build=settings.build_on_start, progress=True)
     assistant.ask("Wat is een LIVC-R?")  # warm-up: the first official does not wait for lazy loading
     return mount(create_app(settings, assistant), assistant, settings)
 

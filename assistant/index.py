@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 import sys
@@ -49,6 +50,7 @@ from .settings import Settings
 
 INDEX_FORMAT = 6  # 6: PDF, DOCX and HTML; passages know their pages and document version
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation
+log = logging.getLogger(__name__)
 
 
 class StoreError(RuntimeError):
@@ -560,6 +562,7 @@ def _connect(settings: Settings):
                 raise StoreUnavailable(f"the Chroma server at {settings.chroma_url} cannot be reached "
                                        f"(tried for {settings.chroma_connect_wait:g} s: {exc}); start it with "
                                        "'chroma run --path DIR --port N' or correct chroma_url") from None
+            log.warning("Chroma server at %s not reachable yet; trying again in %.2g s", settings.chroma_url, pause)
             time.sleep(pause)
             pause = min(pause * 2, 4.0)
 

@@ -77,6 +77,8 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> logging.
     setattr(handler, _HANDLER_FLAG, True)
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx notes every request at INFO: with a Chroma server, one line per vector search.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     return handler
 
 

