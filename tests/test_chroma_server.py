@@ -364,3 +364,31 @@ def test_behind_nginx_the_chat_works_in_a_browser(proxy):
             browser.close()
     replicas = set(replicas_in_log(log, "/gradio_api/queue/join"))
     assert len(replicas) == 1
+
+
+def test_the_chat_says_in_dutch_that_the_index_is_unreachable_and_answers_again_later(cluster):
+    pytest.importorskip("playwright")
+    from playwright.sync_api import expect, sync_playwright
+
+    from test_ui import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="nl-BE")
+            page.goto(cluster.apps[0].url + "/")
+            expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
+            replies = page.locator("#livc-chat [data-testid='bot']")
+            cluster.server.stop()
+            try:
+                page.fill("#livc-question textarea", "Wie zit de cel voor?")
+                page.press("#livc-question textarea", "Enter")
+                expect(replies.last).to_contain_text("zoekindex van de assistent is even niet bereikbaar", timeout=90_000)
+            finally:
+                cluster.server.start()
+            page.fill("#livc-question textarea", "Wie zit de cel voor?")
+            page.press("#livc-question textarea", "Enter")
+            expect(replies).to_have_count(2, timeout=90_000)
+            expect(replies.last).to_contain_text("burgemeester", timeout=90_000)
+        finally:
+            browser.close()
