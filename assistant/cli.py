@@ -1,4 +1,4 @@
-"""The ``livc`` command: index, documents, ask, eval, config, feedback, privacy-eval. It mirrors the library one to one.
+"""The ``livc`` command: index, documents, ask, eval, bench, config, feedback, privacy-eval. It mirrors the library one to one.
 
 Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
 stderr and exit non-zero; no traceback reaches the user.
@@ -96,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/followup-dev.jsonl")],
                    help="gold question files: no personal data, so every hit is a false positive")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = command("bench", "measure index build, query latency, HTTP throughput and memory at 1x/10x/100x the corpus, "
+                         "beside the naive LlamaIndex baseline (all in a temporary folder; --index is never touched)",
+                cmd_bench)
+    p.add_argument("--quick", action="store_true",
+                   help="a run of about a minute: a slice of the corpus, scales 1 and 10, a few questions")
+    p.add_argument("--out", type=Path, default=Path("bench"),
+                   help="folder for bench-<time>.json, latest.json and bench.png (default bench/)")
+    p.add_argument("--scales", type=_scales, help="corpus scales, starting at 1 (default 1,10,100; --quick 1,10)")
+    p.add_argument("--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="questions: JSONL with a 'question' field")
+    p.add_argument("--questions", type=int, help="use only this many of the gold questions")
 
     p = command("feedback", "list the feedback users gave on answers, or export it as CSV", cmd_feedback)
     p.add_argument("--csv", type=Path, dest="csv_path", help="write every record to this CSV file ('-' for stdout)")
@@ -264,6 +275,31 @@ def cmd_feedback(args, settings: Settings) -> int:
         for c in f.citations:
             print(f"    [{c['n']}] {c['doc']} — {c['section']}")
     print(f"({len(records)} newest of {store.path}; --csv FILE exports all)")
+    return 0
+
+
+def _scales(text: str) -> tuple[int, ...]:
+    try:
+        scales = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scales must be numbers separated by commas, e.g. 1,10,100, not {text!r}")
+    if not scales or scales[0] != 1 or list(scales) != sorted(set(scales)):
+        raise argparse.ArgumentTypeError(f"scales must start with 1 and increase, e.g. 1,10,100, not {text!r}")
+    return scales
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    from .bench import BenchConfig, BenchError, format_table, run_bench
+
+    config = BenchConfig.make(args.quick, out_dir=args.out, gold=args.gold, scales=args.scales,
+                              questions=args.questions, config_file=args.config)
+    try:
+        result = run_bench(config, settings, log=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True))
+    except BenchError as exc:
+        print(f"livc: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(format_table(result))
+    print(f"\nwritten: {result['files']['json']}, {result['files']['latest']}, {result['files']['plot']}")
     return 0
 
 
