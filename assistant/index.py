@@ -378,7 +378,12 @@ def _write_collection(settings: Settings, name: str, nodes: list) -> None:
     # search exact and its results reproducible from build to build.
     hnsw = {"space": "cosine", "ef_construction": 400, "ef_search": 400, "max_neighbors": 32}
     collection = client.create_collection(name, configuration={"hnsw": hnsw})
-    ChromaVectorStore(chroma_collection=collection).add(nodes)
+    store = ChromaVectorStore(chroma_collection=collection)
+    # The wrapper sends up to 41,665 nodes at once; Chroma takes get_max_batch_size() (5,461
+    # embedded), which a corpus of a few thousand sentence windows already exceeds.
+    batch = client.get_max_batch_size()
+    for start in range(0, len(nodes), batch):
+        store.add(nodes[start:start + batch])
 
 
 def sentence_windows(passages: list[Passage]) -> list[tuple[str, int, str]]:

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import assistant.index as index_module
@@ -361,3 +362,17 @@ def test_the_embedding_cache_is_keyed_by_model(small_corpus, embedder, small_cac
     assert report.changed is True
     assert report.embedded == small_cache[1].embedded  # nothing came from the other model's vectors
     assert report.manifest.embedder == "een-ander-model"
+
+
+def test_a_collection_larger_than_one_chroma_batch_is_written_whole(tmp_path):
+    """A corpus of a few hundred pages has more sentence windows than Chroma accepts in one
+    request (get_max_batch_size, 5,461 embedded)."""
+    from llama_index.core.schema import TextNode
+
+    settings = Settings(index_dir=tmp_path / "index")
+    client = index_module.chroma_client(settings)
+    count = client.get_max_batch_size() + 10
+    vectors = np.random.default_rng(0).normal(size=(count, 4))
+    nodes = [TextNode(id_=f"w{i}", text=f"venster {i}", embedding=v.tolist()) for i, v in enumerate(vectors)]
+    index_module._write_collection(settings, "windows_big", nodes)
+    assert client.get_collection("windows_big").count() == count
