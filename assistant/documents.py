@@ -263,13 +263,19 @@ IGNORED_NAMES = {"SOURCES.md", "README.md"}
 
 def corpus_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     """The files of `folder` (not recursive) that a loader can read, in name order, and
-    the others as (name, reason). Hidden files and the corpus's own notes are left out."""
+    the others as (name, reason). Hidden files and the corpus's own notes are left out.
+    A link to a file outside the folder is skipped: neither the index nor the document
+    viewer ever reads anything but the corpus."""
     if not folder.is_dir():
         raise DocumentError(f"corpus folder not found: {folder}")
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
+    root = folder.resolve()
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name in IGNORED_NAMES or not path.is_file():
+            continue
+        if not _inside(path, root):
+            skipped.append((path.name, "a link to a file outside the corpus folder"))
             continue
         suffix = path.suffix.lower()
         if suffix in LOADERS:
@@ -278,6 +284,14 @@ def corpus_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
             hint = UNSUPPORTED_HINTS.get(suffix)
             skipped.append((path.name, f"unsupported file type {suffix or '(none)'}" + (f" ({hint})" if hint else "")))
     return files, skipped
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, links followed, is a file within the folder `root`."""
+    try:
+        return path.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
 
 
 def file_hash(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.documents import DocumentError, load_corpus, load_markdown, parse_markdown, slugify
+from assistant.documents import DocumentError, corpus_files, load_corpus, load_markdown, parse_markdown, slugify
 from conftest import CORPUS, FAQ, GUIDE
 
 
@@ -160,6 +160,28 @@ def test_load_corpus_skips_broken_and_unsupported_files_with_reasons_and_loads_t
     assert "empty" in reasons["leeg.md"]
     assert "unsupported" in reasons["archief.zip"] and ".zip" in reasons["archief.zip"]
     assert all("\n" not in r for r in reasons.values())
+
+
+def test_links_to_files_outside_the_corpus_folder_are_skipped_and_links_within_it_are_read(tmp_path):
+    corpus, elsewhere = tmp_path / "corpus", tmp_path / "elders"
+    corpus.mkdir()
+    elsewhere.mkdir()
+    (corpus / "gids.md").write_text("# Gids\n\n## Deel\n\nOpenbare tekst.\n", encoding="utf-8")
+    (elsewhere / "geheim.md").write_text("# Geheim\n\n## Deel\n\nNiet voor de index.\n", encoding="utf-8")
+    (corpus / "geheim.md").symlink_to(elsewhere / "geheim.md")  # absolute
+    (corpus / "omweg.md").symlink_to("../elders/geheim.md")  # relative, out and back in elsewhere
+    (corpus / "passwd.md").symlink_to("/etc/passwd")
+    (corpus / "kopie.md").symlink_to("gids.md")  # stays within the folder
+    (corpus / "kring.md").symlink_to("kring.md")  # a loop: not a file at all
+
+    files, skipped = corpus_files(corpus)
+    documents, _ = load_corpus(corpus)
+
+    assert [p.name for p in files] == ["gids.md", "kopie.md"]
+    assert dict(skipped) == {name: "a link to a file outside the corpus folder"
+                             for name in ("geheim.md", "omweg.md", "passwd.md")}
+    assert [d.name for d in documents] == ["gids.md", "kopie.md"]
+    assert not any("Niet voor de index" in d.text or "root:" in d.text for d in documents)
 
 
 def test_a_missing_corpus_folder_raises_document_error(tmp_path):
