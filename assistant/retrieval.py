@@ -133,14 +133,15 @@ class HybridSearch:
             use_async=False,
         )
         self.settings = settings
+        # One model cache keyed by text: a question without ubiquitous terms is searched
+        # and matched as asked with the same vector, computed once.
+        self.embed_full = lru_cache(maxsize=2048)(lambda text: tuple(embedder.get_query_embedding(text)))
         self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
-        self.embed_full = lru_cache(maxsize=1024)(lambda text: tuple(embedder.get_query_embedding(text)))
 
     def _embed_query(self, question: str) -> tuple[float, ...]:
         # The dense side sees the question without the words nearly every passage
         # contains ("LIVC-R"); BM25 discounts them by itself.
-        text = without_terms(question, self.store.manifest.ubiquitous_terms)
-        return tuple(self.embedder.get_query_embedding(text))
+        return self.embed_full(without_terms(question, self.store.manifest.ubiquitous_terms))
 
     def search(self, question: str) -> list[Hit]:
         """The top passages for `question`, best first, with raw scores attached."""
