@@ -189,11 +189,16 @@ def compare(assistant, gold_path: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from .assistant import Assistant
+    from .cli import describe
     from .settings import Settings
 
     argv = sys.argv[1:] if argv is None else argv
     gold = Path(argv[0]) if argv else Path("eval/followup-dev.jsonl")
-    result = compare(Assistant.open(Settings.load()), gold)
+    try:
+        result = compare(Assistant.open(Settings.load()), gold)
+    except Exception as exc:  # noqa: BLE001 - one clear line, as the livc command does
+        print(f"followup: error: {describe(exc)}", file=sys.stderr)
+        return 1
     print(f"follow-up gold: {gold} (n={result['n']})")
     for label in ("with_context", "without_context"):
         r, a = result[label]["retrieval"], result[label]["answers"]

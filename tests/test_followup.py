@@ -103,3 +103,14 @@ def test_context_helps_on_the_follow_up_gold_set(corpus_index):
     print(f"follow-up hit@1: with context {with_context:.2f}, without {without:.2f}")
     assert with_context >= without + 0.15
     assert with_context >= 0.75
+
+
+def test_the_followup_measurement_without_an_index_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    from assistant import followup
+
+    (tmp_path / "empty.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("LIVC_CONFIG", str(tmp_path / "empty.toml"))
+    monkeypatch.setenv("LIVC_INDEX_DIR", str(tmp_path / "index"))
+    assert followup.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"followup: error: no index in {tmp_path / 'index'}: run 'livc index' first"
