@@ -205,7 +205,7 @@ def cmd_ask(args, settings: Settings) -> int:
 
 def format_answer(answer) -> str:
     """The answer and its numbered sources as plain text for a terminal."""
-    lines = [answer.text, ""]
+    lines = ([f"Let op: {answer.notice}", ""] if answer.notice else []) + [answer.text, ""]
     if answer.abstained:
         lines.append("Misschien helpen deze onderdelen:")
         cited = answer.suggestions
@@ -216,8 +216,9 @@ def format_answer(answer) -> str:
         p = c.passage
         pages = (f", p. {p.page}" + (f"–{p.page_end}" if p.page_end and p.page_end != p.page else "")) if p.page else ""
         where = " › ".join(p.section_path) + pages
-        label = "vraag-en-antwoordfiche" if p.kind == "faq" else "draaiboek"
-        lines.append(f"[{c.n}] {p.title} ({label}) — {where}")
+        # The title names the document; a Q&A entry says so (it answers a question as asked).
+        label = " (vraag-en-antwoordfiche)" if p.kind == "faq" else ""
+        lines.append(f"[{c.n}] {p.title}{label} — {where}")
         lines.append(f"    “{c.quote}”")
         if p.doc_date or p.doc_sha256:
             lines.append(f"    versie van {p.doc_date or '?'} (sha256 {p.doc_sha256[:12] or '?'})")

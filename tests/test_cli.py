@@ -88,7 +88,15 @@ def test_ask_names_a_guide_source_by_its_heading_path(corpus_env):
     result = livc("ask", "Hoe lang worden de verslagen van de LIVC-R bewaard?", env=corpus_env)
     assert result.returncode == 0, result.stderr
     sources = result.stdout.split("\nBronnen:\n", 1)[1]
-    assert re.search(r"^\[1\] .+ \(draaiboek\) — \d+\. [^\n›]+ › \d+\.\d+ ", sources, re.MULTILINE), sources
+    assert re.search(r"^\[1\] Draaiboek[^\n]+ — \d+\. [^\n›]+ › \d+\.\d+ ", sources, re.MULTILINE), sources
+
+
+def test_ask_with_personal_data_prints_the_notice_and_never_the_data(corpus_env):
+    result = livc("ask", "Mijn cliënt Jan Peeters (0470 12 34 56) wordt besproken: wie zit de LIVC-R voor?", env=corpus_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Let op: ")
+    assert "telefoonnummer" in result.stdout.split("\n", 1)[0]
+    assert "0470" not in result.stdout and "Peeters" not in result.stdout
 
 
 def test_ask_json_prints_the_answer_as_json(asked):
