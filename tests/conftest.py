@@ -8,6 +8,8 @@ Cost is kept in two places:
   starts from a copy of an embedding cache that already holds every text of the small
   corpus (``small_cache``, built once per session by a real build), so tests that build
   and rebuild it embed only the text they change.
+
+Browser tests share ``browser``: Debian's Chromium driven by Playwright, one per module.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from assistant.settings import Settings
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and reports (git-ignored)
+CHROMIUM = Path(os.environ.get("LIVC_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CORPUS = ROOT / "corpus"
 GUIDE = "draaiboek-livc-r.md"
 FAQ = "vraag-en-antwoord-livc-r.md"
@@ -151,6 +157,20 @@ def small_corpus(tmp_path, small_cache) -> SmallCorpus:
     index_dir.mkdir()
     shutil.copyfile(small_cache[0], index_dir / "embed-cache.sqlite")
     return SmallCorpus(corpus_dir, index_dir, settings_for(corpus_dir, index_dir))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium (never a downloaded one), headless, one per test module."""
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
 
 
 def cli_env(**livc: str) -> dict[str, str]:

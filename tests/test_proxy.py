@@ -26,12 +26,11 @@ from assistant.ui import mount
 from assistant.web import create_app
 from conftest import GUIDE, ROOT
 from test_api import AppServer, client
-from test_ui import CHROMIUM, CHROMIUM_ARGS
 from test_web import free_port
 from test_widget import HostSite, ask_widget, host_pages, shot
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 TEMPLATE = ROOT / "deploy" / "nginx-livc.conf"
 PROXY_ADDRESS = "127.0.0.2"
@@ -199,16 +198,6 @@ def test_single_sign_on_only_through_the_proxy(nginx, app_server):
 
 # ---------------------------------------------------------------------------
 # In the browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """The chat in a real browser: Debian's Chromium driven by Playwright, against the real app
 (real index of the shipped corpus, real model) served by uvicorn on 127.0.0.1.
 
-One server and one browser per module; each test gets a fresh browser context (its own
-conversation). Every request any page makes is recorded, and every one must go to
-127.0.0.1. Screenshots of the main states land in tests/artifacts/ (git-ignored).
+One server and one browser (conftest's ``browser``) per module; each test gets a fresh
+browser context (its own conversation). Every request any page makes is recorded, and
+every one must go to 127.0.0.1. Screenshots of the main states land in tests/artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import threading
@@ -21,16 +20,12 @@ import pytest
 from assistant.feedback import FeedbackStore
 from assistant.ui import EXAMPLES, mount
 from assistant.web import create_app
-from conftest import ROOT
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT  # noqa: F401 - some modules take CHROMIUM* from here
 from test_web import Server
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
-CHROMIUM = Path(os.environ.get("LIVC_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT = 30_000  # ms, for an answer to appear
 
 OUT_OF_SCOPE = "Hoe vraag ik een parkeervergunning aan?"
@@ -53,16 +48,6 @@ def server(corpus_index, app_settings):
     app = mount(create_app(app_settings), corpus_index.assistant, app_settings)
     with Server(app) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

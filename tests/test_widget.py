@@ -19,13 +19,12 @@ import pytest
 from assistant.index import build_index
 from assistant.assistant import Assistant
 from assistant.web import create_app
-from conftest import GUIDE, settings_for, write_small_corpus
+from conftest import ARTIFACTS, GUIDE, settings_for, write_small_corpus
 from test_api import AppServer
-from test_ui import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from test_web import free_port
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 TIMEOUT = 30_000
 QUESTION = "Hoe lang bewaren we de verslagen?"
@@ -104,16 +103,6 @@ def sites(app_server, ports):
     pages = host_pages(app_server.url)
     with HostSite(pages, ports["allowed"]) as allowed, HostSite(pages, ports["foreign"]) as foreign:
         yield {"allowed": allowed, "foreign": foreign}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
