@@ -38,6 +38,7 @@ from .assistant import (MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, Persona
                         clean_question)
 from .auth import USER_KEY
 from .index import StoreUnavailable
+from .logs import log_answer
 from .ratelimit import RateLimiter, client_key
 from .settings import Settings
 from .types import Answer, Citation, Hit
@@ -371,13 +372,9 @@ def _clean(question: str) -> str:
 
 
 def _log_answer(answer: Answer, settings: Settings) -> None:
-    """One log line per API answer; the question text only if the operator enabled that."""
-    what = "abstained" if answer.abstained else f"{answer.mode}, {len(answer.citations)} citations"
-    took = answer.timings.get("total", 0.0)
-    if settings.log_questions:
-        log.info("api answered (%s, %.0f ms): %r", what, took, answer.question)
-    else:
-        log.info("api answered (%s, %.0f ms)", what, took)
+    """One structured log line per API answer, the same as the chat's (assistant.logs): ids,
+    timings and modes; the question text, masked, only if the operator enabled that."""
+    log_answer(log, answer, settings, source="api")
 
 
 # ---------------------------------------------------------------------------

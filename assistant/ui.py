@@ -73,7 +73,7 @@ GUIDE_LABEL = "draaiboek"
 class Turn:
     """One question in the conversation and what became of it."""
 
-    question: str
+    question: str  # as the assistant kept it: personal data masked; "" when refused
     answer: Answer | None  # None when the question was refused (too long, empty)
     message_index: int  # position of the reply in the chat's message list
     feedback_id: int | None = None
@@ -332,7 +332,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             try:
                 result = assistant.ask(text, state.history())
             except QuestionError as exc:
-                state.turns.append(Turn(text, None, index))
+                state.turns.append(Turn("", None, index))
                 return [*messages, {"role": "assistant", "content": str(exc)}], state, gr.update(), "", \
                     gr.update(visible=False)
             except Exception as exc:  # noqa: BLE001 - the user gets a Dutch line, the log gets the trace
@@ -340,12 +340,12 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     log.warning("vector store unavailable: %s", exc)
                 else:
                     log.exception("answering failed")
-                state.turns.append(Turn(text, None, index))
+                state.turns.append(Turn("", None, index))
                 reply = UNAVAILABLE_TEXT if isinstance(exc, StoreUnavailable) else ERROR_TEXT
                 return [*messages, {"role": "assistant", "content": reply}], state, gr.update(), "", \
                     gr.update(visible=False)
             _log_answer(result, settings)
-            state.turns.append(Turn(text, result, index))
+            state.turns.append(Turn(result.question, result, index))  # masked: never the typed text
             reply = {"role": "assistant", "content": render_reply(result, turn_no, settings)}
             return [*messages, reply], state, render_sources(state.turns, settings), "", gr.update(visible=False)
 

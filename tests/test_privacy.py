@@ -363,3 +363,47 @@ def test_json_log_lines_hold_ids_timings_and_modes_but_no_text_by_default(corpus
     record = logging.LogRecord("livc.ui", logging.INFO, __file__, 1, f"raw text {NAME} {PHONE}", None, None)
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "raw text [naam] [telefoonnummer]" and line["level"] == "INFO"
+
+
+# ---------------------------------------------------------------------------
+# The chat and the API keep and log the masked question, never the typed one
+
+
+def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_index, tmp_path):
+    from assistant.ui import Conversation, build_ui
+
+    settings = corpus_index.settings.replace(feedback_db=str(tmp_path / "feedback.sqlite"))
+    typed = f"Mag ik {NAME} terugbellen op {PHONE} over wat in de LIVC-R besproken werd?"
+    for guard in ("warn", "refuse"):
+        strict = settings.replace(privacy_guard=guard)
+        demo = build_ui(dataclasses.replace(corpus_index.assistant, settings=strict), strict, FeedbackStore(tmp_path / "f"))
+        messages, state, sources, *_ = _answer_fn(demo, "answer")(typed, [{"role": "user", "content": typed}],
+                                                                  Conversation())
+        assert_no_trace(repr(state))  # the per-tab state the server keeps
+        if guard == "warn":
+            assert "[telefoonnummer]" in sources and "[naam]" in sources  # the panel's "Bronnen bij: ..."
+            assert_no_trace(sources)
+            assert state.history() == [state.turns[0].answer.question]
+        else:
+            assert state.turns[0].answer is None and state.history() == []
+
+
+def test_api_answers_are_logged_as_the_same_structured_masked_event_as_the_chat(corpus_index, tmp_path, caplog):
+    from assistant.logs import Event
+    from assistant.web import create_app
+    from test_api import AppServer, client
+
+    settings = corpus_index.settings.replace(feedback_db=str(tmp_path / "feedback.sqlite"), rate_limit=0,
+                                             log_questions=True)
+    assistant = dataclasses.replace(corpus_index.assistant, settings=settings)
+    with AppServer(create_app(settings, assistant)) as server, client(server) as http, \
+            caplog.at_level(logging.INFO, logger="livc.api"):
+        response = http.post("/api/v1/ask", json={"question": QUESTIONS[0]})
+    assert response.status_code == 200
+    records = [r for r in caplog.records if r.name == "livc.api"]
+    assert len(records) == 1 and isinstance(records[0].msg, Event)
+    line = json.loads(JsonFormatter().format(records[0]))
+    assert line["event"] == "answered" and line["source"] == "api"
+    assert line["question"] == response.json()["question"] and "[naam]" in line["question"]
+    assert line["masked"] == response.json()["masked"] and set(line["timings_ms"]) == {"retrieval", "answer", "total"}
+    assert_no_trace(json.dumps(line, ensure_ascii=False))
