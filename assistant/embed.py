@@ -5,9 +5,10 @@ two policies that decide which other sites may use them.
 - ``/widget.js``: one ``<script>`` tag adds a floating "Vraag het draaiboek" button and
   panel (Shadow DOM; see ``static/widget.js``). The /embed page is that same script,
   filling the page, so there is one chat client to keep right.
-- Framing: every response says ``Content-Security-Policy: frame-ancestors 'self'``
-  plus the origins in ``frame_origins``; browsers refuse to show the app inside a page
-  of any other origin.
+- Framing: every response's Content-Security-Policy ends in ``frame-ancestors 'self'``
+  plus the origins in ``frame_origins`` (``frame_ancestors()``, put in place by
+  ``assistant.web.SecurityHeaders``); browsers refuse to show the app inside a page of
+  any other origin.
 - CORS on ``/api/``: only ``allowed_origins`` may call the API from a browser (with the
   user's credentials, so the intranet's sign-on goes along); everyone else is refused.
 
@@ -38,13 +39,12 @@ def embed_router() -> APIRouter:
 
     @router.get("/embed")
     def embed() -> HTMLResponse:
-        return HTMLResponse(page, headers={"Content-Security-Policy": EMBED_CSP, "Referrer-Policy": "no-referrer",
-                                           "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+        return HTMLResponse(page, headers={"Content-Security-Policy": EMBED_CSP, "Cache-Control": "no-cache"})
 
     @router.get("/widget.js")
     def widget() -> Response:
         return Response(script, media_type="text/javascript; charset=utf-8",
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"})
+                        headers={"Cache-Control": "public, max-age=300"})
 
     return router
 
@@ -52,42 +52,6 @@ def embed_router() -> APIRouter:
 def frame_ancestors(settings: Settings) -> str:
     """The CSP directive naming who may frame the app: this origin and the configured ones."""
     return " ".join(["frame-ancestors", "'self'", *settings.frame_origins])
-
-
-class FramePolicy:
-    """ASGI middleware: every HTTP response gets our ``frame-ancestors`` directive (replacing
-    one it already had), and ``X-Frame-Options: SAMEORIGIN`` when no other origin may frame
-    the app (for browsers that predate frame-ancestors)."""
-
-    def __init__(self, app, settings: Settings):
-        self.app = app
-        self.directive = frame_ancestors(settings).encode()
-        self.same_origin_only = not settings.frame_origins
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def framed(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": self._headers(message.get("headers", []))}
-            await send(message)
-
-        await self.app(scope, receive, framed)
-
-    def _headers(self, headers: list) -> list:
-        out, policy = [], None
-        for key, value in headers:
-            if key.lower() == b"content-security-policy":
-                policy = value
-            elif key.lower() != b"x-frame-options":
-                out.append((key, value))
-        kept = [d.strip() for d in (policy or b"").split(b";") if d.strip() and not d.strip().startswith(b"frame-ancestors")]
-        out.append((b"content-security-policy", b"; ".join([*kept, self.directive])))
-        if self.same_origin_only:
-            out.append((b"x-frame-options", b"SAMEORIGIN"))
-        return out
 
 
 class ApiCors:

@@ -10,6 +10,11 @@ and offers the nearest sections. Thumbs up/down go to the feedback store.
 The UI calls the same ``Assistant.ask()`` as every other front end, passing the
 conversation's earlier questions so follow-ups are understood. Everything is served
 locally: built-in theme (local fonts), no analytics, no monitoring page, no share link.
+
+The page runs under a Content-Security-Policy without 'unsafe-eval' (``assistant.web``):
+so no ``gr.HTML`` (Gradio 6 compiles its templates with ``Function``) and no ``js=`` event
+code (compiled the same way). Our own script (PAGE_SCRIPT) goes into the page's <head>
+with the request's nonce, like Gradio's own inline scripts (``ChatPage``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import html
 import logging
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 
 # Gradio reads this when it is imported: no usage data to api.gradio.app, whoever imports us.
@@ -32,7 +38,7 @@ from .feedback import REASONS, FeedbackStore, feedback_path, from_answer  # noqa
 from .logs import log_answer  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .types import Answer, Citation  # noqa: E402
-from .web import document_url  # noqa: E402
+from .web import NONCE_KEY, document_url  # noqa: E402
 
 log = logging.getLogger("livc.ui")
 
@@ -177,7 +183,8 @@ def render_sources(turns: list[Turn], settings: Settings) -> str:
     blocks = []
     for k, (i, turn) in enumerate(reversed(answered)):
         blocks.append(_turn_sources(i, turn, settings, open_=(k == 0)))
-    return '<div class="livc-sources">' + "".join(blocks) + "</div>"
+    # One line: the panel is a Markdown component, where a blank line would end the HTML.
+    return re.sub(r"\s*\n\s*", " ", '<div class="livc-sources">' + "".join(blocks) + "</div>")
 
 
 def _turn_sources(turn_no: int, turn: Turn, settings: Settings, open_: bool) -> str:
@@ -277,7 +284,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         rated = gr.State(None)  # message index of the answer that just got a thumbs down
 
         with gr.Column(elem_id="livc-header"):
-            gr.HTML(f'<h1 class="livc-title">{TITLE}</h1>')
+            gr.Markdown(f'<h1 class="livc-title">{TITLE}</h1>', latex_delimiters=[])
             gr.Markdown(INTRO, elem_classes="livc-intro")
             gr.Markdown(PRIVACY_ON if settings.log_questions else PRIVACY_OFF, elem_classes="livc-privacy",
                         elem_id="livc-privacy")
@@ -312,7 +319,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                         send_reason = gr.Button("Reden doorgeven", size="sm", variant="primary", elem_id="livc-reason-send")
                         skip_reason = gr.Button("Sluiten", size="sm", elem_id="livc-reason-skip")
             with gr.Column(scale=2, min_width=300, elem_id="livc-sources-col"):
-                sources = gr.HTML(NO_SOURCES, elem_id="livc-sources", label="Bronnen")
+                sources = gr.Markdown(NO_SOURCES, elem_id="livc-sources", label="Bronnen", latex_delimiters=[])
 
         def take_question(text: str, messages: list):
             text = (text or "").strip()
@@ -390,8 +397,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
         chat.example_select(take_example, [chat], [chat, pending], queue=False, **private) \
             .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
-        chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private) \
-            .then(None, js=SHOW_REASONS, **private)
+        chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private)
         send_reason.click(give_reason, [reason, conversation, rated], [note, reason_box, rated, reason],
                           queue=False, **private)
         skip_reason.click(close_reason, None, [note, reason_box, rated, reason], queue=False, **private)
@@ -412,7 +418,7 @@ def _log_answer(answer: Answer, settings: Settings) -> None:
 def mount(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
     """Mount the chat at "/" of `app` (after the app's own routes, which keep precedence)."""
     demo = build_ui(assistant, settings, FeedbackStore(feedback_path(settings)))
-    app.add_middleware(DutchPage, paths={"/"})
+    app.add_middleware(ChatPage, paths={"/"})
     return gr.mount_gradio_app(
         app, demo, path="/",
         root_path=settings.root_path or None,
@@ -436,20 +442,55 @@ TRANSLATIONS = {
     "chatbot.complete": "Klaar",
 }
 
-# Gradio takes its interface language from navigator.language when the page starts; this
-# runs first, so the interface is Dutch in a browser set to English too.
-LOCALE_SCRIPT = (
-    b'<script>try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return "nl-BE"},'
-    b'configurable:true});Object.defineProperty(Navigator.prototype,"languages",{get:function(){'
-    b'return ["nl-BE","nl"]},configurable:true})}catch(e){}</script>'
-)
+# Our script in the chat page, before Gradio's own (it runs at the top of <head>):
+# - Gradio takes its interface language from navigator.language when the page starts;
+#   this says "nl-BE" first, so the interface is Dutch in a browser set to English too.
+# - A marker is a link "#bron-<turn>-<n>"; clicking it (or pressing Enter on it) opens
+#   the folded block holding that card, scrolls the card into view and flashes it.
+# - After a thumbs down the reasons appear (Gradio adds #livc-reason to the page); on a
+#   small screen they would sit below the fold, so they are scrolled into view.
+PAGE_SCRIPT = b"""<script>try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return "nl-BE"},\
+configurable:true});Object.defineProperty(Navigator.prototype,"languages",{get:function(){\
+return ["nl-BE","nl"]},configurable:true})}catch(e){}
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest('a[href^="#bron-"], a[href="#livc-chat"]');
+  if (!link) return;
+  var id = link.getAttribute("href").slice(1);
+  var card = document.getElementById(id);
+  if (!card) return;
+  event.preventDefault();
+  event.stopPropagation();
+  var block = card.closest("details");
+  if (block) block.open = true;
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.classList.remove("livc-flash");
+  void card.offsetWidth;
+  card.classList.add("livc-flash");
+  card.focus({preventScroll: true});
+}, true);
+var livcReasonShown = false;
+new MutationObserver(function () {
+  var box = document.getElementById("livc-reason");
+  var shown = !!(box && box.offsetParent);
+  if (shown && !livcReasonShown) setTimeout(function () {
+    box.scrollIntoView({behavior: "smooth", block: "nearest"});
+  }, 100);
+  livcReasonShown = shown;
+}).observe(document.documentElement, {childList: true, subtree: true});
+</script>"""
+
+HEAD = '<meta name="description" content="LIVC-assistent: antwoorden met bronnen uit het draaiboek LIVC-R">'
 
 
-class DutchPage:
-    """ASGI middleware that puts LOCALE_SCRIPT at the top of the chat page's <head>.
+class ChatPage:
+    """ASGI middleware for the chat page itself (GET of `paths`, not its assets or API):
+    puts PAGE_SCRIPT at the top of its <head> and gives every <script> of the page the
+    request's nonce, which it hands to ``assistant.web.SecurityHeaders`` (scope key
+    NONCE_KEY) for the page's Content-Security-Policy.
 
-    Only GET requests for `paths` (the page itself, not its assets or API) are touched;
-    they are asked uncompressed so the HTML can be edited.
+    Every script of this page is Gradio's template or ours: the config Gradio writes into
+    it is JSON with "<" escaped, so no text can open a script of its own there. The page
+    is asked uncompressed so the HTML can be edited.
     """
 
     def __init__(self, app, paths: set[str]):
@@ -460,7 +501,9 @@ class DutchPage:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
-        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        nonce = secrets.token_urlsafe(18)
+        scope = {**scope, NONCE_KEY: nonce,
+                 "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
         start: dict = {}
         chunks: list[bytes] = []
 
@@ -478,7 +521,7 @@ class DutchPage:
             headers = [(k, v) for k, v in start.get("headers", [])]
             kinds = {k.lower(): v for k, v in headers}
             if b"text/html" in kinds.get(b"content-type", b"") and b"content-encoding" not in kinds:
-                body = body.replace(b"<head>", b"<head>" + LOCALE_SCRIPT, 1)
+                body = with_nonce(body.replace(b"<head>", b"<head>" + PAGE_SCRIPT, 1), nonce)
                 headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})
@@ -487,35 +530,10 @@ class DutchPage:
         await self.app(scope, receive, edit)
 
 
-# After a thumb, bring the (optional) reasons into view: on a small screen they sit below the fold.
-SHOW_REASONS = """() => { setTimeout(() => {
-  const box = document.querySelector('#livc-reason');
-  if (box && box.offsetParent) box.scrollIntoView({behavior: 'smooth', block: 'nearest'});
-}, 100); }"""
+def with_nonce(page: bytes, nonce: str) -> bytes:
+    """Every <script> tag of `page` with a nonce attribute."""
+    return re.sub(rb"<script(?=[\s>])", b'<script nonce="' + nonce.encode("ascii") + b'"', page)
 
-# A marker is a link "#bron-<turn>-<n>"; clicking it (or pressing Enter on it) opens
-# the folded block holding that card, scrolls the card into view and flashes it.
-HEAD = """
-<meta name="description" content="LIVC-assistent: antwoorden met bronnen uit het draaiboek LIVC-R">
-<script>
-document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest('a[href^="#bron-"], a[href="#livc-chat"]');
-  if (!link) return;
-  var id = link.getAttribute("href").slice(1);
-  var card = document.getElementById(id);
-  if (!card) return;
-  event.preventDefault();
-  event.stopPropagation();
-  var block = card.closest("details");
-  if (block) block.open = true;
-  card.scrollIntoView({behavior: "smooth", block: "center"});
-  card.classList.remove("livc-flash");
-  void card.offsetWidth;
-  card.classList.add("livc-flash");
-  card.focus({preventScroll: true});
-}, true);
-</script>
-"""
 
 # Gradio's Source Sans Pro SemiBold file holds only a few dozen glyphs, so bold text
 # fell back to another font letter by letter; the complete Bold file replaces it.

@@ -4,7 +4,9 @@
 (``assistant.ui``) is mounted on it at "/". Beside it: the REST API and its docs
 (``assistant.api``), the embed page and widget (``assistant.embed``), ``/healthz`` and
 ``/readyz``; in front of all of it, one access check (``assistant.auth``), CORS for the
-API and the framing policy (``assistant.embed``).
+API and ``SecurityHeaders``: every response, error pages included, carries a
+Content-Security-Policy (with the framing rule of ``assistant.embed``), ``nosniff`` and a
+Referrer-Policy.
 
 The document viewer shows a corpus document as clean HTML, each heading carrying the
 same anchor as the passages cut from it (``Passage.anchor``), so a source
@@ -15,6 +17,8 @@ file name: no path from a request ever reaches the file system.
 from __future__ import annotations
 
 import html
+import json
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,21 +29,37 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from markdown_it import MarkdownIt
 
+from .auth import route_path
 from .documents import Document, DocumentError, corpus_files, load_corpus, slugify
+from .embed import frame_ancestors
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .assistant import Assistant
 
+log = logging.getLogger("livc.web")
+
 DOCUMENTS_PATH = "/documenten"
 
-# The viewer's pages load nothing: no scripts, no outside fonts, styles inline.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The viewer's pages load nothing: no scripts, no outside fonts, styles inline. Stricter
+# than the chat's policy; SecurityHeaders keeps a route's own policy and adds the framing rule.
+VIEWER_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+              "form-action 'none'")
+
+# The chat (Gradio 6) as measured in Chromium (tests/test_security.py): its module script,
+# fonts, styles and the server-sent answers all come from this origin. Its page has inline
+# scripts (Gradio's config and start-up code, ours from assistant.ui), so the page's scripts
+# carry a nonce made per request (NONCE_KEY); no 'unsafe-inline' and no 'unsafe-eval' for
+# scripts. Styles need 'unsafe-inline': Gradio writes its theme into <style> elements at run
+# time and sets style attributes in its markup.
+PAGE_CSP = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'")
+# Everything else that is not a page (JSON, scripts, styles, fonts, images) runs nothing if
+# opened as a document. A PDF keeps only the framing rule: the browser's PDF viewer must run.
+QUIET_CSP = "default-src 'none'"
+NONCE_KEY = "livc.csp_nonce"  # scope key: the nonce of the page's own inline scripts (assistant.ui)
+REFERRER_POLICY = "no-referrer"  # no link or request from any page tells where it came from
 
 
 def create_app(settings: Settings, assistant: "Assistant | None" = None) -> FastAPI:
@@ -47,7 +67,7 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     and (given a loaded `assistant`) the REST API; mount the UI on it next."""
     from .api import api_router, docs_router, install_error_handlers
     from .auth import Access
-    from .embed import ApiCors, FramePolicy, embed_router
+    from .embed import ApiCors, embed_router
 
     # Behind a proxy the API lives under root_path: the OpenAPI description says so, so that
     # /docs and generated clients call the right URLs (the proxy strips the prefix).
@@ -62,10 +82,10 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     app.include_router(docs_router(settings))
     app.include_router(embed_router())
     # Innermost first: the access check, then CORS (which answers preflights and marks
-    # 401s), then the framing policy on every response.
+    # 401s), then the security headers on every response (401s and errors too).
     app.add_middleware(Access, settings=settings)
     app.add_middleware(ApiCors, settings=settings)
-    app.add_middleware(FramePolicy, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app
 
 
@@ -130,8 +150,83 @@ def pdf_response(library: "Library", name: str, home: str):
     if path is None:
         return _page("Niet gevonden", "<h1>Document niet gevonden</h1>"
                      "<p>Dit document hoort niet bij de gids van de assistent.</p>", home, status=404)
-    return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="inline",
-                        headers={"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="inline")
+
+
+class SecurityHeaders:
+    """ASGI middleware around the whole app: every HTTP response gets one
+    Content-Security-Policy, ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` and,
+    when only this origin may frame the app, ``X-Frame-Options: SAMEORIGIN``.
+
+    The policy is the route's own when it set one (viewer, embed page, API docs), else
+    PAGE_CSP for HTML (with the request's script nonce, when the page has one), no extra
+    rule for a PDF, QUIET_CSP for the rest; the framing rule (``frame-ancestors`` from
+    ``frame_origins``) replaces whatever the policy said about framing. An exception that
+    escapes the app is logged and answered here with a Dutch 500 carrying the same headers
+    (Starlette's error middleware, outside this one, would answer without them)."""
+
+    def __init__(self, app, settings: Settings):
+        self.app = app
+        self.framing = frame_ancestors(settings)
+        self.same_origin_only = not settings.frame_origins
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def secured(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = {**message, "headers": self.headers(message.get("headers", []), scope.get(NONCE_KEY))}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, secured)
+        except Exception:
+            if started:  # half an answer is out: only closing the connection tells the client
+                raise
+            log.exception("unhandled error in %s %s", scope.get("method"), route_path(scope))
+            await server_error(scope, secured)
+
+    def headers(self, headers: list, nonce: str | None = None) -> list:
+        """The response's headers with the security set in place of any it had."""
+        ours = {b"content-security-policy", b"x-content-type-options", b"referrer-policy", b"x-frame-options"}
+        own = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-security-policy"), None)
+        kind = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-type"), "")
+        out = [(k, v) for k, v in headers if k.lower() not in ours]
+        out.append((b"content-security-policy", self.policy(own, kind, nonce).encode("latin-1")))
+        out.append((b"x-content-type-options", b"nosniff"))
+        out.append((b"referrer-policy", REFERRER_POLICY.encode()))
+        if self.same_origin_only:
+            out.append((b"x-frame-options", b"SAMEORIGIN"))
+        return out
+
+    def policy(self, own: str | None, kind: str, nonce: str | None) -> str:
+        """The route's policy or the default for its content type, with our framing rule."""
+        if own is None:
+            if kind.startswith("text/html"):
+                own = PAGE_CSP.format(nonce=f" 'nonce-{nonce}'" if nonce else "")
+            else:
+                own = "" if kind.startswith("application/pdf") else QUIET_CSP
+        kept = [d.strip() for d in own.split(";") if d.strip() and not d.strip().startswith("frame-ancestors")]
+        return "; ".join([*kept, self.framing])
+
+
+SERVER_ERROR = "Er ging iets mis in de LIVC-assistent. Probeer het later opnieuw."
+
+
+async def server_error(scope, send) -> None:
+    """A 500 in Dutch: JSON for the API, plain text otherwise."""
+    if route_path(scope).startswith("/api/"):
+        data, kind = json.dumps({"code": "internal_error", "message": SERVER_ERROR}).encode(), b"application/json"
+    else:
+        data, kind = SERVER_ERROR.encode("utf-8"), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
 
 
 @dataclass
@@ -214,7 +309,7 @@ def _page(title: str, body: str, home: str, status: int = 200, where: str = "") 
 </main>
 </body>
 </html>"""
-    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(page, status_code=status, headers={"Content-Security-Policy": VIEWER_CSP})
 
 
 _CSS = """
