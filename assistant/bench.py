@@ -9,10 +9,12 @@ index is never read or written; the corpus is copied):
   every document read and every generation file written again, every vector from the
   cache). Seconds and passages/s.
 - **Query latency** (p50/p95/p99 in ms) over the gold questions, after a warm-up question:
-  *retrieval* (`Assistant.search`) and *end to end* (`Assistant.ask`), each first for
-  *new* questions (the query-embedding LRU emptied first, so the model runs) and then for
-  the same questions again (*cached*: the LRU answers). The model calls per question are
-  counted, which shows what the cache saves.
+  *retrieval* (`Assistant.search`) and *end to end* (`Assistant.ask`), each for a *new*
+  question (the query-embedding LRU emptied first, so the model runs) and right after for
+  the same question again (*cached*: the LRU answers). The model calls per question are
+  counted, which shows what the cache saves. Each question goes through every variant
+  (and, at 1x, the baseline) before the next one: the machine may be shared, and a burst
+  of other work then slows all columns alike instead of one of them.
 - **Serving**: the real app (``app.py``) in a subprocess on a free 127.0.0.1 port, without
   rate limit and with its own log file; seconds from start to the first ``/readyz`` 200,
   then 1, 4 and 16 concurrent clients POSTing ``/api/v1/ask``, each level bounded in
@@ -20,10 +22,13 @@ index is never read or written; the corpus is copied):
   one of a few neutral lead-ins), so none is served from the query cache: the figures are
   those of officials asking new questions. Peak memory is the server's ``VmHWM`` (peak
   resident set size) from ``/proc``, read after the load.
-- **Baseline** (at 1x): `evaluation.run_baseline` with the same embedder, in the same
-  process, over the same questions: its build (splitting and embedding its chunks) and
-  query latency, and the evaluation's quality metrics (`evaluation.score_rows`) for it and
-  for our answers to the *new*-question pass; ratios ours/baseline and differences.
+- **Baseline** (at 1x): the naive pipeline of `evaluation.run_baseline` with the same
+  model, in the same process, over the same questions. Its retriever is built once the way
+  run_baseline builds it (its constants): that is its build time (splitting, embedding,
+  in-memory index), and its query latency is measured beside ours, question by question.
+  Quality: the evaluation's metrics (`evaluation.score_rows`) for our new-question answers
+  and for `run_baseline` itself (its chunk vectors replayed, not embedded again). Ratios
+  ours/baseline, and differences for the quality shares.
 
 **Scaling.** A larger scale adds synthetic variants of every text document: copy *k*
 renames the file and rotates the digits and the vowels of about a third of its plain
@@ -94,6 +99,7 @@ QUALITY_KEYS = ("hit@1", "hit@3", "hit@5", "mrr@10", "fact_recall", "citation_hi
                 "abstain_recall", "abstain_precision", "answer_words")
 NOISE = 0.05  # norm of the noise added to a derived vector (unit vectors; cosine to the original ~0.999)
 SCHEMA = 1
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class BenchError(RuntimeError):
@@ -131,6 +137,7 @@ class BenchConfig:
 def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None] | None = None) -> dict:
     """Measure everything `config` asks for; write the JSON and the plot into
     `config.out_dir` and return the result."""
+    from .documents import load_corpus
     from .embeddings import make_embedder
 
     log = log or (lambda message: None)
@@ -145,21 +152,29 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
         scales, baseline, corpus_info = [], None, {}
         for scale in config.scales:
             log(f"x{scale}: corpus")
+            load_start = _load_average()
             folder = work / f"x{scale}"
             corpus_info = prepare_corpus(settings.corpus_dir, folder / "corpus", scale, config.slice_words)
             scaled = _bench_settings(settings, folder)
             if scale == 1:  # the same questions at every scale
                 rows = _pick_rows(rows_all, folder / "corpus", config.questions)
-            entry, answers = measure_scale(config, scaled, embedder, rows, scale, log)
+            if scale == 1:
+                log("x1: building the naive LlamaIndex baseline")
+                documents = load_corpus(folder / "corpus")[0]
+                naive = Baseline.build_for(documents, embedder.model)
+            entry, answers, baseline_ms = measure_scale(config, scaled, embedder, rows, scale, log,
+                                                        naive if scale == 1 else None)
             entry["corpus"] = corpus_info
             if scale == 1:
-                log("x1: quality of our answers and the naive LlamaIndex baseline")
-                baseline = measure_baseline(rows, answers, folder / "corpus", embedder, entry)
+                log("x1: quality of our answers and of the baseline's")
+                baseline = measure_baseline(rows, answers, documents, naive, baseline_ms, entry)
+                del naive, documents
                 questions = {"gold": str(config.gold), "n": len(rows), "in_scope": sum(_in_scope(r) for r in rows),
                              "ids": [r.get("id") for r in rows]}
             del answers
             _release_chroma()  # the app opens this index next, in its own process
             entry["http"] = measure_http(config, scaled, folder, rows, scale, log)
+            entry["load_average"] = {"start": load_start, "end": _load_average()}
             scales.append(entry)
             shutil.rmtree(folder, ignore_errors=True)
     notes += _notes(config, corpus_info)
@@ -171,7 +186,9 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
         "quick": config.quick,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     # other work on the machine skews every figure: the 1-minute load before and after
-                    "load_average": {"start": load_before, "end": _load_average()}},
+                    "load_average": {"start": load_before, "end": _load_average()},
+                    # BLAS threads of the model's matrix products (unset: one per core)
+                    "blas_threads": {k: os.environ.get(k) for k in BLAS_THREAD_VARIABLES}},
         "embedder": embedder.model_id,
         "settings": {k: v for k, v in settings.as_dict().items()
                      if k in ("fusion", "top_k", "chunk_words", "concurrency", "queue_size", "embed_batch_size")},
@@ -186,9 +203,11 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
 
 
 def measure_scale(config: BenchConfig, settings: Settings, embedder: "BenchEmbedding", rows: list[dict],
-                  scale: int, log: Callable[[str], None]) -> tuple[dict, list]:
-    """Build (cold, warm, rebuild) and in-process latency at one scale; also returns the
-    (answer, ms) pairs of the new-question pass of ask(), for the quality score."""
+                  scale: int, log: Callable[[str], None], baseline: "Baseline | None" = None
+                  ) -> tuple[dict, list, list[float]]:
+    """Build (cold, warm, rebuild) and in-process latency at one scale (the `baseline`'s
+    beside it); also returns the (answer, ms) pairs of the new-question ask() calls, for
+    the quality score, and the baseline's latencies."""
     from .assistant import Assistant
 
     if scale == 1:
@@ -211,10 +230,13 @@ def measure_scale(config: BenchConfig, settings: Settings, embedder: "BenchEmbed
     assistant = Assistant.open(settings, embedder=embedder)
     entry["open_seconds"] = round(time.perf_counter() - opened, 3)
     entry["query_cache"] = query_cache_info(assistant.search_engine)
-    entry["same_text_embedded_twice"] = same_text_share(assistant, rows)
+    entry["dense_query_is_question"] = same_text_share(assistant, rows)
     log(f"x{scale}: query latency over {len(rows)} questions")
-    entry["latency_ms"], answers = measure_latency(assistant, rows, embedder)
-    return entry, answers
+    entry["latency_ms"], answers, baseline_ms = measure_latency(assistant, rows, embedder, baseline)
+    if scale == 1:
+        log("x1: query embeddings with BLAS threads as they are and with one")
+        entry["blas_threads"] = measure_blas_threads(embedder.model, [r["question"] for r in rows])
+    return entry, answers, baseline_ms
 
 
 def _release_chroma() -> None:
@@ -308,7 +330,8 @@ class BenchEmbedding(BaseEmbedding):
     """The configured embedder, with its calls counted and timed.
 
     Modes: ``model`` passes everything to the model; ``record`` does too and remembers each
-    (kind, text) and its vector (the 1x build); ``derive`` runs no model: a text recorded at
+    (kind, text) and its vector (the 1x build); ``replay`` gives a recorded text its vector
+    back and passes the others to the model; ``derive`` runs no model: a text recorded at
     1x gets its vector back, a variant of one (`prepare_variants`) gets its original's vector
     plus a little noise seeded by the text, and anything else (counted as ``fallback``) the
     mean vector plus noise. `model_id` is the model's own, so the app serves a derived index
@@ -336,6 +359,11 @@ class BenchEmbedding(BaseEmbedding):
     @property
     def dim(self) -> int:
         return int(self._inner.dim)
+
+    @property
+    def model(self) -> BaseEmbedding:
+        """The embedder this one wraps."""
+        return self._inner
 
     def stats(self) -> dict:
         return dict(self._stats)
@@ -383,8 +411,17 @@ class BenchEmbedding(BaseEmbedding):
         self._stats["derived_texts"] += len(texts)
         return out
 
+    def _replay(self, kind: str, texts: list[str]) -> list[list[float]]:
+        found = [self._known.get((kind, text)) for text in texts]
+        missing = [text for text, vector in zip(texts, found) if vector is None]
+        computed = iter([v for text in missing for v in self._model(kind, [text])] if kind == "query"
+                        else self._model(kind, missing) if missing else [])
+        return [vector.tolist() if vector is not None else next(computed) for vector in found]
+
     def _embed(self, kind: str, texts: list[str]) -> list[list[float]]:
-        return self._derive(kind, texts) if self.mode == "derive" else self._model(kind, texts)
+        if self.mode == "derive":
+            return self._derive(kind, texts)
+        return self._replay(kind, texts) if self.mode == "replay" else self._model(kind, texts)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._embed("query", [query])[0]
@@ -472,36 +509,91 @@ def extrapolate(build: dict, texts_per_s: float) -> None:
 # ---------------------------------------------------------------- latency
 
 
-def measure_latency(assistant: Any, rows: list[dict], embedder: BenchEmbedding) -> tuple[dict, list]:
+def measure_latency(assistant: Any, rows: list[dict], embedder: BenchEmbedding,
+                    baseline: "Baseline | None" = None) -> tuple[dict, list, list[float]]:
     """p50/p95/p99 of retrieval and of whole answers, for new and for repeated questions,
     and the time of the very first question (the warm-up) of a freshly opened assistant.
-    Returns the figures and the (answer, ms) pairs of the new-question pass of ask()."""
+
+    Each question is measured every way (and by the `baseline`, if given) before the next
+    one, so that a burst of other work on the machine hits every column alike. Returns the
+    figures, the (answer, ms) pairs of the new-question ask() calls and the baseline's ms."""
     started = time.perf_counter()
     assistant.ask(WARM_UP)  # loads what is loaded lazily: Chroma's HNSW files, names and vocabulary of the corpus
     first = (time.perf_counter() - started) * 1000
     assistant.search(WARM_UP)
+    if baseline:
+        baseline.retrieve(WARM_UP)
     calls = {
         "retrieval": lambda row: assistant.search(row["question"]),
         "end_to_end": lambda row: assistant.ask(row["question"], history=row.get("history")),
     }
-    out: dict[str, Any] = {"first_question": _ms(first)}
-    answers: list = []
-    for name, call in calls.items():
-        clear_query_cache(assistant)
-        out[name] = {}
-        for state in ("new", "cached"):
+    keys = [(name, state) for name in calls for state in ("new", "cached")]
+    times: dict[tuple, list[float]] = {key: [] for key in keys}
+    model_calls = dict.fromkeys(keys, 0)
+    answers, baseline_ms = [], []
+    for row in rows:
+        for name, state in keys:
+            if state == "new":
+                clear_query_cache(assistant)
             before = embedder.stats()["query_calls"]
-            times, results = [], []
-            for row in rows:
-                started = time.perf_counter()
-                results.append(call(row))
-                times.append((time.perf_counter() - started) * 1000)
-            out[name][state] = {**percentiles(times),
-                                "model_calls_per_question": round((embedder.stats()["query_calls"] - before) / len(rows), 2),
-                                "samples_ms": [round(t, 1) for t in times]}  # in gold order, to find slow questions
-            if name == "end_to_end" and state == "new":
-                answers = list(zip(results, times))
-    return out, answers
+            started = time.perf_counter()
+            result = calls[name](row)
+            times[(name, state)].append((time.perf_counter() - started) * 1000)
+            model_calls[(name, state)] += embedder.stats()["query_calls"] - before
+            if (name, state) == ("end_to_end", "new"):
+                answers.append((result, times[(name, state)][-1]))
+        if baseline:
+            started = time.perf_counter()
+            baseline.retrieve(row["question"])
+            baseline_ms.append((time.perf_counter() - started) * 1000)
+    out: dict[str, Any] = {"first_question": _ms(first)}
+    for name, state in keys:
+        out.setdefault(name, {})[state] = {
+            **percentiles(times[(name, state)]),
+            "model_calls_per_question": round(model_calls[(name, state)] / len(rows), 2),
+            "samples_ms": [round(t, 1) for t in times[(name, state)]],  # in gold order, to find slow questions
+        }
+    return out, answers, baseline_ms
+
+
+def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: int = 4) -> dict | None:
+    """Query embeddings with the BLAS library's own number of threads (one per core) and
+    with one, alone and `workers` at a time (as the API's worker threads answer), alternating
+    in small groups so both see the same machine. numpy's OpenBLAS lets its threads spin
+    while they wait for each other, which costs dearly when every core is busy. None
+    without threadpoolctl (it comes with the test extra)."""
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:
+        return None
+    default = max((i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas"), default=None)
+    alone: dict[str, list[float]] = {"default": [], "one": []}
+    together: dict[str, list[float]] = {"default": [], "one": []}
+    walls = {"default": 0.0, "one": 0.0}
+
+    def embed(question: str) -> float:
+        started = time.perf_counter()
+        model.get_query_embedding(question)
+        return (time.perf_counter() - started) * 1000
+
+    groups = [questions[i:i + 2 * workers] for i in range(0, len(questions), 2 * workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        for n, group in enumerate(groups):
+            for label in (("default", "one") if n % 2 == 0 else ("one", "default")):
+                with threadpool_limits(limits=None if label == "default" else 1, user_api="blas"):
+                    alone[label] += [embed(q) for q in group]
+                    started = time.perf_counter()
+                    together[label] += list(pool.map(embed, group))
+                    walls[label] += time.perf_counter() - started
+    return {
+        "blas_threads_default": default,
+        "alone_ms": {label: percentiles(values) for label, values in alone.items()},
+        f"{workers}_at_once": {label: {"per_call_ms": percentiles(together[label]),
+                                       "calls_per_s": round(len(together[label]) / walls[label], 2)}
+                               for label in together},
+    }
 
 
 def clear_query_cache(assistant: Any) -> bool:
@@ -527,8 +619,9 @@ def query_cache_info(engine: Any) -> dict:
 
 def same_text_share(assistant: Any, rows: list[dict]) -> float:
     """Share of the questions whose dense query (the question without the words nearly every
-    passage holds, see HybridSearch) is the question itself: a new question is embedded
-    twice (dense query, question as asked), so for these the model runs twice on one text."""
+    passage holds, see HybridSearch) is the question itself. A new question needs two
+    embeddings (dense query, question as asked); for these questions they are of one text,
+    so an engine that caches by text runs the model once (compare model calls per question)."""
     from .assistant import clean_question
     from .lexical import without_terms
 
@@ -554,34 +647,68 @@ def _ms(value: float) -> float:
 # ---------------------------------------------------------------- baseline
 
 
-def measure_baseline(rows: list[dict], answers: list, corpus_dir: Path, embedder: BenchEmbedding, ours: dict) -> dict:
-    """The naive LlamaIndex pipeline of the evaluation over the same corpus and questions,
-    with the same embedder, beside the quality (of `answers`, our new-question pass) and
-    latency of ours at 1x."""
-    from .documents import load_corpus
+@dataclass
+class Baseline:
+    """The naive LlamaIndex pipeline of the evaluation (`evaluation.run_baseline`), built
+    once at 1x with the same model so that its query latency can be measured question by
+    question beside ours. Its embedder is a second `BenchEmbedding` over the same model,
+    so its counts stay apart from ours."""
+
+    retriever: Any
+    embedder: BenchEmbedding
+    build: dict
+
+    @classmethod
+    def build_for(cls, documents: list, model: BaseEmbedding) -> "Baseline":
+        """Split, embed and index `documents` as run_baseline does (its constants)."""
+        from llama_index.core import Document as LIDocument, VectorStoreIndex
+        from llama_index.core.node_parser import SentenceSplitter
+
+        from .evaluation import BASELINE_CHUNK_OVERLAP, BASELINE_CHUNK_SIZE, MAX_K
+
+        embedder = BenchEmbedding(model)
+        embedder.mode = "record"  # run_baseline later gets these vectors back instead of embedding again
+        started = time.perf_counter()
+        splitter = SentenceSplitter(chunk_size=BASELINE_CHUNK_SIZE, chunk_overlap=BASELINE_CHUNK_OVERLAP)
+        nodes = splitter.get_nodes_from_documents([LIDocument(text=d.text, metadata={"doc": d.name}) for d in documents])
+        retriever = VectorStoreIndex(nodes, embed_model=embedder).as_retriever(similarity_top_k=MAX_K)
+        seconds = time.perf_counter() - started
+        embedder.mode = "model"
+        build = {"seconds": round(seconds, 3), "chunks": len(nodes), "texts_embedded": embedder.stats()["model_texts"],
+                 "model_seconds": round(embedder.stats()["model_seconds"], 3), "cache": False}
+        return cls(retriever, embedder, build)
+
+    def retrieve(self, question: str) -> list:
+        return self.retriever.retrieve(question)
+
+
+def measure_baseline(rows: list[dict], answers: list, documents: list, baseline: Baseline, baseline_ms: list[float],
+                     ours: dict) -> dict:
+    """The baseline beside ours at 1x: its build and its latency (measured beside ours),
+    and the evaluation's quality metrics for both: ours from `answers` (our new-question
+    ask() calls), the baseline's from `evaluation.run_baseline` itself (over the vectors
+    already embedded for the retriever)."""
     from .evaluation import answer_outcome, run_baseline, score_rows
 
     our_scores = score_rows(rows, [answer_outcome(r, a, ms) for r, (a, ms) in zip(rows, answers)])
-    documents = load_corpus(corpus_dir)[0]
-    before = embedder.stats()
-    started = time.perf_counter()
-    outcomes = run_baseline(rows, documents, embedder)
-    total = time.perf_counter() - started
-    latencies = [o.latency_ms for o in outcomes]
-    after = embedder.stats()
-    build_s = total - sum(latencies) / 1000
-    queries = after["query_calls"] - before["query_calls"]
+    before = baseline.embedder.stats()["query_calls"]
+    baseline.embedder.mode = "replay"
+    try:
+        outcomes = run_baseline(rows, documents, baseline.embedder)
+    finally:
+        baseline.embedder.mode = "model"
     base = {
-        "build": {"seconds": round(build_s, 3), "texts_embedded": after["model_texts"] - before["model_texts"] - queries,
-                  "cache": False},
-        "latency_ms": {"retrieval": percentiles(latencies)},
-        "model_calls_per_question": round(queries / len(rows), 2),
+        "build": baseline.build,
+        "latency_ms": {"retrieval": percentiles(baseline_ms)},
+        "model_calls_per_question": round((baseline.embedder.stats()["query_calls"] - before) / len(rows), 2),
     }
     quality = {"ours": _flat(our_scores), "baseline": _flat(score_rows(rows, outcomes))}
     return {
         "description": "evaluation.run_baseline: SentenceSplitter 1024/200 chunks of each whole document in an "
                        "in-memory VectorStoreIndex, dense top-10 only, answer = first 120 words of the top chunk, "
-                       "never abstains; same embedder, same questions, same process, at 1x",
+                       "never abstains; same model, same questions, same process, at 1x. Its latency is measured "
+                       "question by question beside ours (retriever built as run_baseline builds it); its quality "
+                       "comes from run_baseline itself.",
         "baseline": base,
         "quality": quality,
         "ratios": ratios(ours, base, quality),
@@ -834,7 +961,8 @@ def hot_path(scales: list[dict]) -> dict:
     first = scales[0]["latency_ms"]
     return {
         "query_embedding_cache": scales[0].get("query_cache") or None,
-        "same_text_embedded_twice": scales[0].get("same_text_embedded_twice"),
+        "dense_query_is_question": scales[0].get("dense_query_is_question"),
+        "query_embedding_blas_threads": scales[0].get("blas_threads"),
         "model_calls_per_new_question": {"retrieval": first["retrieval"]["new"]["model_calls_per_question"],
                                          "end_to_end": first["end_to_end"]["new"]["model_calls_per_question"]},
         "model_calls_per_repeated_question": {"retrieval": first["retrieval"]["cached"]["model_calls_per_question"],
@@ -886,12 +1014,13 @@ def write_outputs(result: dict, out_dir: Path) -> dict[str, Path]:
 
 def format_table(result: dict) -> str:
     """The result as a plain-text table."""
-    scales = result["scales"]
+    scales, load = result["scales"], result["machine"].get("load_average", {})
     head = ["", *[f"x{s['scale']}" for s in scales]]
     lines = [f"LIVC-assistent benchmark, {result['started_at']}, {result['machine']['cpus']} CPUs, {result['embedder']}"
              + (" (QUICK: corpus slice, few samples)" if result["quick"] else ""),
              f"{result['questions']['n']} gold questions ({result['questions']['in_scope']} in scope); "
-             f"run took {result['seconds']:.0f} s", ""]
+             f"run took {result['seconds']:.0f} s; load average {_f(load.get('start'))} at start, "
+             f"{_f(load.get('end'))} at end (other work on the machine slows every figure)", ""]
     rows: list[list[str]] = [["Index build", *[""] * len(scales)],
                              ["  passages", *[str(s["passages"]) for s in scales]],
                              ["  vectors", *[s["vectors"] for s in scales]]]
@@ -920,8 +1049,29 @@ def format_table(result: dict) -> str:
         if any(errors):
             rows.append(["      errors", *[str(e) for e in errors]])
     lines += _columns([head, *rows])
-    lines += ["", *_baseline_lines(result), "", *(f"- {n}" for n in result["notes"])]
+    lines += ["", *_hot_path_lines(result["hot_path"]), "", *_baseline_lines(result), "",
+              *(f"- {n}" for n in result["notes"])]
     return "\n".join(lines)
+
+
+def _hot_path_lines(hot: dict) -> list[str]:
+    new, repeated = hot["model_calls_per_new_question"], hot["model_calls_per_repeated_question"]
+    caches = ", ".join(f"{name} (maxsize {info['maxsize']})" for name, info in (hot["query_embedding_cache"] or {}).items())
+    lines = ["Hot path (x1)",
+             f"  query-embedding LRU: {caches or 'none'}",
+             f"  model calls per new question: search {_f(new['retrieval'])}, ask() {_f(new['end_to_end'])}; "
+             f"per repeated question: {_f(repeated['retrieval'])}, {_f(repeated['end_to_end'])}",
+             f"  share of questions whose dense query is the question itself (one text to embed): "
+             f"{_f(hot['dense_query_is_question'])}"]
+    blas = hot.get("query_embedding_blas_threads")
+    if blas:
+        key = next(k for k in blas if k.endswith("_at_once"))
+        lines.append(f"  one query embedding, p50 ms, BLAS threads {blas['blas_threads_default']} vs 1: alone "
+                     f"{_f(blas['alone_ms']['default']['p50'])} vs {_f(blas['alone_ms']['one']['p50'])}; "
+                     f"{key.split('_')[0]} at once {_f(blas[key]['default']['per_call_ms']['p50'])} vs "
+                     f"{_f(blas[key]['one']['per_call_ms']['p50'])} ({_f(blas[key]['default']['calls_per_s'])} vs "
+                     f"{_f(blas[key]['one']['calls_per_s'])} calls/s)")
+    return lines
 
 
 def _baseline_lines(result: dict) -> list[str]:

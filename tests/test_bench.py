@@ -105,7 +105,12 @@ def test_latency_for_new_and_cached_questions(quick):
             assert new["model_calls_per_question"] >= 1 and cached["model_calls_per_question"] == 0
     hot = data["hot_path"]
     assert hot["query_embedding_cache"] and hot["model_calls_per_repeated_question"]["end_to_end"] == 0
-    assert 0 <= hot["same_text_embedded_twice"] <= 1
+    assert 0 <= hot["dense_query_is_question"] <= 1
+    blas = hot["query_embedding_blas_threads"]
+    if blas is not None:  # needs threadpoolctl
+        assert_percentiles(blas["alone_ms"]["one"])
+        assert_percentiles(blas["alone_ms"]["default"])
+        assert all(positive(v["calls_per_s"]) for v in blas["4_at_once"].values())
 
 
 def test_http_levels_ready_time_and_memory(quick):
