@@ -202,7 +202,8 @@ def run(url: str, clients: int = 50, seconds: float = 60, warmup: float = 10, pi
     if pid:
         with MemoryWatch(pid) as watch:
             elapsed = _phase(pool, seconds, record=True)
-        memory.update(rss_end_mb=rss_mb(pid), rss_peak_mb=watch.peak, cpu_seconds=cpu_seconds(pid) - memory["cpu_start"])
+        memory.update(rss_end_mb=rss_mb(pid), rss_peak_mb=watch.peak,
+                      cpu_seconds=cpu_seconds(pid) - memory["cpu_start"])
     else:
         elapsed = _phase(pool, seconds, record=True)
     figures = report([r for c in pool for r in c.results], clients, seconds, elapsed, memory)

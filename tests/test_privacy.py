@@ -376,7 +376,8 @@ def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_
     typed = f"Mag ik {NAME} terugbellen op {PHONE} over wat in de LIVC-R besproken werd?"
     for guard in ("warn", "refuse"):
         strict = settings.replace(privacy_guard=guard)
-        demo = build_ui(dataclasses.replace(corpus_index.assistant, settings=strict), strict, FeedbackStore(tmp_path / "f"))
+        assistant = dataclasses.replace(corpus_index.assistant, settings=strict)
+        demo = build_ui(assistant, strict, FeedbackStore(tmp_path / "f"))
         messages, state, sources, *_ = _answer_fn(demo, "answer")(typed, [{"role": "user", "content": typed}],
                                                                   Conversation())
         assert_no_trace(repr(state))  # the per-tab state the server keeps

@@ -32,7 +32,8 @@ TIMEOUT = 30_000  # ms, for an answer to appear in the browser
 MARKER = "zeeslang-tomaat-4711"  # only in the file outside the corpus
 PASSWD = b"root:x:0:0"
 
-SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-frame-options": "SAMEORIGIN"}
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+                    "x-frame-options": "SAMEORIGIN"}
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -289,7 +290,8 @@ def linked(tmp_path_factory, embedder, small_cache):
     corpus = base / "corpus"
     write_small_corpus(corpus)
     outside = base / "outside.md"
-    outside.write_text(f"# Buiten de gids\n\n## De kluis\n\nHet wachtwoord van de kluis is {MARKER}.\n", encoding="utf-8")
+    outside.write_text(f"# Buiten de gids\n\n## De kluis\n\nHet wachtwoord van de kluis is {MARKER}.\n",
+                       encoding="utf-8")
     (corpus / "secret.md").symlink_to(outside)  # absolute
     (corpus / "omweg.md").symlink_to(Path("..") / "outside.md")  # relative
     (corpus / "passwd.md").symlink_to("/etc/passwd")
