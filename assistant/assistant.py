@@ -107,8 +107,10 @@ class Assistant:
         return load_corpus(self.settings.corpus_dir)[0]
 
     def search(self, question: str) -> list[Hit]:
+        """The ranked passages for `question`, its personal data masked first (or, with the
+        guard set to refuse, PersonalDataError), as in ask()."""
         self.reload_if_changed()
-        return self.search_engine.search(clean_question(question))
+        return self.search_engine.search(self.guard(clean_question(question)).searched)
 
     def _evidence(self, query: str, hits: list[Hit] | None = None, engine: HybridSearch | None = None) -> Evidence:
         engine = engine or self.search_engine

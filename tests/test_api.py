@@ -198,12 +198,16 @@ def test_personal_data_is_masked_or_refused(http, corpus_index, tmp_path):
     warned = ask(http, question)
     assert warned.status_code == 200 and warned.json()["masked"], warned.json()
     assert "janssens" not in warned.text.lower()
+    searched = http.get("/api/v1/search", params={"q": question})
+    assert searched.status_code == 200 and "janssens" not in searched.text.lower()
+    assert "[e-mail]" in searched.json()["query"]
     strict = corpus_index.settings.replace(privacy_guard="refuse", feedback_db=str(tmp_path / "f.sqlite"))
     assistant = dataclasses.replace(corpus_index.assistant, settings=strict)  # same index, refusing guard
     with AppServer(create_app(strict, assistant)) as refusing, client(refusing) as c:
-        refused = ask(c, question)
-    assert refused.status_code == 422 and refused.json()["code"] == "personal_data"
-    assert "janssens" not in refused.text.lower()
+        refused = [ask(c, question), c.get("/api/v1/search", params={"q": question})]
+    for response in refused:
+        assert response.status_code == 422 and response.json()["code"] == "personal_data"
+        assert "janssens" not in response.text.lower()
 
 
 # ---------------------------------------------------------------------------
