@@ -572,6 +572,19 @@ def _connect(settings: Settings):
             pause = min(pause * 2, 4.0)
 
 
+def store_reachable(settings: Settings) -> bool:
+    """Whether the vector store answers now: a heartbeat to the Chroma server (the embedded
+    store is always there). For /readyz, so a load balancer can tell."""
+    if not settings.chroma_url:
+        return True
+    try:
+        with reaching_store(settings):
+            chroma_client(settings).heartbeat()
+        return True
+    except StoreUnavailable:
+        return False
+
+
 def _store_errors() -> tuple[type[Exception], ...]:
     import httpx
     from chromadb.errors import ChromaError

@@ -96,6 +96,9 @@ API_DESCRIPTION = (
 
 
 def _add_health(app: FastAPI, assistant: "Assistant | None") -> None:
+    from .assistant import UNAVAILABLE_TEXT
+    from .index import store_reachable
+
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def health() -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -105,6 +108,8 @@ def _add_health(app: FastAPI, assistant: "Assistant | None") -> None:
     def ready() -> JSONResponse:
         if assistant is None:
             return JSONResponse({"status": "not_ready", "message": "De index is niet geladen."}, status_code=503)
+        if not store_reachable(assistant.settings):
+            return JSONResponse({"status": "store_unavailable", "message": UNAVAILABLE_TEXT}, status_code=503)
         manifest = assistant.store.manifest
         return JSONResponse({"status": "ready", "passages": manifest.passages, "documents": len(manifest.documents),
                              "built_at": manifest.built_at})

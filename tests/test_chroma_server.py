@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from assistant.assistant import UNAVAILABLE_TEXT
 from assistant.index import _collection_names, build_index, chroma_client, read_manifest
@@ -191,12 +192,15 @@ def test_a_stopped_server_gives_a_dutch_503_and_the_apps_recover_when_it_returns
             assert response.json() == {"code": "store_unavailable", "message": UNAVAILABLE_TEXT}
             assert response.headers["Retry-After"]
             assert httpx.get(f"{app.url}/healthz", timeout=10).status_code == 200  # the process lives on
+            ready = httpx.get(f"{app.url}/readyz", timeout=30)  # a load balancer can tell
+            assert ready.status_code == 503 and ready.json()["status"] == "store_unavailable"
     finally:
         cluster.server.start()
     for app in cluster.apps:
         response = ask(app, "Wie zit de cel voor?")
         assert response.status_code == 200, response.text
         assert "burgemeester" in response.json()["text"]
+        assert httpx.get(f"{app.url}/readyz", timeout=30).status_code == 200
 
 
 def test_a_hanging_server_fails_the_question_instead_of_holding_it(cluster):
@@ -341,54 +345,40 @@ def test_behind_nginx_a_browser_gets_a_route_cookie_and_keeps_its_replica(proxy)
     assert len(set(replicas_in_log(log, "/readyz")[-6:])) == 1
 
 
-def test_behind_nginx_the_chat_works_in_a_browser(proxy):
+def test_behind_nginx_the_chat_works_in_a_browser(proxy, browser):
     """Gradio keeps a conversation in one process: the chat only works if every request
     of the page reaches the same replica."""
-    pytest.importorskip("playwright")
-    from playwright.sync_api import expect, sync_playwright
-
-    from test_ui import CHROMIUM, CHROMIUM_ARGS
-
     url, log = proxy
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(locale="nl-BE")
-            page.goto(url + "/")
-            expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
-            for question, expected in (("Wie zit de cel voor?", "burgemeester"), ("Hoe vaak vergadert de cel?", "kwartaal")):
-                page.fill("#livc-question textarea", question)
-                page.press("#livc-question textarea", "Enter")
-                expect(page.locator("#livc-chat [data-testid='bot']").last).to_contain_text(expected, timeout=90_000)
-        finally:
-            browser.close()
+    page = browser.new_page(locale="nl-BE")
+    try:
+        page.goto(url + "/")
+        expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
+        for question, expected in (("Wie zit de cel voor?", "burgemeester"), ("Hoe vaak vergadert de cel?", "kwartaal")):
+            page.fill("#livc-question textarea", question)
+            page.press("#livc-question textarea", "Enter")
+            expect(page.locator("#livc-chat [data-testid='bot']").last).to_contain_text(expected, timeout=90_000)
+    finally:
+        page.close()
     replicas = set(replicas_in_log(log, "/gradio_api/queue/join"))
     assert len(replicas) == 1
 
 
-def test_the_chat_says_in_dutch_that_the_index_is_unreachable_and_answers_again_later(cluster):
-    pytest.importorskip("playwright")
-    from playwright.sync_api import expect, sync_playwright
-
-    from test_ui import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def test_the_chat_says_in_dutch_that_the_index_is_unreachable_and_answers_again_later(cluster, browser):
+    page = browser.new_page(locale="nl-BE")
+    try:
+        page.goto(cluster.apps[0].url + "/")
+        expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
+        replies = page.locator("#livc-chat [data-testid='bot']")
+        cluster.server.stop()
         try:
-            page = browser.new_page(locale="nl-BE")
-            page.goto(cluster.apps[0].url + "/")
-            expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
-            replies = page.locator("#livc-chat [data-testid='bot']")
-            cluster.server.stop()
-            try:
-                page.fill("#livc-question textarea", "Wie zit de cel voor?")
-                page.press("#livc-question textarea", "Enter")
-                expect(replies.last).to_contain_text("zoekindex van de assistent is even niet bereikbaar", timeout=90_000)
-            finally:
-                cluster.server.start()
             page.fill("#livc-question textarea", "Wie zit de cel voor?")
             page.press("#livc-question textarea", "Enter")
-            expect(replies).to_have_count(2, timeout=90_000)
-            expect(replies.last).to_contain_text("burgemeester", timeout=90_000)
+            expect(replies.last).to_contain_text("zoekindex van de assistent is even niet bereikbaar", timeout=90_000)
         finally:
-            browser.close()
+            cluster.server.start()
+        page.fill("#livc-question textarea", "Wie zit de cel voor?")
+        page.press("#livc-question textarea", "Enter")
+        expect(replies).to_have_count(2, timeout=90_000)
+        expect(replies.last).to_contain_text("burgemeester", timeout=90_000)
+    finally:
+        page.close()
