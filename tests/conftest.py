@@ -22,7 +22,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import re
 import shutil
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,3 +185,63 @@ def cli_env(**livc: str) -> dict[str, str]:
     env.update(livc)
     return env
 
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppProcess:
+    """`python app.py` as an operator runs a replica, on a free 127.0.0.1 port: the index
+    already built (build_on_start off), rate limit off, its JSON-lines log in `log` and its
+    console output in `output`. `with AppProcess(...)` starts it and waits until /readyz."""
+
+    def __init__(self, settings, folder: Path, name: str = "app", **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log, self.output = folder / f"{name}.jsonl", folder / f"{name}.out"
+        config = folder / "empty.toml"
+        config.write_text("", encoding="utf-8")
+        self.env = cli_env(LIVC_PORT=str(self.port), LIVC_CONFIG=str(config), LIVC_RATE_LIMIT="0",
+                           LIVC_BUILD_ON_START="false", LIVC_LOG_FILE=str(self.log),
+                           LIVC_FEEDBACK_DB=str(folder / f"{name}-feedback.sqlite"), **env)
+        self.command = [PYTHON, "app.py", "--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir)]
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "AppProcess":
+        with open(self.output, "wb") as out:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, seconds: float = 300) -> "AppProcess":
+        deadline = time.monotonic() + seconds
+        while not self.ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"app.py did not come up:\n{self.output.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.5)
+        return self
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "AppProcess":
+        return self.start().wait_ready()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

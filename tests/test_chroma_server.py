@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -31,9 +31,8 @@ from playwright.sync_api import expect
 from assistant.assistant import UNAVAILABLE_TEXT
 from assistant.index import _collection_names, build_index, chroma_client, read_manifest
 from assistant.settings import Settings, SettingsError
-from conftest import PYTHON, ROOT, cli_env, settings_for, write_small_corpus
+from conftest import PYTHON, ROOT, AppProcess, cli_env, free_port, settings_for, write_small_corpus
 from test_proxy import main_config, nginx_binary
-from test_web import free_port
 
 CHROMA = Path(sys.executable).parent / "chroma"
 NEW_RULE = "De cel nodigt bij elke bespreking ook de preventiewerker van de gemeente uit."
@@ -71,51 +70,12 @@ class ChromaServer:
             self.process.wait(timeout=30)
 
 
-@dataclass
-class App:
-    """`python app.py` as an operator runs a replica: shared index, no build at start."""
-
-    port: int
-    process: subprocess.Popen
-    log: Path
-    url: str = field(init=False)
-
-    def __post_init__(self):
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+def start_app(settings: Settings, folder: Path, name: str, **env: str) -> AppProcess:
+    """A replica on the Chroma server of `settings`, giving up on a hanging server after 3 s."""
+    return AppProcess(settings, folder, name, LIVC_CHROMA_URL=settings.chroma_url, LIVC_CHROMA_TIMEOUT="3", **env).start()
 
 
-def start_app(settings: Settings, folder: Path, name: str, **env: str) -> App:
-    port = free_port()
-    log = folder / f"{name}.log"
-    environment = cli_env(LIVC_PORT=str(port), LIVC_CONFIG=str(folder / "empty.toml"), LIVC_CHROMA_URL=settings.chroma_url,
-                          LIVC_CHROMA_TIMEOUT="3", LIVC_BUILD_ON_START="false", LIVC_RATE_LIMIT="0",
-                          LIVC_LOG_FILE=str(log), LIVC_FEEDBACK_DB=str(folder / f"{name}-feedback.sqlite"), **env)
-    (folder / "empty.toml").write_text("", encoding="utf-8")
-    process = subprocess.Popen([PYTHON, "app.py", "--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir)],
-                               cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return App(port, process, log)
-
-
-def wait_ready(app: App, seconds: float = 240) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if app.process.poll() is not None:
-            raise AssertionError(f"app.py stopped: {app.process.stderr.read()}")
-        try:
-            if httpx.get(f"{app.url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("app.py did not become ready")
-
-
-def ask(app: App, question: str) -> httpx.Response:
+def ask(app: AppProcess, question: str) -> httpx.Response:
     # A generous client timeout: the app itself must answer well within it, also when
     # the Chroma server hangs.
     return httpx.post(f"{app.url}/api/v1/ask", json={"question": question}, timeout=120)
@@ -125,7 +85,7 @@ def ask(app: App, question: str) -> httpx.Response:
 class Cluster:
     server: ChromaServer
     settings: Settings
-    apps: list[App]
+    apps: list[AppProcess]
     folder: Path
 
 
@@ -142,7 +102,7 @@ def cluster(tmp_path_factory, small_cache, embedder):
     apps = [start_app(settings, folder, f"app{i}") for i in (1, 2)]
     try:
         for app in apps:
-            wait_ready(app)
+            app.wait_ready()
         yield Cluster(server, settings, apps, folder)
     finally:
         for app in apps:
@@ -242,7 +202,7 @@ def test_an_app_started_before_its_server_waits_for_it(cluster, tmp_path, embedd
             assert time.time() < deadline and app.process.poll() is None, "the app did not wait for the server"
             time.sleep(0.5)
         late.start()
-        wait_ready(app)
+        app.wait_ready()
         assert ask(app, "Wie zit de cel voor?").status_code == 200
     finally:
         app.stop()
@@ -253,7 +213,7 @@ def test_an_app_whose_server_never_comes_stops_with_a_clear_message(cluster, tmp
     dead = f"http://127.0.0.1:{free_port()}"
     app = start_app(cluster.settings.replace(chroma_url=dead), tmp_path, "dead", LIVC_CHROMA_CONNECT_WAIT="2")
     assert app.process.wait(timeout=240) == 1
-    message = app.process.stderr.read()
+    message = app.output.read_text(encoding="utf-8")
     assert f"the Chroma server at {dead} cannot be reached" in message
     assert "Traceback" not in message
 
@@ -280,7 +240,7 @@ def test_a_chroma_url_that_is_not_a_server_address_is_refused(url, tmp_path):
 REPLICAS_CONF = ROOT / "deploy" / "nginx-replicas.conf"
 
 
-def render_replicas(folder: Path, listen: int, apps: list[App]) -> str:
+def render_replicas(folder: Path, listen: int, apps: list[AppProcess]) -> str:
     """deploy/nginx-replicas.conf with this test's ports and log path."""
     text = REPLICAS_CONF.read_text(encoding="utf-8")
     replacements = {

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, PYTHON, ROOT, cli_env
-from test_web import free_port
+from conftest import ARTIFACTS, ROOT, AppProcess
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import load_test  # noqa: E402
@@ -37,54 +32,11 @@ WARMUP = 10  # seconds of the same load first, so thread pools, caches and alloc
 RSS_GROWTH_BOUND_MB = 200
 
 
-class AppProcess:
-    """`python app.py` on a free 127.0.0.1 port with the rate limit off, until it is ready."""
-
-    def __init__(self, settings, folder: Path):
-        self.port = free_port()
-        self.log = folder / "app.log"
-        config = folder / "empty.toml"
-        config.write_text("", encoding="utf-8")
-        self.env = cli_env(LIVC_PORT=str(self.port), LIVC_CONFIG=str(config), LIVC_RATE_LIMIT="0",
-                           LIVC_BUILD_ON_START="false", LIVC_LOG_FILE=str(folder / "app.jsonl"),
-                           LIVC_FEEDBACK_DB=str(folder / "feedback.sqlite"))
-        self.command = [PYTHON, "app.py", "--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir)]
-
-    def __enter__(self) -> "AppProcess":
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 300
-        while not self._ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.__exit__()
-                raise AssertionError(f"app.py did not come up:\n{self.log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
-        return self
-
-    def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 def test_fifty_clients_for_a_minute_all_get_answers_and_the_server_does_not_keep_growing(corpus_index, tmp_path):
     with AppProcess(corpus_index.settings, tmp_path) as app:
         figures = load_test.run(app.url, clients=CLIENTS, seconds=SECONDS, warmup=WARMUP, pid=app.process.pid)
         alive = app.process.poll() is None
+        app_log = app.log
     figures["rss_growth_bound_mb"] = RSS_GROWTH_BOUND_MB
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "load.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -96,6 +48,6 @@ def test_fifty_clients_for_a_minute_all_get_answers_and_the_server_does_not_keep
     assert all(figures["by_kind"][kind]["requests"] > 0 for kind in ("ask", "search", "health", "page"))
     assert figures["clients_answered"] == CLIENTS  # every client got answers, not only the fast ones
     assert figures["rss_growth_mb"] < RSS_GROWTH_BOUND_MB, figures
-    logged = [json.loads(line) for line in (tmp_path / "app.jsonl").read_text(encoding="utf-8").splitlines()]
+    logged = [json.loads(line) for line in app_log.read_text(encoding="utf-8").splitlines()]
     assert not [e for e in logged if e["level"] in ("ERROR", "CRITICAL")]
     assert sum(e.get("event") == "answered" for e in logged) >= figures["by_kind"]["ask"]["requests"]

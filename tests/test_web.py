@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import re
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -18,13 +17,7 @@ import uvicorn
 from assistant.chunking import chunk_sections
 from assistant.documents import load_corpus
 from assistant.web import create_app, document_url, render_document
-from conftest import CORPUS, FAQ, GUIDE, settings_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import CORPUS, FAQ, GUIDE, free_port, settings_for  # noqa: F401 - free_port: other modules take it from here
 
 
 class Server:
