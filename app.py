@@ -59,14 +59,15 @@ def warn_if_open(settings) -> None:
 
 def build(settings):
     """The whole web app for `settings`: index brought up to date, model and index loaded once."""
-    from assistant.assistant import Assistant
+    from assistant.assistant import WARM_UP_QUESTION, Assistant
     from assistant.ui import mount
     from assistant.web import create_app
 
     if settings.build_on_start:
         print("Index controleren en zo nodig bijwerken…", flush=True)
     assistant = Assistant.open(settings, build=settings.build_on_start, progress=True)
-    assistant.ask("Wat is een LIVC-R?")  # warm-up: the first official does not wait for lazy loading
+    assistant.ask(WARM_UP_QUESTION)  # the first official does not wait for lazy loading
+    assistant.watch_index()  # a new index generation is loaded and warmed beside the questions
     return mount(create_app(settings, assistant), assistant, settings)
 
 

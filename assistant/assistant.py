@@ -3,7 +3,8 @@
 `Assistant.open()` loads the embedder and the current index once; `ask()` then answers
 a question with citations, or says plainly that the guide does not cover it. When
 another process switches the index to a new generation (``livc index``, ``livc index
---watch``), the next question is answered from it (`reload_if_changed`).
+--watch``), it is loaded and warmed beside the questions being answered (`watch_index`,
+which app.py starts) or, without that, at the next question (`reload_if_changed`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from .answer import Evidence, compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
-from .index import BuildReport, Store, StoreError, build_index, manifest_stamp, open_index, read_manifest
+from .index import (BuildReport, Store, StoreError, build_index, manifest_stamp, open_index, reaching_store,
+                    read_manifest)
 from .privacy import PublicNames, kinds_of, mask, notice, refusal, scan
 from .retrieval import HybridSearch
 from .settings import Settings
 from .types import Answer, Hit
 
 MAX_QUESTION_CHARS = 2000
+WARM_UP_QUESTION = "Wat is een LIVC-R?"  # asked once when an index is loaded, so no official waits for lazy loading
 # Said by every front end when the vector store (a Chroma server) cannot be reached.
 UNAVAILABLE_TEXT = ("De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord komen. "
                     "Probeer het over een minuut opnieuw; blijft het zo, verwittig dan de beheerder.")
@@ -73,14 +76,18 @@ class Assistant:
         self._stamp = manifest_stamp(self.settings.index_dir)
         return report
 
-    def reload_if_changed(self) -> bool:
+    def reload_if_changed(self, wait: bool = True) -> bool:
         """Serve the index's current generation when another process switched to a new one
         since this one was opened; True when it did. One stat() when nothing changed. A
-        new generation that cannot be opened is logged and the one in use keeps serving."""
+        new generation that cannot be opened is logged and the one in use keeps serving.
+        Without `wait`, return at once while another thread is loading it (the current
+        generation answers meanwhile)."""
         stamp = manifest_stamp(self.settings.index_dir)
         if stamp == self._stamp:
             return False
-        with self._reload:
+        if not self._reload.acquire(blocking=wait):
+            return False
+        try:
             if stamp == self._stamp:
                 return False
             manifest = read_manifest(self.settings.index_dir)
@@ -94,11 +101,35 @@ class Assistant:
                     log.warning("new index generation not served: %s", exc)
             self._stamp = stamp
             return switched
+        finally:
+            self._reload.release()
+
+    def watch_index(self, interval: float = 2.0) -> threading.Event:
+        """Pick up new generations in a background thread, checking every `interval`
+        seconds, so no question waits while one is loaded and warmed. Set the returned
+        event to stop."""
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.reload_if_changed()
+                except Exception:  # noqa: BLE001 - the next round tries again; questions keep the old one
+                    log.exception("checking for a new index generation failed")
+
+        threading.Thread(target=run, name="livc-index-watch", daemon=True).start()
+        return stop
 
     def _serve(self, store: Store) -> None:
-        """Answer from `store` from now on. A question in progress keeps the engine (and
+        """Answer from `store` from now on, once it is warm (its lazily loaded parts loaded
+        by one search and its caches filled). A question in progress keeps the engine (and
         through it the store) it started with."""
-        self.search_engine = HybridSearch(store, self.embedder, self.settings)
+        engine = HybridSearch(store, self.embedder, self.settings)
+        with reaching_store(self.settings):
+            engine.search(WARM_UP_QUESTION)
+        public_names(store)
+        corpus_vocabulary(store)
+        self.search_engine = engine
         self.store = store
 
     @property
@@ -109,7 +140,7 @@ class Assistant:
     def search(self, question: str) -> list[Hit]:
         """The ranked passages for `question`, its personal data masked first (or, with the
         guard set to refuse, PersonalDataError), as in ask()."""
-        self.reload_if_changed()
+        self.reload_if_changed(wait=False)
         return self.search_engine.search(self.guard(clean_question(question)).searched)
 
     def _evidence(self, query: str, hits: list[Hit] | None = None, engine: HybridSearch | None = None) -> Evidence:
@@ -120,7 +151,7 @@ class Assistant:
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation."""
         started = time.perf_counter()
-        self.reload_if_changed()
+        self.reload_if_changed(wait=False)
         engine = self.search_engine  # one generation for the whole answer
         store = engine.store
         # Personal data is masked before anything else sees the question or the history.

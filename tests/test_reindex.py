@@ -202,6 +202,25 @@ def test_a_running_assistant_serves_what_another_process_indexed(small_corpus, e
     assert not app.reload_if_changed()  # nothing new since
 
 
+def test_a_watching_assistant_loads_and_warms_a_new_generation_before_any_question(small_corpus, embedder):
+    app = Assistant.open(small_corpus.settings, embedder=embedder, build=True)
+    before = app.store.manifest.generation
+    stop = app.watch_index(interval=0.1)
+    try:
+        edit(small_corpus.guide, OLD, NEW)
+        build_index(small_corpus.settings, embedder, progress=False)  # as by `livc index` in another process
+        deadline = time.monotonic() + 60
+        while app.store.manifest.generation == before:  # switched with no question asked
+            assert time.monotonic() < deadline, "the watcher did not pick up the new generation"
+            time.sleep(0.05)
+        engine = app.search_engine
+        assert engine.embed_full.cache_info().currsize > 0  # warmed: it has searched once already
+    finally:
+        stop.set()
+    answer = app.ask("Door wie kan de burgemeester zich laten vertegenwoordigen?")
+    assert app.search_engine is engine and any(NEW in c.passage.text for c in answer.citations)
+
+
 NEW_DOC = "\n\n".join(
     f"## {n}. Onderwerp {n}\n\nDe cel bespreekt in vergadering {n} het dossier over thema {n * 7} met partner {n * 3}. "
     f"Elke partner brengt voor thema {n * 7} een kort verslag mee en de coördinator noteert de afspraken van ronde {n}."
