@@ -53,11 +53,9 @@ each Markdown document (cut at a heading), a handful of gold questions whose sou
 in that slice, and short HTTP phases; every section of the JSON is still there, with fewer
 samples. Everything is cold: no cache is copied in.
 
-Found while writing it: `index._write_collection` hands all nodes of a collection to
-``ChromaVectorStore.add``, which sends chunks of up to 41,665 while Chroma's embedded
-client takes at most ``get_max_batch_size()`` (5,461) at once, so a build with more
-passages or sentence windows than that fails. The bench lowers LlamaIndex's chunk size to
-Chroma's limit for its own builds (`chroma_batch_limit`) and says so in the JSON.
+Found while writing it: a build with more than 5,461 passages or sentence windows failed
+(Chroma's embedded client takes at most that many nodes per request); `index._write_collection`
+now writes in batches of ``get_max_batch_size()``, so 100x builds like any other.
 
 Output: a plain-text table (`format_table`), ``bench-<timestamp>.json`` and
 ``latest.json``, and ``bench.png``.
@@ -79,7 +77,6 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -151,7 +148,7 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
     rows_all = _load_rows(config.gold)
     embedder = BenchEmbedding(make_embedder(settings))
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="livc-bench-") as tmp, chroma_batch_limit(notes):
+    with tempfile.TemporaryDirectory(prefix="livc-bench-") as tmp:
         work = Path(tmp)
         scales, baseline, corpus_info = [], None, {}
         for scale in config.scales:
@@ -443,32 +440,6 @@ class BenchEmbedding(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return self._embed("passage", list(texts))
-
-
-@contextmanager
-def chroma_batch_limit(notes: list[str]):
-    """Keep LlamaIndex's Chroma writes within what the embedded Chroma client accepts in one
-    batch (see the module docstring), for the builds of this benchmark only."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-    from llama_index.vector_stores.chroma import base
-
-    with tempfile.TemporaryDirectory(prefix="livc-bench-chroma-") as probe:
-        limit = chromadb.PersistentClient(path=probe, settings=ChromaSettings(anonymized_telemetry=False)
-                                          ).get_max_batch_size()
-    before = base.MAX_CHUNK_SIZE
-    if limit <= 0 or before <= limit:
-        yield
-        return
-    base.MAX_CHUNK_SIZE = limit
-    notes.append(f"Workaround: index.py writes each Chroma collection through ChromaVectorStore.add, which sends "
-                 f"batches of up to {before} nodes, but the embedded Chroma client accepts at most {limit} at once, "
-                 f"so a build with more than {limit} passages or sentence windows fails. This benchmark lowered "
-                 f"LlamaIndex's batch size to {limit} for its own builds; `livc index` itself still fails there.")
-    try:
-        yield
-    finally:
-        base.MAX_CHUNK_SIZE = before
 
 
 # ---------------------------------------------------------------- builds
