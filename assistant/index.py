@@ -3,7 +3,9 @@
 Layout of the index folder::
 
     manifest.json        what the current generation holds (written last, atomically)
-    chroma/              Chroma PersistentClient; two collections per generation
+    chroma/              Chroma PersistentClient; two collections per generation (or, with
+                         ``chroma_url``, those collections live in a Chroma server that
+                         several app processes share, and this folder is not used)
     gen-<id>/            passages.json, BM25 index, sentence and Q&A-question vectors
     embed-cache.sqlite   vectors by (model, kind, text) hash, so rebuilds embed only new text
     build.lock           held while a build runs: one build at a time, across processes
