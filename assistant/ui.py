@@ -279,7 +279,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
     """The chat app. Event handlers close over the assistant, loaded once at start-up."""
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        conversation = gr.State(lambda: Conversation())
+        conversation = gr.State(Conversation())  # copied for every session; a callable would add a public endpoint
         pending = gr.State("")  # the question on its way from the textbox to the answer
         rated = gr.State(None)  # message index of the answer that just got a thumbs down
 

@@ -193,6 +193,14 @@ def test_gradio_monitoring_is_not_served(http, path):
     assert "event_analytics" not in response.text and "<html" not in response.text.lower()
 
 
+def test_the_chat_offers_no_gradio_api_endpoint(http):
+    """The REST API under /api/v1 is the one programmable surface; Gradio lists none
+    (a callable gr.State default would add a public /lambda)."""
+    info = http.get("/gradio_api/info")
+    assert info.status_code == 200
+    assert info.json() == {"named_endpoints": {}, "unnamed_endpoints": {}}
+
+
 # ---------------------------------------------------------------------------
 # In Chromium: the chat under its policy
 

@@ -449,3 +449,24 @@ def test_python_app_py_serves_the_chat(corpus_index):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_two_browsers_never_share_a_conversation(browser, server):
+    """Each session gets its own copy of the conversation state: a follow-up in a second
+    browser is not read against the first browser's question, and its sources panel does
+    not show the first browser's question."""
+    first, second = browser.new_context(locale="nl-BE"), browser.new_context(locale="nl-BE")
+    try:
+        one, two = first.new_page(), second.new_page()
+        for tab in (one, two):
+            tab.set_default_timeout(TIMEOUT)
+            tab.goto(server.url + "/")
+            tab.wait_for_selector("#livc-question textarea")
+        ask(one, "Wat is de OCAD-lijst?")
+        assert "Gelezen als vervolg" in ask(one, "Wie is daar verantwoordelijk voor?").inner_text()  # in one session
+        reply = ask(two, "Wie is daar verantwoordelijk voor?")
+        assert "Gelezen als vervolg" not in reply.inner_text()
+        assert "OCAD-lijst?" not in two.locator("#livc-sources").inner_text()
+    finally:
+        first.close()
+        second.close()
