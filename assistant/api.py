@@ -346,9 +346,8 @@ def api_router(assistant: Assistant, settings: Settings) -> APIRouter:
                      q: Annotated[str, Query(max_length=MAX_BODY_CHARS, description="the question or search words")],
                      k: Annotated[int, Query(ge=1, le=50, description="at most this many results")] = 10) -> SearchOut:
         query = _clean(q)
-        try:  # personal data is masked (or refused) here as in /ask, and never echoed back
-            shown = assistant.guard(query).text
-            hits = await workers.run(assistant.search, query)
+        try:  # personal data is masked (or refused) as in /ask, and never echoed back
+            shown, hits = await workers.run(assistant.search_masked, query)
         except PersonalDataError as exc:
             raise ApiError(422, "personal_data", str(exc)) from None
         return SearchOut(query=shown, results=[hit_out(i, h, settings, request) for i, h in enumerate(hits[:k], 1)])

@@ -20,8 +20,7 @@ from .answer import Evidence, compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
-from .index import (BuildReport, Store, StoreError, build_index, manifest_stamp, open_index, reaching_store,
-                    read_manifest)
+from .index import BuildReport, Store, StoreError, build_index, manifest_stamp, open_index, read_manifest
 from .privacy import PublicNames, kinds_of, mask, notice, refusal, scan
 from .retrieval import HybridSearch
 from .settings import Settings
@@ -125,8 +124,7 @@ class Assistant:
         by one search and its caches filled). A question in progress keeps the engine (and
         through it the store) it started with."""
         engine = HybridSearch(store, self.embedder, self.settings)
-        with reaching_store(self.settings):
-            engine.search(WARM_UP_QUESTION)
+        engine.search(WARM_UP_QUESTION)
         public_names(store)
         corpus_vocabulary(store)
         self.search_engine = engine
@@ -138,10 +136,15 @@ class Assistant:
         return load_corpus(self.settings.corpus_dir)[0]
 
     def search(self, question: str) -> list[Hit]:
-        """The ranked passages for `question`, its personal data masked first (or, with the
-        guard set to refuse, PersonalDataError), as in ask()."""
+        """The ranked passages for `question` (see search_masked)."""
+        return self.search_masked(question)[1]
+
+    def search_masked(self, question: str) -> tuple[str, list[Hit]]:
+        """`question` as kept, its personal data masked, and its ranked passages; with the
+        guard set to refuse, PersonalDataError. As in ask(), retrieval never sees the data."""
         self.reload_if_changed(wait=False)
-        return self.search_engine.search(self.guard(clean_question(question)).searched)
+        asked = self.guard(clean_question(question))
+        return asked.text, self.search_engine.search(asked.searched)
 
     def _evidence(self, query: str, hits: list[Hit] | None = None, engine: HybridSearch | None = None) -> Evidence:
         engine = engine or self.search_engine

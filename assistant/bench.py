@@ -769,8 +769,6 @@ class Server:
         env.update({"LIVC_RATE_LIMIT": "0", "LIVC_AUTH": "none", "LIVC_ROOT_PATH": "", "LIVC_CHROMA_URL": "",
                     "LIVC_LOG_FILE": str(folder / "server-log.jsonl"), "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite"),
                     "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
-        if not hasattr(settings, "chroma_url"):
-            env.pop("LIVC_CHROMA_URL")
         command = [sys.executable, str(APP), "--host", "127.0.0.1", "--port", str(port),
                    "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
         if config.config_file:
