@@ -192,6 +192,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float = 30) -> None:
+    """Stop a server the tests started: SIGTERM, and SIGKILL if it has not gone in `timeout` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class AppProcess:
     """`python app.py` as an operator runs a replica, on a free 127.0.0.1 port: the index
     already built (build_on_start off), rate limit off, its JSON-lines log in `log` and its
@@ -231,17 +243,29 @@ class AppProcess:
             return False
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
     def __enter__(self) -> "AppProcess":
         return self.start().wait_ready()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def ask_in_chat(page, question: str, press_enter: bool = True, timeout: float | None = None):
+    """Type a question in the chat, send it (Enter or the button) and wait for its reply
+    (`timeout` ms, else Playwright's default); returns the locator of that reply."""
+    from playwright.sync_api import expect
+
+    replies = page.locator("#livc-chat [data-testid='bot']")
+    before = replies.count()
+    page.fill("#livc-question textarea", question)
+    if press_enter:
+        page.press("#livc-question textarea", "Enter")
+    else:
+        page.click("#livc-send")
+    expect(replies).to_have_count(before + 1, timeout=timeout)
+    reply = replies.nth(before)
+    expect(reply).not_to_be_empty(timeout=timeout)
+    page.wait_for_function("!document.querySelector('#livc-chat .pending, #livc-sources .pending')", timeout=timeout)
+    return reply

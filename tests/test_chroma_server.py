@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,8 +30,9 @@ from playwright.sync_api import expect
 from assistant.assistant import UNAVAILABLE_TEXT
 from assistant.index import _collection_names, build_index, chroma_client, read_manifest
 from assistant.settings import Settings, SettingsError
-from conftest import PYTHON, ROOT, AppProcess, cli_env, free_port, settings_for, write_small_corpus
-from test_proxy import main_config, nginx_binary
+from conftest import (PYTHON, ROOT, AppProcess, ask_in_chat, cli_env, free_port, settings_for, stop_process,
+                      write_small_corpus)
+from test_proxy import Nginx
 
 CHROMA = Path(sys.executable).parent / "chroma"
 NEW_RULE = "De cel nodigt bij elke bespreking ook de preventiewerker van de gemeente uit."
@@ -65,9 +65,7 @@ class ChromaServer:
         raise RuntimeError("chroma run did not come up")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        stop_process(self.process)
 
 
 def start_app(settings: Settings, folder: Path, name: str, **env: str) -> AppProcess:
@@ -263,25 +261,8 @@ def render_replicas(folder: Path, listen: int, apps: list[AppProcess]) -> str:
 @pytest.fixture(scope="module")
 def proxy(cluster, tmp_path_factory):
     folder = tmp_path_factory.mktemp("nginx-replicas")
-    port = free_port()
-    (folder / "livc.conf").write_text(render_replicas(folder, port, cluster.apps), encoding="utf-8")
-    (folder / "nginx.conf").write_text(main_config(folder), encoding="utf-8")
-    command = [nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log"),
-               "-g", "daemon off;"]
-    check = subprocess.run([*command[:-2], "-t"], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.time() < deadline and process.poll() is None, "nginx did not start"
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", folder / "access.log"
-    process.terminate()
-    process.wait(timeout=10)
+    with Nginx(folder, lambda port: render_replicas(folder, port, cluster.apps)) as running:
+        yield running.url, folder / "access.log"
 
 
 def replicas_in_log(log: Path, path: str) -> list[str]:
@@ -319,9 +300,7 @@ def test_behind_nginx_the_chat_works_in_a_browser(proxy, browser):
         page.goto(url + "/")
         expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
         for question, expected in (("Wie zit de cel voor?", "burgemeester"), ("Hoe vaak vergadert de cel?", "kwartaal")):
-            page.fill("#livc-question textarea", question)
-            page.press("#livc-question textarea", "Enter")
-            expect(page.locator("#livc-chat [data-testid='bot']").last).to_contain_text(expected, timeout=90_000)
+            expect(ask_in_chat(page, question, timeout=90_000)).to_contain_text(expected)
     finally:
         page.close()
     replicas = set(replicas_in_log(log, "/gradio_api/queue/join"))
@@ -333,17 +312,13 @@ def test_the_chat_says_in_dutch_that_the_index_is_unreachable_and_answers_again_
     try:
         page.goto(cluster.apps[0].url + "/")
         expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
-        replies = page.locator("#livc-chat [data-testid='bot']")
         cluster.server.stop()
         try:
-            page.fill("#livc-question textarea", "Wie zit de cel voor?")
-            page.press("#livc-question textarea", "Enter")
-            expect(replies.last).to_contain_text("zoekindex van de assistent is even niet bereikbaar", timeout=90_000)
+            reply = ask_in_chat(page, "Wie zit de cel voor?", timeout=90_000)
+            expect(reply).to_contain_text("zoekindex van de assistent is even niet bereikbaar")
         finally:
             cluster.server.start()
-        page.fill("#livc-question textarea", "Wie zit de cel voor?")
-        page.press("#livc-question textarea", "Enter")
-        expect(replies).to_have_count(2, timeout=90_000)
-        expect(replies.last).to_contain_text("burgemeester", timeout=90_000)
+        expect(ask_in_chat(page, "Wie zit de cel voor?", timeout=90_000)).to_contain_text("burgemeester")
+        expect(page.locator("#livc-chat [data-testid='bot']")).to_have_count(2)
     finally:
         page.close()

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlparse
 
 import httpx
@@ -24,7 +25,7 @@ import pytest
 
 from assistant.ui import mount
 from assistant.web import create_app
-from conftest import GUIDE, ROOT
+from conftest import GUIDE, ROOT, ask_in_chat, stop_process
 from test_api import AppServer, client
 from test_web import free_port
 from test_widget import HostSite, ask_widget, host_pages, shot
@@ -87,12 +88,12 @@ http {{
 
 
 class Nginx:
-    """A real nginx in the foreground, on a free 127.0.0.1 port, with our site config."""
+    """A real nginx in the foreground, on a free 127.0.0.1 port, with the site config
+    `site(port)` (one of deploy/'s, rendered for the test)."""
 
-    def __init__(self, folder: Path, upstream: int):
+    def __init__(self, folder: Path, site: Callable[[int], str]):
         self.folder, self.port = folder, free_port()
-        (folder / "htpasswd").write_text(f"{USER}:{ssha(PASSWORD)}\n", encoding="utf-8")
-        (folder / "livc.conf").write_text(render_site(folder, self.port, upstream), encoding="utf-8")
+        (folder / "livc.conf").write_text(site(self.port), encoding="utf-8")
         (folder / "nginx.conf").write_text(main_config(folder), encoding="utf-8")
         self.command = [nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e",
                         str(folder / "error.log"), "-g", "daemon off;"]
@@ -114,12 +115,7 @@ class Nginx:
         raise RuntimeError("nginx did not start")
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout=10)
 
     @property
     def url(self) -> str:
@@ -144,7 +140,9 @@ def app_server(corpus_index, tmp_path_factory, host_port):
 
 @pytest.fixture(scope="module")
 def nginx(app_server, tmp_path_factory):
-    with Nginx(tmp_path_factory.mktemp("nginx"), app_server.port) as running:
+    folder = tmp_path_factory.mktemp("nginx")
+    (folder / "htpasswd").write_text(f"{USER}:{ssha(PASSWORD)}\n", encoding="utf-8")
+    with Nginx(folder, lambda port: render_site(folder, port, app_server.port)) as running:
         yield running
 
 
@@ -216,9 +214,7 @@ def test_chat_works_under_livc(context, nginx, app_server):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(nginx.url + "/livc/")
-    page.fill("#livc-question textarea", "Hoe lang bewaren we de verslagen?")
-    page.press("#livc-question textarea", "Enter")
-    reply = page.locator("#livc-chat [data-testid='bot']").first
+    reply = ask_in_chat(page, "Hoe lang bewaren we de verslagen?")
     expect(reply.locator("a.livc-marker").first).to_be_visible()
     link = page.locator("#livc-sources a.livc-open").first
     assert link.get_attribute("href").startswith(f"/livc/documenten/{GUIDE}#")

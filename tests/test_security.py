@@ -24,7 +24,7 @@ from assistant.assistant import Assistant
 from assistant.index import build_index
 from assistant.ui import mount
 from assistant.web import create_app
-from conftest import ARTIFACTS, GUIDE, settings_for, write_small_corpus
+from conftest import ARTIFACTS, GUIDE, ask_in_chat, settings_for, write_small_corpus
 from docgen import scanned_pdf
 from test_api import AppServer, client
 
@@ -245,9 +245,7 @@ def test_the_chat_works_under_its_policy_without_a_violation(context, server):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(server.url + "/")
-    page.fill("#livc-question textarea", "Hoe lang bewaren we de verslagen?")
-    page.press("#livc-question textarea", "Enter")
-    reply = page.locator("#livc-chat [data-testid='bot']").first
+    reply = ask_in_chat(page, "Hoe lang bewaren we de verslagen?")
     marker = reply.locator("a.livc-marker").first
     expect(marker).to_be_visible()
     card = page.locator("#livc-sources #bron-0-1")

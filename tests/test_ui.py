@@ -20,7 +20,7 @@ import pytest
 from assistant.feedback import FeedbackStore
 from assistant.ui import EXAMPLES, mount
 from assistant.web import create_app
-from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT  # noqa: F401 - some modules take CHROMIUM* from here
+from conftest import ARTIFACTS, ROOT, ask_in_chat
 from test_web import Server
 
 pytest.importorskip("playwright")
@@ -68,23 +68,6 @@ def page(browser, server, requests_seen):
     context.close()
 
 
-def ask(page: Page, question: str, press_enter: bool = True):
-    """Type a question, send it (Enter or the button) and wait for its reply; returns the
-    locator of that reply."""
-    replies = page.locator("#livc-chat [data-testid='bot']")
-    before = replies.count()
-    page.fill("#livc-question textarea", question)
-    if press_enter:
-        page.press("#livc-question textarea", "Enter")
-    else:
-        page.click("#livc-send")
-    expect(replies).to_have_count(before + 1)
-    reply = replies.nth(before)
-    expect(reply).not_to_be_empty()
-    page.wait_for_function("!document.querySelector('#livc-chat .pending, #livc-sources .pending')")
-    return reply
-
-
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -116,7 +99,7 @@ def test_start_page_explains_itself_in_dutch(page):
 
 
 def test_answer_with_markers_and_sources(page):
-    reply = ask(page, GUIDE_QUESTION)
+    reply = ask_in_chat(page, GUIDE_QUESTION)
     assert re.search(r"\[1\]", reply.inner_text())
     assert "bewaartermijn" in reply.inner_text()
     card = page.locator("#livc-sources #bron-0-1")
@@ -133,8 +116,8 @@ def test_answer_with_markers_and_sources(page):
 
 
 def test_clicking_a_marker_brings_its_source_into_view(page):
-    ask(page, GUIDE_QUESTION)
-    ask(page, "Wie leidt de LIVC-R?")  # the first answer's sources are now folded away
+    ask_in_chat(page, GUIDE_QUESTION)
+    ask_in_chat(page, "Wie leidt de LIVC-R?")  # the first answer's sources are now folded away
     assert not in_viewport(page, "#bron-0-1") or not page.is_visible("#bron-0-1")
     first_marker = page.locator("#livc-chat [data-testid='bot']").first.locator("a.livc-marker").first
     first_marker.scroll_into_view_if_needed()
@@ -152,7 +135,7 @@ def test_clicking_a_marker_brings_its_source_into_view(page):
 
 
 def test_open_in_the_document_lands_on_the_heading(page):
-    ask(page, GUIDE_QUESTION)
+    ask_in_chat(page, GUIDE_QUESTION)
     card = page.locator("#bron-0-1")
     section = card.locator(".livc-path").inner_text().split(" › ")[-1]
     with page.context.expect_page() as opened:
@@ -173,7 +156,7 @@ def test_open_in_the_document_lands_on_the_heading(page):
 
 
 def test_faq_answers_say_where_they_come_from(page):
-    reply = ask(page, "Kan ik anoniem een zorg melden?")
+    reply = ask_in_chat(page, "Kan ik anoniem een zorg melden?")
     label = reply.locator(".livc-faq-label")
     expect(label).to_contain_text("vraag-en-antwoordfiche")
     expect(label).to_contain_text("Vraag 24: Kan ik anoniem een zorg melden?")
@@ -181,7 +164,7 @@ def test_faq_answers_say_where_they_come_from(page):
 
 
 def test_out_of_scope_question_gets_a_visible_abstention_with_suggestions(page):
-    reply = ask(page, OUT_OF_SCOPE)
+    reply = ask_in_chat(page, OUT_OF_SCOPE)
     box = reply.locator(".livc-abstain")
     expect(box).to_be_visible()
     expect(box).to_contain_text("Dit staat niet in de gids")
@@ -199,19 +182,19 @@ def test_out_of_scope_question_gets_a_visible_abstention_with_suggestions(page):
 
 
 def test_follow_up_question(page):
-    ask(page, "Wat is een LIVC-R?")
-    reply = ask(page, "En wie zit die voor?")
+    ask_in_chat(page, "Wat is een LIVC-R?")
+    reply = ask_in_chat(page, "En wie zit die voor?")
     assert "burgemeester" in reply.inner_text().lower()
     # When the earlier question's subject is added, the reply says how it read the question.
-    ask(page, "Wat is de OCAD-lijst?")
-    reply = ask(page, "Wie is daar verantwoordelijk voor?")
+    ask_in_chat(page, "Wat is de OCAD-lijst?")
+    reply = ask_in_chat(page, "Wie is daar verantwoordelijk voor?")
     assert "Gelezen als vervolg op uw vorige vraag: “Wat is de OCAD-lijst?”" in reply.inner_text()
     assert "OCAD" in reply.inner_text()
     screenshot(page, "follow-up.png")
 
 
 def test_new_conversation_starts_over(page):
-    ask(page, "Wie leidt de LIVC-R?")
+    ask_in_chat(page, "Wie leidt de LIVC-R?")
     page.click("#livc-new")
     expect(page.locator("#livc-chat [data-testid='bot']")).to_have_count(0)
     expect(page.locator("#livc-sources .livc-card")).to_have_count(0)
@@ -222,12 +205,12 @@ def test_new_conversation_starts_over(page):
     # The chat's own clear button starts over too (and forgets the conversation).
     page.get_by_role("button", name="Gesprek wissen").click()
     expect(page.locator("#livc-sources .livc-card")).to_have_count(0)
-    reply = ask(page, "En wie zit die voor?")
+    reply = ask_in_chat(page, "En wie zit die voor?")
     assert "Gelezen als vervolg" not in reply.inner_text()
 
 
 def test_thumbs_down_with_a_reason_is_stored(page, app_settings):
-    reply = ask(page, GUIDE_QUESTION)
+    reply = ask_in_chat(page, GUIDE_QUESTION)
     reply.hover()
     page.locator("#livc-chat button[title='Vind ik niet leuk']").last.click()
     box = page.locator("#livc-reason")
@@ -261,7 +244,7 @@ def test_phone_width(browser, server, requests_seen):
         tab.goto(server.url + "/")
         tab.wait_for_selector("#livc-question textarea")
         screenshot(tab, "phone-start.png")
-        ask(tab, "Wie leidt de LIVC-R?", press_enter=False)
+        ask_in_chat(tab, "Wie leidt de LIVC-R?", press_enter=False)
         # Nothing wider than the screen; the sources sit below the chat.
         assert tab.evaluate("document.documentElement.scrollWidth") <= 375
         chat_box = tab.locator("#livc-chat").bounding_box()
@@ -283,7 +266,7 @@ def test_wide_screen(browser, server, requests_seen):
     try:
         tab.goto(server.url + "/")
         tab.wait_for_selector("#livc-question textarea")
-        ask(tab, "Wie moet er minstens aan tafel zitten?")
+        ask_in_chat(tab, "Wie moet er minstens aan tafel zitten?")
         chat_box = tab.locator("#livc-chat").bounding_box()
         sources_box = tab.locator("#livc-sources").bounding_box()
         assert sources_box["x"] > chat_box["x"] + chat_box["width"] - 1  # side by side
@@ -323,7 +306,7 @@ def test_questions_are_answered_in_parallel(browser, corpus_index, app_settings)
 
 
 def test_dutch_interface_in_an_english_browser(page):
-    reply = ask(page, "Wie leidt de LIVC-R?")
+    reply = ask_in_chat(page, "Wie leidt de LIVC-R?")
     reply.hover()
     titles = page.eval_on_selector_all("#livc-chat button[title]", "els => els.map(e => e.title)")
     assert "Vind ik leuk" in titles and "Vind ik niet leuk" in titles
@@ -333,7 +316,7 @@ def test_dutch_interface_in_an_english_browser(page):
 def test_no_request_leaves_127_0_0_1(page, requests_seen):
     """Runs last: by now every page state above (answers, abstention, document viewer,
     phone and wide screens) has been loaded."""
-    ask(page, OUT_OF_SCOPE)
+    ask_in_chat(page, OUT_OF_SCOPE)
     with page.context.expect_page() as opened:
         page.locator("#livc-sources a.livc-open").first.click()
     opened.value.wait_for_load_state()
@@ -462,9 +445,9 @@ def test_two_browsers_never_share_a_conversation(browser, server):
             tab.set_default_timeout(TIMEOUT)
             tab.goto(server.url + "/")
             tab.wait_for_selector("#livc-question textarea")
-        ask(one, "Wat is de OCAD-lijst?")
-        assert "Gelezen als vervolg" in ask(one, "Wie is daar verantwoordelijk voor?").inner_text()  # in one session
-        reply = ask(two, "Wie is daar verantwoordelijk voor?")
+        ask_in_chat(one, "Wat is de OCAD-lijst?")
+        assert "Gelezen als vervolg" in ask_in_chat(one, "Wie is daar verantwoordelijk voor?").inner_text()  # in one session
+        reply = ask_in_chat(two, "Wie is daar verantwoordelijk voor?")
         assert "Gelezen als vervolg" not in reply.inner_text()
         assert "OCAD-lijst?" not in two.locator("#livc-sources").inner_text()
     finally:
