@@ -61,6 +61,11 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per step
     notice: str | None = None  # a Dutch note to the user (e.g. the question was shortened)
     masked: list[str] = field(default_factory=list)  # kinds of personal data masked in the question (privacy.KINDS)
+    # "high": shown as the guide's answer; "low": shown as "Mogelijk relevant — controleer de bron".
+    # An abstention is "low".
+    confidence: str = "high"
+    language: str = "nl"  # the question's language: "nl", "en" or "fr"
+    language_note: str | None = None  # for an English or French question: one line in its language saying the guide is Dutch
 
     def to_dict(self, with_hits: bool = False) -> dict:
         data = {
@@ -73,6 +78,9 @@ class Answer:
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "notice": self.notice,
             "masked": list(self.masked),
+            "confidence": self.confidence,
+            "language": self.language,
+            "language_note": self.language_note,
         }
         if with_hits:
             data["hits"] = [
