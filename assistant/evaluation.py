@@ -6,9 +6,39 @@ The gold set is JSON Lines, one question per line. A row is *in scope* when its
 matches a row when it comes from a source's document and the source's section is the
 passage's own heading or any heading above it.
 
+A row may carry ``lang`` (the question's language, "nl" when absent) and ``type``;
+the results are broken down by both (``by_lang``, ``by_type``).
+
 Both systems are reduced to the same per-row `Outcome`, so one set of metric functions
 (`score_rows`) scores ours and the baseline alike. `run_eval` writes the results as
 JSON (keys fixed: other tools read it) and, optionally, a Markdown report with plots.
+
+Confidence. Every answer of ours is "high" or "low" (`Answer.confidence`; an
+abstention counts as "low"). An answer is *correct* when its row is in scope, it has
+every ``must_contain`` term and it cites a matching passage. ``confident_rate`` is the
+share of in-scope rows answered with high confidence, ``confident_precision`` the share
+of all high-confidence answers (out-of-scope rows included, where such an answer is
+always wrong) that are correct; None without any. The baseline knows no confidence:
+every one of its answers counts as high confidence, so its ``confident_rate`` equals
+its ``answered_rate`` and its ``confident_precision`` is the share of its answers that
+are correct.
+
+The JSON. With one gold file the result is one object::
+
+    {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
+     "by_type", "by_lang", "baseline": {"retrieval", "answers"} | null, "settings",
+     "questions": [{"id", "set", "type", "lang", "question", "confidence", ...}]}
+
+With several (``livc eval --gold a.jsonl --gold b.jsonl``) each file is scored on its
+own and all rows together::
+
+    {"sets": {"a": <result as above>, "b": <result>}, "pooled": <result>}
+
+where a set is named by its file name without ``.jsonl`` (made unique when two files
+share one) and the pooled result's ``settings.gold`` lists every file. The report
+folder then holds ``report.json`` (that object) and ``report.md`` (one table of
+every set and the pooled figures) and a subfolder per set and ``pooled/``, each with
+the report of one result.
 """
 
 from __future__ import annotations
@@ -32,6 +62,9 @@ BASELINE_CHUNK_SIZE = 1024
 BASELINE_CHUNK_OVERLAP = 200
 BASELINE_ANSWER_WORDS = 120
 UNTYPED = "untyped"
+DEFAULT_LANG = "nl"
+POOLED = "pooled"
+HIGH = "high"
 _MARKER = re.compile(r"\[\d+\]")
 _WORDISH = re.compile(r"\w")
 
@@ -132,6 +165,12 @@ class Outcome:
     abstained: bool = False
     cited_matches: list[bool] = field(default_factory=list)  # per citation: does it match?
     latency_ms: float = 0.0
+    confidence: str = HIGH  # "high" | "low"; an abstention is "low" whatever this says
+
+    @property
+    def confident(self) -> bool:
+        """Answered (not abstained) with high confidence."""
+        return not self.abstained and self.confidence == HIGH
 
     @property
     def first_match_rank(self) -> int | None:
@@ -156,6 +195,12 @@ def citation_hit(row: dict, outcome: Outcome) -> bool | None:
     if not in_scope(row) or outcome.abstained:
         return None
     return any(outcome.cited_matches)
+
+
+def correct(row: dict, outcome: Outcome) -> bool:
+    """An answer that is right: in scope, every must_contain term found and a matching
+    citation. An abstention, and any answer to an out-of-scope row, is not."""
+    return in_scope(row) and facts_found(row, outcome) and bool(citation_hit(row, outcome))
 
 
 def count_words(text: str) -> int:
@@ -189,12 +234,15 @@ def answer_metrics(rows: list[dict], outcomes: list[Outcome]) -> dict[str, float
 
     fact_recall, answered_rate: over in-scope rows; citation_hit, answer_words: over
     answered in-scope rows; abstain_recall: over out-of-scope rows; abstain_precision:
-    over abstentions (1.0 when there are none). An empty denominator gives None.
+    over abstentions (1.0 when there are none); confident_rate: over in-scope rows;
+    confident_precision: over high-confidence answers, out-of-scope rows included (see
+    the module docstring). An empty denominator gives None.
     """
     pairs = list(zip(rows, outcomes))
     scoped = [(r, o) for r, o in pairs if in_scope(r)]
     answered = [(r, o) for r, o in scoped if not o.abstained]
     abstentions = [r for r, o in pairs if o.abstained]
+    confident = [(r, o) for r, o in pairs if o.confident]
     return {
         "fact_recall": _share([facts_found(r, o) for r, o in scoped]),
         "citation_hit": _share([bool(citation_hit(r, o)) for r, o in answered]),
@@ -202,6 +250,8 @@ def answer_metrics(rows: list[dict], outcomes: list[Outcome]) -> dict[str, float
         "abstain_recall": _share([o.abstained for r, o in pairs if not in_scope(r)]),
         "abstain_precision": _share([not in_scope(r) for r in abstentions]) if abstentions else 1.0,
         "answer_words": _mean([count_words(o.text) for _, o in answered]),
+        "confident_rate": _share([o.confident for _, o in scoped]),
+        "confident_precision": _share([correct(r, o) for r, o in confident]),
     }
 
 
@@ -213,12 +263,21 @@ def score_rows(rows: list[dict], outcomes: list[Outcome]) -> dict[str, dict]:
 
 def scores_by_type(rows: list[dict], outcomes: list[Outcome]) -> dict[str, dict]:
     """`score_rows` per question type, flattened to one dict per type."""
-    by_type: dict[str, dict] = {}
-    for kind in sorted({_row_type(r) for r in rows}):
-        picked = [(r, o) for r, o in zip(rows, outcomes) if _row_type(r) == kind]
+    return _scores_by(rows, outcomes, _row_type)
+
+
+def scores_by_lang(rows: list[dict], outcomes: list[Outcome]) -> dict[str, dict]:
+    """`score_rows` per question language (a row's ``lang``, "nl" when absent), flattened."""
+    return _scores_by(rows, outcomes, row_lang)
+
+
+def _scores_by(rows: list[dict], outcomes: list[Outcome], key) -> dict[str, dict]:
+    groups: dict[str, dict] = {}
+    for value in sorted({key(r) for r in rows}):
+        picked = [(r, o) for r, o in zip(rows, outcomes) if key(r) == value]
         scores = score_rows([r for r, _ in picked], [o for _, o in picked])
-        by_type[kind] = {**scores["retrieval"], **scores["answers"]}
-    return by_type
+        groups[value] = {**scores["retrieval"], **scores["answers"]}
+    return groups
 
 
 def hit_curve(rows: list[dict], outcomes: list[Outcome], max_k: int = MAX_K) -> list[float | None]:
@@ -238,6 +297,11 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def _row_type(row: dict) -> str:
     return str(row.get("type") or UNTYPED)
+
+
+def row_lang(row: dict) -> str:
+    """The question's language as the gold row states it; "nl" when it does not."""
+    return str(row.get("lang") or DEFAULT_LANG).lower()
 
 
 def _rounded(metrics: dict[str, float | None]) -> dict[str, float | None]:
@@ -267,25 +331,35 @@ def answer_outcome(row: dict, answer: Any, wall_ms: float) -> Outcome:
         abstained=bool(answer.abstained),
         cited_matches=[_passage_matches(row, c.passage) for c in answer.citations],
         latency_ms=float(answer.timings.get("total", wall_ms)),
+        confidence=answer_confidence(answer),
     )
+
+
+def answer_confidence(answer: Any) -> str:
+    """ "high" or "low" as the answer says; an abstention is always "low"."""
+    return "low" if answer.abstained else str(answer.confidence)
 
 
 def _passage_matches(row: dict, passage: Any) -> bool:
     return source_matches(row, passage.doc, passage.section, passage.section_path)
 
 
-def question_detail(row: dict, answer: Any, outcome: Outcome) -> dict:
+def question_detail(row: dict, answer: Any, outcome: Outcome, set_name: str = "") -> dict:
     """The per-question record kept in the JSON, for reading failures afterwards."""
     return {
         "id": row.get("id"),
+        "set": set_name,
         "type": _row_type(row),
+        "lang": row_lang(row),
         "question": row["question"],
         "in_scope": in_scope(row),
         "abstained": outcome.abstained,
+        "confidence": "low" if outcome.abstained else outcome.confidence,
         "mode": answer.mode,
         "first_match_rank": outcome.first_match_rank,
         "facts_found": facts_found(row, outcome),
         "citation_hit": citation_hit(row, outcome),
+        "correct": correct(row, outcome),
         "answer_words": count_words(outcome.text),
         "latency_ms": round(outcome.latency_ms, 1),
         "cited_sections": [f"{c.passage.doc}#{c.passage.section}" for c in answer.citations],
@@ -301,7 +375,8 @@ def run_baseline(rows: list[dict], documents: list[Document], embed_model: Any,
                  top_k: int = MAX_K, progress: bool = False) -> list[Outcome]:
     """A naive dense pipeline for comparison: SentenceSplitter(1024/200) chunks of each
     whole document in an in-memory VectorStoreIndex, top-k only. Its answer is the start
-    of the first chunk; it cites that chunk and never abstains. No LLM is built."""
+    of the first chunk; it cites that chunk and never abstains. It has no notion of
+    confidence: every answer counts as high confidence. No LLM is built."""
     from llama_index.core import Document as LIDocument, VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
@@ -352,36 +427,102 @@ def _sections_match(row: dict, sections: list[Section]) -> bool:
 # The run
 
 
-def run_eval(assistant: Any, gold_path: Path, report_dir: Path | None = None, json_path: Path | None = None,
-             with_baseline: bool = True, progress: bool = True) -> dict:
-    """Score the assistant (and the naive baseline) on a gold file; write JSON and report.
+@dataclass
+class GoldSet:
+    """One gold file: the name its results go under, its path and its rows."""
 
-    The JSON goes to `json_path` and, when `report_dir` is given, to
-    ``report_dir/report.json`` beside ``report.md`` and its plots. Returns the result.
+    name: str
+    path: Path
+    rows: list[dict]
+
+
+@dataclass
+class Scored:
+    """Rows of one or more gold sets with what each system did on them."""
+
+    gold: str | list[str]  # the gold file(s), as recorded in settings.gold
+    rows: list[dict]
+    sets: list[str]  # per row: the name of its gold set
+    answers: list  # per row: our Answer
+    outcomes: list[Outcome]  # per row: ours
+    baseline: list[Outcome] | None  # per row: the baseline's, when it ran
+
+    def subset(self, name: str, gold: str) -> "Scored":
+        keep = [i for i, s in enumerate(self.sets) if s == name]
+        pick = lambda values: [values[i] for i in keep]  # noqa: E731
+        return Scored(gold, pick(self.rows), pick(self.sets), pick(self.answers), pick(self.outcomes),
+                      pick(self.baseline) if self.baseline is not None else None)
+
+    def curves(self) -> dict[str, list]:
+        curves = {"ours": hit_curve(self.rows, self.outcomes)}
+        if self.baseline is not None:
+            curves["baseline"] = hit_curve(self.rows, self.baseline)
+        return curves
+
+
+def load_sets(paths: Sequence[Path]) -> list[GoldSet]:
+    """Read each gold file and name it by its file name without suffix; a name taken
+    by an earlier file (or "pooled") gets "-2", "-3", ... added."""
+    sets: list[GoldSet] = []
+    taken = {POOLED}
+    for path in paths:
+        path = Path(path)
+        base = path.name.removesuffix(".jsonl") or path.stem
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        sets.append(GoldSet(name, path, load_gold(path)))
+    return sets
+
+
+def run_eval(assistant: Any, gold_path: Path | Sequence[Path], report_dir: Path | None = None,
+             json_path: Path | None = None, with_baseline: bool = True, progress: bool = True) -> dict:
+    """Score the assistant (and the naive baseline) on one or several gold files; write
+    JSON and report.
+
+    One file (a path, or a list of one) gives the single result object; several give
+    ``{"sets": {name: result}, "pooled": result}`` (see the module docstring). Every
+    question is asked once; the baseline is built once for all rows. The JSON goes to
+    `json_path` and, when `report_dir` is given, to ``report_dir/report.json`` beside
+    the Markdown report and its plots. Returns the result.
     """
-    gold_path = Path(gold_path)
-    rows = load_gold(gold_path)
-    for source in unknown_sources(rows, assistant.documents):
-        print(f"warning: gold source not found in the corpus: {source}", file=sys.stderr)
-
-    answered = ask_all(assistant, rows, progress)
-    outcomes = [answer_outcome(r, a, ms) for r, (a, ms) in zip(rows, answered)]
-    result = _result(assistant, gold_path, rows, outcomes, [a for a, _ in answered])
-    curves = {"ours": hit_curve(rows, outcomes)}
-    if with_baseline:
-        base = run_baseline(rows, list(assistant.documents), assistant.embedder, progress=progress)
-        result["baseline"] = score_rows(rows, base)
-        curves["baseline"] = hit_curve(rows, base)
-
+    paths = [Path(gold_path)] if isinstance(gold_path, (str, Path)) else [Path(p) for p in gold_path]
+    if not paths:
+        raise GoldError("no gold file given")
+    sets = load_sets(paths)
+    scored = _score_all(assistant, sets, with_baseline, progress)
+    if len(sets) == 1:
+        result = _result(assistant, scored.subset(sets[0].name, str(sets[0].path)))
+    else:
+        result = {
+            "sets": {s.name: _result(assistant, scored.subset(s.name, str(s.path))) for s in sets},
+            "pooled": _result(assistant, scored),
+        }
     for target in [json_path, report_dir and Path(report_dir) / "report.json"]:
         if target:
             write_json(result, Path(target))
     if report_dir:
-        write_report(result, Path(report_dir), curves)
+        _write_reports(result, Path(report_dir), scored, sets)
     return result
 
 
-def _result(assistant: Any, gold_path: Path, rows: list[dict], outcomes: list[Outcome], answers: list) -> dict:
+def _score_all(assistant: Any, sets: list[GoldSet], with_baseline: bool, progress: bool) -> Scored:
+    rows = [r for s in sets for r in s.rows]
+    names = [s.name for s in sets for _ in s.rows]
+    documents = list(assistant.documents)
+    for source in unknown_sources(rows, documents):
+        print(f"warning: gold source not found in the corpus: {source}", file=sys.stderr)
+    answered = ask_all(assistant, rows, progress)
+    outcomes = [answer_outcome(r, a, ms) for r, (a, ms) in zip(rows, answered)]
+    base = run_baseline(rows, documents, assistant.embedder, progress=progress) if with_baseline else None
+    gold = [str(s.path) for s in sets] if len(sets) > 1 else str(sets[0].path)
+    return Scored(gold, rows, names, [a for a, _ in answered], outcomes, base)
+
+
+def _result(assistant: Any, scored: Scored) -> dict:
+    rows, outcomes = scored.rows, scored.outcomes
     scores = score_rows(rows, outcomes)
     n_in = sum(in_scope(r) for r in rows)
     latencies = [o.latency_ms for o in outcomes]
@@ -393,17 +534,53 @@ def _result(assistant: Any, gold_path: Path, rows: list[dict], outcomes: list[Ou
         "answers": scores["answers"],
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
         "by_type": scores_by_type(rows, outcomes),
-        "baseline": None,
-        "settings": run_settings(assistant, gold_path),
-        "questions": [question_detail(r, a, o) for r, a, o in zip(rows, answers, outcomes)],
+        "by_lang": scores_by_lang(rows, outcomes),
+        "baseline": score_rows(rows, scored.baseline) if scored.baseline is not None else None,
+        "settings": run_settings(assistant, scored.gold),
+        "questions": [question_detail(r, a, o, s)
+                      for r, a, o, s in zip(rows, scored.answers, outcomes, scored.sets)],
     }
 
 
-def run_settings(assistant: Any, gold_path: Path) -> dict:
-    """The settings behind a run, so two reports can be told apart."""
+def is_multi(result: dict) -> bool:
+    """Whether an eval result holds several gold sets (``sets`` and ``pooled``)."""
+    return "sets" in result and "pooled" in result
+
+
+def summary_lines(result: dict) -> list[str]:
+    """The printed summary: one line per gold set, then the pooled one when there are
+    several; each figure as ours, or "ours/baseline" when the baseline ran."""
+    parts = [(name, r) for name, r in result["sets"].items()] + [(POOLED, result["pooled"])] \
+        if is_multi(result) else [(Path(str(result["settings"].get("gold", ""))).stem or "gold", result)]
+    width = max(len(name) for name, _ in parts)
+    legend = ["(figures: ours/baseline)"] if any(r.get("baseline") for _, r in parts) else []
+    return legend + [f"{name:<{width}}  {_summary_line(r)}" for name, r in parts]
+
+
+SUMMARY_KEYS = (("retrieval", "hit@1"), ("retrieval", "hit@5"), ("retrieval", "mrr@10"),
+                ("answers", "fact_recall"), ("answers", "citation_hit"), ("answers", "abstain_recall"),
+                ("answers", "answered_rate"), ("answers", "confident_rate"), ("answers", "confident_precision"))
+
+
+def _summary_line(result: dict) -> str:
+    base = result.get("baseline")
+    cells = [f"n={result['n']}"]
+    for group, key in SUMMARY_KEYS:
+        ours = _fmt2(result[group].get(key))
+        cells.append(f"{key}={ours}/{_fmt2(base[group].get(key))}" if base else f"{key}={ours}")
+    return "  ".join(cells)
+
+
+def _fmt2(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def run_settings(assistant: Any, gold: str | list[str]) -> dict:
+    """The settings behind a run, so two reports can be told apart; ``gold`` is the
+    gold file, or the list of them for pooled figures."""
     return {
         **assistant.settings.as_dict(),
-        "gold": str(gold_path),
+        "gold": gold if isinstance(gold, list) else str(gold),
         "embedder": getattr(assistant.embedder, "model_id", type(assistant.embedder).__name__),
         "versions": {name: _version(name) for name in ("llama-index-core", "chromadb")},
     }
@@ -428,6 +605,55 @@ def _progress(enabled: bool, label: str, i: int, n: int) -> None:
 
 # ---------------------------------------------------------------------------
 # Report
+
+
+def _write_reports(result: dict, report_dir: Path, scored: Scored, sets: list[GoldSet]) -> None:
+    """One set: its report in `report_dir`. Several: a report per set in a subfolder
+    named after it and the pooled one in ``pooled/`` (each with its report.json), and
+    an overview ``report.md`` in `report_dir` that links them."""
+    if not is_multi(result):
+        write_report(result, report_dir, scored.curves())
+        return
+    parts = [(s.name, result["sets"][s.name], scored.subset(s.name, str(s.path))) for s in sets]
+    for name, part, subset in parts + [(POOLED, result["pooled"], scored)]:
+        write_json(part, report_dir / name / "report.json")
+        write_report(part, report_dir / name, subset.curves())
+    (report_dir / "report.md").write_text(_overview_markdown(result), encoding="utf-8")
+
+
+def _overview_markdown(result: dict) -> str:
+    """The overview of a run over several gold sets: headline figures of each set and
+    the pooled ones, ours beside the baseline, with links to each set's report."""
+    names = list(result["sets"]) + [POOLED]
+    results = {**result["sets"], POOLED: result["pooled"]}
+    keys = [(g, k) for g, k in SUMMARY_KEYS] + [("answers", "answer_words")]
+    header = "| set | n | system | " + " | ".join(k for _, k in keys) + " |"
+    lines = [
+        "# LIVC-assistent evaluation: several gold sets",
+        "",
+        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Embedder: `{result['pooled']['settings'].get('embedder')}`",
+        *[f"- [{name}]({name}/report.md): `{results[name]['settings'].get('gold')}`" if name != POOLED
+          else f"- [{name}]({name}/report.md): all {results[name]['n']} questions together" for name in names],
+        "",
+        _CONFIDENCE_NOTE,
+        "",
+        header,
+        "|---|---:|---|" + "---:|" * len(keys),
+    ]
+    for name in names:
+        r = results[name]
+        systems = [("ours", r)] + ([("baseline", r["baseline"])] if r.get("baseline") else [])
+        for label, scores in systems:
+            cells = " | ".join(_fmt(scores[g].get(k)) for g, k in keys)
+            lines.append(f"| {name if label == 'ours' else ''} | {r['n'] if label == 'ours' else ''} | {label} | {cells} |")
+    return "\n".join(lines + [""])
+
+
+_CONFIDENCE_NOTE = ("confident_rate: share of in-scope questions answered with high confidence; "
+                    "confident_precision: share of high-confidence answers that are right (in scope, every "
+                    "must_contain term, a matching citation). The baseline has no confidence: every one of "
+                    "its answers counts as high confidence.")
 
 
 def write_report(result: dict, report_dir: Path, curves: dict[str, list] | None = None) -> Path:
@@ -506,7 +732,7 @@ def _markdown(result: dict) -> str:
         "# LIVC-assistent evaluation",
         "",
         f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- Gold file: `{s.get('gold')}` — {result['n']} questions "
+        f"- Gold file: {_gold_names(s.get('gold'))} — {result['n']} questions "
         f"({result['n_in_scope']} in scope, {result['n_out_of_scope']} out of scope)",
         f"- Embedder: `{s.get('embedder')}`",
         f"- Latency per question: p50 {_fmt_ms(result['latency_ms']['p50'])}, p95 {_fmt_ms(result['latency_ms']['p95'])}",
@@ -517,11 +743,17 @@ def _markdown(result: dict) -> str:
         "",
         "![hit@k](hit_at_k.png)",
         "",
+        _CONFIDENCE_NOTE,
+        "",
         "## Per question type",
         "",
         *_type_table(result["by_type"]),
         "",
         "![per type](by_type.png)",
+        "",
+        "## Per language",
+        "",
+        *_type_table(result.get("by_lang") or {}, "lang"),
         "",
         "## Latency",
         "",
@@ -550,18 +782,19 @@ def _comparison_table(result: dict) -> list[str]:
     return lines
 
 
-def _type_table(by_type: dict[str, dict]) -> list[str]:
+def _type_table(by_type: dict[str, dict], label: str = "type") -> list[str]:
     if not by_type:
         return ["(no questions)"]
     keys = list(next(iter(by_type.values())))
-    lines = ["| type | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
+    lines = [f"| {label} | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
     lines += [f"| {t} | " + " | ".join(_fmt(m[k]) for k in keys) + " |" for t, m in by_type.items()]
     return lines
 
 
 def _failures(questions: list[dict]) -> list[str]:
     """In-scope questions without a correct source in the top 5 or missing facts, and
-    out-of-scope questions that were answered."""
+    out-of-scope questions that were answered; a wrong answer given with high
+    confidence says so, since that is the one an official would act on."""
     lines = []
     for q in questions:
         problems = []
@@ -574,9 +807,17 @@ def _failures(questions: list[dict]) -> list[str]:
                 problems.append("no correct citation")
         elif not q["abstained"]:
             problems.append("answered an out-of-scope question")
+        if problems and q.get("confidence") == HIGH and not q["abstained"] and not q.get("correct"):
+            problems.append("**wrong with high confidence**")
         if problems:
-            lines.append(f"- **{q['id']}** ({q['type']}): {q['question']} — {'; '.join(problems)}")
+            where = ", ".join(v for v in (q["type"], q.get("lang")) if v)
+            lines.append(f"- **{q['id']}** ({where}): {q['question']} — {'; '.join(problems)}")
     return lines or ["None."]
+
+
+def _gold_names(gold: str | list[str] | None) -> str:
+    files = gold if isinstance(gold, list) else [gold]
+    return ", ".join(f"`{g}`" for g in files)
 
 
 def _fmt(value: Any) -> str:

@@ -84,6 +84,14 @@ ANSWERS = {
 }
 
 
+RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "mrr@10"}
+ANSWER_KEYS = {"fact_recall", "citation_hit", "answered_rate", "abstain_recall", "abstain_precision",
+               "answer_words", "confident_rate", "confident_precision"}
+# The result of one gold file: today's keys plus by_lang; other tools read these.
+SINGLE_KEYS = {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
+               "by_type", "by_lang", "baseline", "settings", "questions"}
+
+
 class FakeEmbedder(MockEmbedding):
     @property
     def model_id(self) -> str:
@@ -130,6 +138,8 @@ def test_answer_metrics(result):
         "abstain_recall": 1.0,
         "abstain_precision": 1.0,
         "answer_words": 7.5,  # (6 + 9) / 2: the [1] markers are not words
+        "confident_rate": 1.0,  # both in-scope rows answered with high confidence ...
+        "confident_precision": 0.0,  # ... and neither is right: q1 lacks "2018", q2 cites the wrong section
     }
 
 
@@ -149,9 +159,11 @@ def test_question_details(result):
     assert q2["type"] == "untyped" and q2["facts_found"] is True and q2["citation_hit"] is False
     assert q3["in_scope"] is False and q3["abstained"] is True and q3["citation_hit"] is None
     assert q3["first_match_rank"] is None
-    assert set(q1) == {"id", "type", "question", "in_scope", "abstained", "mode", "first_match_rank",
-                      "facts_found", "citation_hit", "answer_words", "latency_ms", "cited_sections",
-                      "answer_text"}
+    assert (q1["confidence"], q2["confidence"], q3["confidence"]) == ("high", "high", "low")  # q3 abstained
+    assert (q1["lang"], q1["set"]) == ("nl", "gold") and q1["correct"] is False
+    assert set(q1) == {"id", "set", "type", "lang", "question", "in_scope", "abstained", "confidence", "mode",
+                      "first_match_rank", "facts_found", "citation_hit", "correct", "answer_words", "latency_ms",
+                      "cited_sections", "answer_text"}
 
 
 def test_abstention_metrics_with_a_wrong_abstention():
@@ -223,14 +235,12 @@ def test_json_keys_and_files(gold_file, tmp_path):
 
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data == json.loads((report_dir / "report.json").read_text(encoding="utf-8")) == result
-    assert set(data) == {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
-                         "by_type", "baseline", "settings", "questions"}
-    retrieval_keys = {"hit@1", "hit@3", "hit@5", "mrr@10"}
-    answer_keys = {"fact_recall", "citation_hit", "answered_rate", "abstain_recall", "abstain_precision",
-                   "answer_words"}
-    assert set(data["retrieval"]) == retrieval_keys and set(data["answers"]) == answer_keys
+    assert set(data) == SINGLE_KEYS
+    assert set(data["retrieval"]) == RETRIEVAL_KEYS and set(data["answers"]) == ANSWER_KEYS
+    retrieval_keys, answer_keys = RETRIEVAL_KEYS, ANSWER_KEYS
     assert set(data["latency_ms"]) == {"p50", "p95"}
     assert all(set(m) == retrieval_keys | answer_keys for m in data["by_type"].values())
+    assert set(data["by_lang"]) == {"nl"} and set(data["by_lang"]["nl"]) == retrieval_keys | answer_keys
     assert set(data["baseline"]) == {"retrieval", "answers"}
     assert set(data["baseline"]["retrieval"]) == retrieval_keys
     assert set(data["baseline"]["answers"]) == answer_keys
@@ -239,6 +249,9 @@ def test_json_keys_and_files(gold_file, tmp_path):
 
     report = (report_dir / "report.md").read_text(encoding="utf-8")
     assert "hit@1" in report and "q1" in report  # q1 misses a fact, so it is listed
+    assert "| confident_rate | 1.000 |" in report and "| confident_precision | 0.000 |" in report
+    assert "## Per language" in report and "| lang |" in report and "| nl |" in report
+    assert "wrong with high confidence" in report  # q1 and q2 are wrong and were given as the answer
     for png in ("hit_at_k.png", "by_type.png", "latency.png"):
         assert (report_dir / png).read_bytes().startswith(b"\x89PNG")
         assert f"]({png})" in report
@@ -247,6 +260,140 @@ def test_json_keys_and_files(gold_file, tmp_path):
 def test_latency_falls_back_to_wall_clock():
     answer = Answer(question="q", text="x", timings={})
     assert ev.answer_outcome(GOLD[2], answer, 12.5).latency_ms == 12.5
+
+
+# --- confidence and languages -------------------------------------------------------------
+
+MAYOR_ROW = {"question": "Wie zit de cel voor?", "must_contain": ["burgemeester"], "source_doc": "gids.md",
+             "source_section": "2.1 De burgemeester"}
+OUT_ROW = {"question": "Hoe vraag ik een parkeerkaart aan?", "source_doc": None}
+
+
+def said(text: str, confidence: str = "high", cited: bool = True, abstained: bool = False) -> ev.Outcome:
+    return ev.Outcome([cited], text, abstained=abstained, cited_matches=[cited], confidence=confidence)
+
+
+CONFIDENCE_CASES = [
+    (MAYOR_ROW, said("De burgemeester zit de cel voor.")),  # high, right
+    (MAYOR_ROW, said("De korpschef neemt deel.")),  # high, fact missing: wrong
+    (MAYOR_ROW, said("De burgemeester zit de cel voor.", cited=False)),  # high, no matching citation: wrong
+    (MAYOR_ROW, said("De burgemeester zit de cel voor.", confidence="low")),  # right, but not claimed
+    (MAYOR_ROW, said("", abstained=True)),  # an abstention counts as low, whatever the field says
+    (OUT_ROW, said("De burgemeester zit de cel voor.")),  # out of scope, high: wrong
+    (OUT_ROW, said("Iets.", confidence="low")),  # out of scope, low: no claim made
+    (OUT_ROW, said("", abstained=True)),
+]
+
+
+def test_confident_rate_and_precision_by_hand():
+    rows, outcomes = [r for r, _ in CONFIDENCE_CASES], [o for _, o in CONFIDENCE_CASES]
+    answers = ev.answer_metrics(rows, outcomes)
+    assert answers["confident_rate"] == 3 / 5  # 5 in-scope rows, 3 answered with high confidence
+    assert answers["confident_precision"] == 1 / 4  # 4 high-confidence answers (one out of scope), 1 right
+    assert [ev.correct(r, o) for r, o in CONFIDENCE_CASES] == [True, False, False, True, False, False, False, False]
+
+
+def test_confident_precision_is_none_without_high_confidence_answers():
+    rows = [MAYOR_ROW, OUT_ROW]
+    answers = ev.answer_metrics(rows, [said("De burgemeester.", confidence="low"), said("", abstained=True)])
+    assert answers["confident_precision"] is None and answers["confident_rate"] == 0.0
+    assert ev.answer_metrics([OUT_ROW], [said("Iets.")])["confident_rate"] is None  # no in-scope rows
+
+
+def test_an_abstention_is_low_confidence_in_the_outcome():
+    abstention = Answer(question="q", text="Dat staat niet in de documenten.", abstained=True, confidence="high")
+    assert ev.answer_outcome(OUT_ROW, abstention, 1.0).confidence == "low"
+    low = Answer(question="q", text="x", confidence="low")
+    assert ev.answer_outcome(MAYOR_ROW, low, 1.0).confidence == "low"
+
+
+def test_the_baseline_counts_every_answer_as_high_confidence():
+    outcomes = ev.run_baseline(GOLD, [DOC], MockEmbedding(embed_dim=8))
+    assert all(o.confident for o in outcomes)
+    answers = ev.score_rows(GOLD, outcomes)["answers"]
+    assert answers["confident_rate"] == answers["answered_rate"] == 1.0
+    # The tiny guide is one chunk, so each in-scope answer holds its terms and cites its
+    # section; the out-of-scope row, answered like every other, is the wrong one of three.
+    assert answers["confident_precision"] == 0.6667
+
+
+def test_scores_by_language_default_to_dutch():
+    rows = [{**MAYOR_ROW, "lang": "en"}, {**MAYOR_ROW, "lang": "FR"}, MAYOR_ROW, {**OUT_ROW, "lang": ""}]
+    outcomes = [said("The burgemeester chairs it."), said("Rien.", confidence="low"),
+                said("De burgemeester."), said("", abstained=True)]
+    by_lang = ev.scores_by_lang(rows, outcomes)
+    assert list(by_lang) == ["en", "fr", "nl"]
+    assert by_lang["en"]["fact_recall"] == 1.0 and by_lang["en"]["confident_precision"] == 1.0
+    assert by_lang["fr"]["fact_recall"] == 0.0 and by_lang["fr"]["confident_rate"] == 0.0
+    assert by_lang["nl"]["abstain_recall"] == 1.0 and by_lang["nl"]["hit@1"] == 1.0
+
+
+# --- several gold files ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def second_gold(tmp_path: Path) -> Path:
+    """Another file named gold.jsonl (so its set name must be made unique): q2 asked in English."""
+    path = tmp_path / "elders" / "gold.jsonl"
+    path.parent.mkdir()
+    row = {**GOLD[1], "id": "q2-en", "lang": "en"}
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_several_gold_files_are_scored_each_and_pooled(gold_file, second_gold, tmp_path):
+    report_dir = tmp_path / "report"
+    result = ev.run_eval(FakeAssistant(), [gold_file, second_gold], report_dir=report_dir, progress=False)
+    single = ev.run_eval(FakeAssistant(), gold_file, progress=False)
+
+    assert set(result) == {"sets", "pooled"} and list(result["sets"]) == ["gold", "gold-2"]
+    for part in (*result["sets"].values(), result["pooled"]):
+        assert set(part) == SINGLE_KEYS and set(part["baseline"]) == {"retrieval", "answers"}
+    first, second, pooled = result["sets"]["gold"], result["sets"]["gold-2"], result["pooled"]
+    assert first["answers"] == single["answers"] and first["baseline"] == single["baseline"]
+    assert first["settings"]["gold"] == str(gold_file) and second["settings"]["gold"] == str(second_gold)
+    assert pooled["settings"]["gold"] == [str(gold_file), str(second_gold)]
+    assert (first["n"], second["n"], pooled["n"]) == (3, 1, 4)
+    assert pooled["retrieval"]["hit@1"] == 0.6667  # 3 in-scope rows: q1 misses at rank 1, q2 hits twice
+    assert set(pooled["by_lang"]) == {"nl", "en"} and set(second["by_lang"]) == {"en"}
+    assert [q["set"] for q in pooled["questions"]] == ["gold", "gold", "gold", "gold-2"]
+
+    assert json.loads((report_dir / "report.json").read_text(encoding="utf-8")) == result
+    for name in ("gold", "gold-2", "pooled"):
+        part = result["pooled"] if name == "pooled" else result["sets"][name]
+        assert json.loads((report_dir / name / "report.json").read_text(encoding="utf-8")) == part
+        assert (report_dir / name / "hit_at_k.png").read_bytes().startswith(b"\x89PNG")
+    overview = (report_dir / "report.md").read_text(encoding="utf-8")
+    for link in ("](gold/report.md)", "](gold-2/report.md)", "](pooled/report.md)"):
+        assert link in overview
+    assert "| gold-2 | 1 | ours |" in overview and "|  |  | baseline |" in overview
+    assert "counts as high confidence" in overview
+
+
+def test_one_gold_file_in_a_list_gives_the_single_result(gold_file):
+    result = ev.run_eval(FakeAssistant(), [gold_file], with_baseline=False, progress=False)
+    assert set(result) == SINGLE_KEYS and result["settings"]["gold"] == str(gold_file)
+
+
+def test_set_names_come_from_the_file_names_and_stay_unique(tmp_path):
+    paths = []
+    for name in ("a/gold-dev.jsonl", "b/gold-dev.jsonl", "c/pooled.jsonl", "d/gold-dev2.jsonl"):
+        path = tmp_path / name
+        path.parent.mkdir()
+        path.write_text('{"question": "q?"}\n', encoding="utf-8")
+        paths.append(path)
+    assert [s.name for s in ev.load_sets(paths)] == ["gold-dev", "gold-dev-2", "pooled-2", "gold-dev2"]
+
+
+def test_the_summary_has_a_line_per_set_and_pooled_with_the_baseline_beside_ours(gold_file, second_gold):
+    result = ev.run_eval(FakeAssistant(), [gold_file, second_gold], progress=False)
+    legend, *lines = ev.summary_lines(result)
+    assert legend == "(figures: ours/baseline)"
+    assert [line.split()[0] for line in lines] == ["gold", "gold-2", "pooled"]
+    assert "hit@1=0.50/1.00" in lines[0] and "confident_precision=0.00/0.67" in lines[0]
+    assert "n=4" in lines[2]
+    alone = ev.summary_lines(ev.run_eval(FakeAssistant(), gold_file, with_baseline=False, progress=False))
+    assert alone == [f"gold  {alone[0].split(maxsplit=1)[1]}"] and "hit@1=0.50 " in alone[0]
 
 
 # --- baseline -----------------------------------------------------------------------------
