@@ -66,7 +66,7 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     """The FastAPI app with the document viewer, health checks, embed page and widget,
     and (given a loaded `assistant`) the REST API; mount the UI on it next."""
     from .api import api_router, docs_router, install_error_handlers
-    from .auth import Access
+    from .auth import Access, Gate
     from .embed import ApiCors, embed_router
 
     # Behind a proxy the API lives under root_path: the OpenAPI description says so, so that
@@ -83,7 +83,7 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     app.include_router(embed_router())
     # Innermost first: the access check, then CORS (which answers preflights and marks
     # 401s), then the security headers on every response (401s and errors too).
-    app.add_middleware(Access, settings=settings)
+    app.add_middleware(Access, settings=settings, gate=Gate.from_settings(settings))  # a bad users_file fails here
     app.add_middleware(ApiCors, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app
