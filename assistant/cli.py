@@ -15,6 +15,8 @@ from .settings import Settings, SettingsError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+DEFAULT_GOLD = Path("eval/gold-dev.jsonl")
+FOLLOWUP_GOLD = Path("eval/followup-dev.jsonl")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,11 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", help="the question (quote it)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
 
-    p = command("eval", "score the assistant against a gold question set", cmd_eval)
-    p.add_argument("--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="gold JSONL file")
+    p = command("eval", "score the assistant against gold question sets", cmd_eval)
+    p.add_argument("--gold", type=Path, nargs="+", action="extend", dest="gold",
+                   help="gold JSONL file(s), default eval/gold-dev.jsonl; several (--gold a b, or --gold a --gold b) "
+                        "are each scored on their own and pooled")
     p.add_argument("--json", type=Path, dest="json_path", help="write the result JSON here too")
     p.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="folder for report.md, report.json and plots")
     p.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
+    p.add_argument("--followup", type=Path, nargs="?", const=FOLLOWUP_GOLD, metavar="FILE",
+                   help=f"instead: follow-up detection (precision, recall) and retrieval with and without the "
+                        f"history, on FILE (default {FOLLOWUP_GOLD}); writes followup.json and followup.md "
+                        "into --report")
 
     command("config", "print the effective settings and where each came from", cmd_config)
 
@@ -227,19 +235,27 @@ def format_answer(answer) -> str:
 
 def cmd_eval(args, settings: Settings) -> int:
     from .assistant import Assistant
-    from .evaluation import run_eval
+    from .evaluation import run_eval, summary_lines
 
-    result = run_eval(Assistant.open(settings), args.gold, report_dir=args.report, json_path=args.json_path,
+    if args.followup:
+        return _eval_followup(args, settings)
+    gold = args.gold or [DEFAULT_GOLD]
+    result = run_eval(Assistant.open(settings), gold, report_dir=args.report, json_path=args.json_path,
                       with_baseline=not args.no_baseline)
-    r, a = result["retrieval"], result["answers"]
-    print(f"n={result['n']}  hit@1={r['hit@1']}  hit@5={r['hit@5']}  mrr@10={r['mrr@10']}  "
-          f"fact_recall={a['fact_recall']}  citation_hit={a['citation_hit']}  "
-          f"abstain_recall={a['abstain_recall']}  answered_rate={a['answered_rate']}")
-    if result.get("baseline"):
-        b = result["baseline"]
-        print(f"baseline: hit@1={b['retrieval']['hit@1']}  mrr@10={b['retrieval']['mrr@10']}  "
-              f"fact_recall={b['answers']['fact_recall']}")
+    print("\n".join(summary_lines(result)))
     print(f"report: {args.report / 'report.md'}")
+    return 0
+
+
+def _eval_followup(args, settings: Settings) -> int:
+    """livc eval --followup: the follow-up measurement of `assistant.followup`."""
+    from .assistant import Assistant
+    from .followup import format_followup, run_followup_eval
+
+    result = run_followup_eval(Assistant.open(settings), args.followup, report_dir=args.report,
+                               json_path=args.json_path)
+    print(format_followup(result))
+    print(f"report: {args.report / 'followup.md'}")
     return 0
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import PYTHON, ROOT, cli_env, write_small_corpus
 
 REPORT_KEYS = {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
-               "by_type", "baseline", "settings", "questions"}
+               "by_type", "by_lang", "baseline", "settings", "questions"}
 
 GOLD = [
     {"id": "t1", "type": "factual", "question": "Wie zit de LIVC-R voor?", "must_contain": ["burgemeester"],
@@ -247,6 +247,60 @@ def test_eval_writes_a_report_with_the_required_keys(gold_file, tmp_path, corpus
     assert data["baseline"] is None
     assert data["settings"]["gold"] == str(gold_file)
     assert data["answers"]["abstain_recall"] == 1.0
+
+
+def test_eval_takes_several_gold_files_and_reports_each_and_pooled(gold_file, tmp_path, corpus_env):
+    other = tmp_path / "gold-en.jsonl"
+    other.write_text(json.dumps({**GOLD[0], "id": "e1", "lang": "en", "question": "Who chairs the LIVC-R?"}) + "\n",
+                     encoding="utf-8")
+    third = tmp_path / "gold-oos.jsonl"
+    third.write_text(json.dumps(GOLD[2]) + "\n", encoding="utf-8")
+    report_dir = tmp_path / "report"
+    result = livc("eval", "--gold", str(gold_file), str(other), "--gold", str(third), "--no-baseline",
+                  "--report", str(report_dir), env=corpus_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:4]] == ["gold", "gold-en", "gold-oos", "pooled"]
+    assert all("hit@1=" in line and "confident_precision=" in line for line in lines[:4])
+    data = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    assert set(data) == {"sets", "pooled"} and list(data["sets"]) == ["gold", "gold-en", "gold-oos"]
+    assert all(set(part) == REPORT_KEYS for part in [*data["sets"].values(), data["pooled"]])
+    assert data["pooled"]["n"] == 5 and set(data["pooled"]["by_lang"]) == {"nl", "en"}
+    assert data["sets"]["gold-en"]["questions"][0]["lang"] == "en"
+    for name in ("gold", "gold-en", "gold-oos", "pooled"):
+        assert (report_dir / name / "report.md").is_file()
+    assert "[pooled](pooled/report.md)" in (report_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_eval_gold_arguments_collect_into_one_list():
+    from assistant.cli import DEFAULT_GOLD, build_parser
+
+    args = build_parser().parse_args(["eval", "--gold", "a.jsonl", "b.jsonl", "--gold", "c.jsonl"])
+    assert [str(p) for p in args.gold] == ["a.jsonl", "b.jsonl", "c.jsonl"]
+    assert build_parser().parse_args(["eval"]).gold is None and str(DEFAULT_GOLD) == "eval/gold-dev.jsonl"
+    assert str(build_parser().parse_args(["eval", "--followup"]).followup) == "eval/followup-dev.jsonl"
+
+
+def test_eval_followup_prints_and_writes_precision_and_recall(tmp_path, corpus_env):
+    rows = [{"id": "p", "history": ["Wat is een opvolgingstraject?"], "question": "Wanneer stopt dat?",
+             "must_contain": ["afgesloten"], "source_doc": "draaiboek-livc-r.md",
+             "source_section": "8.8 Stap 8: afsluiting van een casus"},
+            {"id": "n", "history": ["Wie zit de LIVC-R voor?"], "question": "Wat is artikel 458ter van het Strafwetboek?",
+             "followup": False, "must_contain": ["458ter"], "source_doc": "vraag-en-antwoord-livc-r.md",
+             "source_section": "Vraag 30: Wat is artikel 458ter van het Strafwetboek?"}]
+    gold = tmp_path / "followup.jsonl"
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    report_dir, json_path = tmp_path / "report", tmp_path / "fu.json"
+    result = livc("eval", "--followup", str(gold), "--report", str(report_dir), "--json", str(json_path),
+                  env=corpus_env)
+    assert result.returncode == 0, result.stderr
+    assert "detection        precision=" in result.stdout and "recall=" in result.stdout
+    data = json.loads((report_dir / "followup.json").read_text(encoding="utf-8"))
+    assert data == json.loads(json_path.read_text(encoding="utf-8"))
+    assert (data["n_followup"], data["n_standalone"]) == (1, 1)
+    d = data["detection"]
+    assert (d["tp"] + d["fn"], d["fp"] + d["tn"]) == (1, 1)
+    assert (report_dir / "followup.md").is_file() and not (report_dir / "report.json").exists()
 
 
 def test_eval_with_a_missing_gold_file_fails_with_one_line(tmp_path, corpus_env):
