@@ -22,6 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
+    from assistant.auth import Gate
     from assistant.cli import describe
     from assistant.logs import configure_logging
     from assistant.settings import Settings
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             config_file=args.config,
         )
         configure_logging(settings)
+        Gate.from_settings(settings)  # a users_file that cannot be used stops here, before the index is built
         app = build(settings)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         print(f"app.py: error: {describe(exc)}", file=sys.stderr)

@@ -16,8 +16,11 @@ only the tokens' SHA-256 hashes. A token that is sent but unknown is always a 40
 Connections from ``trusted_proxies`` also have their ``X-Forwarded-For``,
 ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` applied here (so uvicorn runs with
 ``proxy_headers=False``: the peer address must still be known when the SSO header is
-judged). The user and client address end up in ``scope["livc.user"]`` and
-``scope["client"]``, where the rate limiter finds them.
+judged). Only when a proxy is configured (``proxy_configured``: mode ``header``, or
+``trusted_proxies`` set by the operator): the default loopback entries alone are no
+proxy, so a local client of an app without one cannot pick its own address. The user
+and client address end up in ``scope["livc.user"]`` and ``scope["client"]``, where the
+rate limiter finds them.
 
 ``python -m assistant.auth token NAME`` makes an API token and its config entry;
 ``python -m assistant.auth password USER`` prints a users-file line.
@@ -41,7 +44,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger("livc.auth")
 
@@ -60,8 +63,9 @@ MESSAGES = {
 }
 
 
-class AuthError(ValueError):
-    """A users file or token setting that cannot be used."""
+class AuthError(SettingsError):
+    """A users file or token setting that cannot be used (a settings error: the app
+    refuses to start with one, in one line)."""
 
 
 # ---------------------------------------------------------------------------
@@ -112,10 +116,23 @@ def read_users(path: Path) -> dict[str, str]:
         if not line or line.startswith("#"):
             continue
         user, sep, stored = line.partition(":")
-        if not sep or not user or not stored.startswith("scrypt$"):
+        if not sep or not user or not _well_formed(stored):
             raise AuthError(f"{path}:{number}: expected 'user:scrypt$...' (python -m assistant.auth password USER)")
         users[user] = stored
+    if not users:
+        raise AuthError(f"users_file {path} holds no users (python -m assistant.auth password USER makes a line)")
     return users
+
+
+def _well_formed(stored: str) -> bool:
+    """A hash as hash_password writes it: scrypt, three numbers, salt and hash in base64."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt" or not all(p.isdigit() for p in parts[1:4]):
+        return False
+    try:
+        return bool(base64.b64decode(parts[4], validate=True)) and bool(base64.b64decode(parts[5], validate=True))
+    except (ValueError, binascii.Error):
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -141,7 +158,8 @@ class Gate:
             name, _, digest = entry.partition(":")
             tokens[digest] = name
         users = read_users(Path(settings.users_file)) if settings.auth == "basic" else {}
-        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies] \
+            if proxy_configured(settings) else []
         return cls(settings.auth, settings.auth_header.lower(), proxies, tokens, users)
 
     def trusts(self, address: str | None) -> bool:
@@ -185,6 +203,14 @@ class Gate:
                 self._verified.clear()
             self._verified[key] = user
         return user
+
+
+def proxy_configured(settings: Settings) -> bool:
+    """Whether the app runs behind a proxy: `header` sign-on (the proxy sets the user), or
+    `trusted_proxies` set by the operator. The default (the loopback addresses) alone is no
+    proxy: an app on 127.0.0.1 with auth `none` would otherwise let every local client
+    name its own address in X-Forwarded-For, and so dodge the rate limit."""
+    return settings.auth == "header" or settings.sources.get("trusted_proxies", "default") != "default"
 
 
 def _plausible_user(name: str) -> bool:

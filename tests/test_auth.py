@@ -259,3 +259,48 @@ def test_sliding_window_frees_a_slot_when_the_oldest_request_leaves():
     assert limiter.hit("a").allowed  # the request at t=0 left the window
     assert not limiter.hit("a").allowed
     assert RateLimiter(limit=0, window=1).hit("x").allowed  # 0 = no limit
+
+
+# ---------------------------------------------------------------------------
+# A users file that cannot be used stops the app at start, in one line
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory, small_cache, embedder):
+    """A built index of the small corpus (its embedding cache pre-filled: no embedding)."""
+    import shutil
+
+    from assistant.index import build_index
+    from conftest import settings_for, write_small_corpus
+
+    base = tmp_path_factory.mktemp("small-index")
+    write_small_corpus(base / "corpus")
+    (base / "index").mkdir()
+    shutil.copyfile(small_cache[0], base / "index" / "embed-cache.sqlite")
+    settings = settings_for(base / "corpus", base / "index")
+    build_index(settings, embedder, progress=False)
+    return settings
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "cannot read users_file"),
+    ("alice:plaintext\n", "users.txt:1: expected 'user:scrypt$...'"),
+    ("alice:scrypt$bad\n", "users.txt:1: expected 'user:scrypt$...'"),
+    ("# nobody yet\n", "holds no users"),
+])
+def test_a_users_file_that_cannot_be_used_stops_app_py_with_one_line(small_index, tmp_path, content, words):
+    from conftest import AppProcess
+
+    users = tmp_path / "users.txt"
+    if content is not None:
+        users.write_text(content, encoding="utf-8")
+    app = AppProcess(small_index, tmp_path, LIVC_AUTH="basic", LIVC_USERS_FILE=str(users)).start()
+    try:
+        code = app.process.wait(timeout=120)  # before the fix: it served (and answered 500s)
+    finally:
+        app.stop()
+    output = app.output.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert code == 1, output
+    assert len(lines) == 1 and lines[0].startswith("app.py: error: ") and words in lines[0], output
+    assert "Traceback" not in output and "open http" not in output
