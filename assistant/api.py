@@ -3,7 +3,9 @@
 - ``POST /api/v1/ask`` ``{"question": ..., "history": [earlier questions]}``: the answer
   text (Markdown with ``[n]`` markers), ``abstained``, ``mode``, citations (n, document,
   title, section path, page, URL to the section in the document viewer, quoted text),
-  suggestions when the guide does not cover the question, timings and a notice.
+  suggestions when the guide does not cover the question, timings, a notice,
+  ``confidence`` (high, or low: "Mogelijk relevant — controleer de bron"), the question's
+  ``language`` and, for an English or French question, a ``language_note``.
 - ``GET /api/v1/search?q=...&k=...``: the ranked passages behind an answer, with scores.
 - ``GET /api/v1/documents``: what is indexed (title, file, version hash, indexed at).
 
@@ -26,7 +28,7 @@ import logging
 import math
 import re
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urljoin
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -187,6 +189,13 @@ class AnswerOut(BaseModel):
     timings: dict[str, float] = Field(description="milliseconds: retrieval, answer, total")
     notice: str | None = Field(description="a Dutch note to the user, e.g. how a follow-up was read")
     masked: list[str] = Field(description="kinds of personal data masked in the question (privacy guard)")
+    confidence: Literal["high", "low"] = Field(
+        description="high: the guide's answer; low: shown as 'Mogelijk relevant — controleer de bron' (check the "
+                    "source). An abstention is low.")
+    language: str = Field(description="the question's language: nl, en or fr")
+    language_note: str | None = Field(
+        description="for an English or French question: one line in its language saying the guide is Dutch and the "
+                    "answer quotes it")
 
 
 class SearchResult(BaseModel):
@@ -259,6 +268,9 @@ def answer_out(answer: Answer, settings: Settings, request: Request) -> AnswerOu
         timings={k: round(v, 2) for k, v in answer.timings.items() if math.isfinite(v)},
         notice=answer.notice,
         masked=list(getattr(answer, "masked", [])),
+        confidence="low" if getattr(answer, "confidence", "high") == "low" else "high",
+        language=getattr(answer, "language", "nl") or "nl",
+        language_note=getattr(answer, "language_note", None),
     )
 
 
@@ -313,9 +325,10 @@ class Workers:
             self.slots.release()
 
 
-def api_router(assistant: Assistant, settings: Settings) -> APIRouter:
-    """The /api/v1 routes over one loaded assistant."""
-    limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | None = None) -> APIRouter:
+    """The /api/v1 routes over one loaded assistant; `limiter` is shared with the chat's
+    questions (``assistant.guard``), one budget per user."""
+    limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_window)
     workers = Workers(settings)
 
     def rate_limited(request: Request) -> None:

@@ -153,11 +153,17 @@ def summary(report) -> str:
 
 def _watch(args, settings: Settings, embedder, watch_index) -> int:
     """livc index --watch: a build now, then one whenever the corpus changes, until Ctrl+C."""
+    import signal
     import threading
     import time
 
     from .index import StoreError
 
+    # A process started with SIGINT ignored (a background job of a script or a CI runner:
+    # shells without job control do that) keeps it ignored, Python installs no handler and
+    # Ctrl+C or `kill -INT` did nothing, only SIGTERM stopped the watcher. We promise Ctrl+C.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"Watching {settings.corpus_dir} every {args.interval:g} s; Ctrl+C stops.", flush=True)
     seen = {"first": True}
 

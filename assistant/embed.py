@@ -11,6 +11,8 @@ two policies that decide which other sites may use them.
   any other origin.
 - CORS on ``/api/``: only ``allowed_origins`` may call the API from a browser (with the
   user's credentials, so the intranet's sign-on goes along); everyone else is refused.
+  Every other route (the chat and Gradio's routes included) answers only its own origin:
+  ``assistant.guard`` refuses the rest and takes Gradio's own CORS headers off.
 
 Both files are static and load nothing else, so nothing comes from a CDN.
 """
@@ -55,8 +57,8 @@ def frame_ancestors(settings: Settings) -> str:
 
 
 class ApiCors:
-    """CORS for ``/api/`` only, from ``allowed_origins`` only (Starlette's CORSMiddleware);
-    other paths are left alone, so the chat's own (Gradio) routes keep their rules."""
+    """CORS for ``/api/`` only, from ``allowed_origins`` only (Starlette's CORSMiddleware).
+    Other paths are same-origin only; ``assistant.guard`` enforces that for them."""
 
     def __init__(self, app, settings: Settings):
         self.app = app

@@ -72,6 +72,7 @@ NO_SOURCES = (
 ERROR_TEXT = "Er ging iets mis bij het zoeken in de gids. Probeer het opnieuw, of stel de vraag anders."
 THANKS = "Bedankt voor uw feedback."
 FAQ_LABEL = "vraag-en-antwoordfiche"
+LOW_CONFIDENCE_LABEL = "Mogelijk relevant — controleer de bron"
 GUIDE_LABEL = "draaiboek"
 
 
@@ -109,24 +110,103 @@ def source_id(turn_no: int, n: int) -> str:
 
 
 def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
-    """The chat message for an answer: Markdown with linked [n] markers."""
+    """The chat message for an answer, as one line of HTML (a Markdown HTML block, so no
+    Markdown in it is read): every text from the question or the documents is escaped;
+    the only markup is ours: paragraphs, lists, **bold**, and [n] markers linked to their
+    source cards. A notice and a language note come first; a low-confidence answer sits in
+    a box of its own under LOW_CONFIDENCE_LABEL; an abstention in the abstention box."""
     parts = []
     if answer.notice:
-        parts.append(f"*{_md_escape(answer.notice)}*")
+        parts.append(f'<p class="livc-notice"><em>{html.escape(answer.notice)}</em></p>')
+    note = getattr(answer, "language_note", None)
+    if note:
+        lang = getattr(answer, "language", "") or ""
+        attr = f' lang="{html.escape(lang)}"' if re.fullmatch(r"[a-z]{2}", lang) else ""
+        parts.append(f'<p class="livc-language"{attr}>{html.escape(note)}</p>')
     if answer.abstained:
         parts.append(_render_abstention(answer, settings))
     else:
+        low = getattr(answer, "confidence", "high") == "low"
+        inner = []
+        if low:
+            inner.append(f'<p class="livc-low-label">{LOW_CONFIDENCE_LABEL}</p>')
         if answer.mode == "faq" and answer.citations:
             question = answer.citations[0].passage.section  # "Vraag 24: Kan ik anoniem een zorg melden?"
-            parts.append(f'<div class="livc-faq-label">Antwoord uit de {FAQ_LABEL} · '
+            inner.append(f'<div class="livc-faq-label">Antwoord uit de {FAQ_LABEL} · '
                          f'<span class="livc-faq-question">{html.escape(question)}</span></div>')
-        parts.append(end_lists(link_markers(answer, turn_no)))
-    return "\n\n".join(parts)
+        inner.append(answer_html(answer, turn_no))
+        parts.append(f'<div class="livc-answer{" livc-low" if low else ""}">{"".join(inner)}</div>')
+    return f'<div class="livc-reply">{"".join(parts)}</div>'
 
 
-def link_markers(answer: Answer, turn_no: int) -> str:
-    """Each [n] of the answer text becomes a link to its source card."""
+def render_question(text: str) -> str:
+    """The user's own bubble: the question as typed, escaped (line breaks kept)."""
+    lines = [html.escape(line) for line in text.strip().splitlines() if line.strip()]
+    return f'<div class="livc-question-text">{"<br>".join(lines)}</div>'
+
+
+_ITEM = re.compile(r"^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$")
+
+
+def answer_html(answer: Answer, turn_no: int) -> str:
+    """The answer text (Markdown with [n] markers, quoted from the documents) as safe HTML:
+    blank lines make paragraphs, "- " and "1. " lines lists, a table row one line; a
+    sentence after a list item's marker on the same line starts its own paragraph."""
     by_n = {c.n: c for c in answer.citations}
+    out = []
+    for block in re.split(r"\n\s*\n", answer.text.strip()):
+        para: list[str] = []
+        items: list[str] = []
+        kind = ""
+
+        def flush_para():
+            if para:
+                out.append(f"<p>{' '.join(para)}</p>")
+                para.clear()
+
+        def flush_list():
+            nonlocal kind
+            if items:
+                out.append(f"<{kind}>{''.join(items)}</{kind}>")
+                items.clear()
+            kind = ""
+
+        for line in block.split("\n"):
+            line = re.sub(r"^\s*>\s?", "", line)
+            if not line.strip():
+                continue
+            m = _ITEM.match(line)
+            if m:
+                flush_para()
+                tag = "ul" if m.group(1) else "ol"
+                if kind != tag:
+                    flush_list()
+                    kind = tag
+                head, rest = _split_after_marker(m.group(3), by_n)
+                value = f' value="{int(m.group(2))}"' if m.group(2) and len(m.group(2)) < 6 else ""
+                items.append(f"<li{value}>{_inline_answer(head, by_n, turn_no)}</li>")
+                if rest:
+                    flush_list()
+                    para.append(_inline_answer(rest, by_n, turn_no))
+            else:
+                flush_list()
+                para.append(_inline_answer(line, by_n, turn_no))
+        flush_list()
+        flush_para()
+    return "".join(out)
+
+
+def _split_after_marker(text: str, by_n: dict) -> tuple[str, str]:
+    """ "een punt. [1] Daarna volgt tekst." -> ("een punt. [1]", "Daarna volgt tekst.")."""
+    for m in re.finditer(r"\[(\d+)\]", text):
+        if int(m.group(1)) in by_n and text[m.end():].strip():
+            return text[:m.end()], text[m.end():].strip()
+    return text, ""
+
+
+def _inline_answer(text: str, by_n: dict, turn_no: int) -> str:
+    """One line of answer text as HTML: escaped like the sources panel, [n] linked."""
+    out = _inline(text)
 
     def link(m: re.Match) -> str:
         n = int(m.group(1))
@@ -135,35 +215,25 @@ def link_markers(answer: Answer, turn_no: int) -> str:
         title = html.escape(f"Bron {n}: {section_path(by_n[n])}")
         return f'<a class="livc-marker" href="#{source_id(turn_no, n)}" title="{title}">[{n}]</a>'
 
-    return re.sub(r"\[(\d+)\]", link, answer.text)
-
-
-def end_lists(markdown: str) -> str:
-    """A sentence that follows a list item on the same line ("... begeleidt. [1] Die
-    vertegenwoordiger ...") starts its own paragraph instead of running on in the item."""
-    item = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s.*?</a>)[ \t]+(?=\S)(.*)$")
-    out = []
-    for line in markdown.split("\n"):
-        m = item.match(line)
-        out.extend([m.group(1), "", m.group(2)] if m else [line])
-    return "\n".join(out)
+    return re.sub(r"\[(\d+)\]", link, out)
 
 
 def _render_abstention(answer: Answer, settings: Settings) -> str:
-    lines = [
+    parts = [
         '<div class="livc-abstain">',
-        "### Dit staat niet in de gids",
-        "Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
-        "De assistent antwoordt alleen met citaten uit de gids en gokt niet.",
+        "<h3>Dit staat niet in de gids</h3>",
+        "<p>Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
+        "De assistent antwoordt alleen met citaten uit de gids en gokt niet.</p>",
     ]
     if answer.suggestions:
-        lines.append("Deze onderdelen komen het dichtst in de buurt:")
-        lines.append("\n".join(
-            f'- <a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" target="_blank" '
-            f'rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})' for c in answer.suggestions))
-    lines.append("Formuleer uw vraag eventueel anders. Onder *Nieuw gesprek* vindt u voorbeeldvragen.")
-    lines.append("</div>")
-    return "\n\n".join(lines)
+        parts.append("<p>Deze onderdelen komen het dichtst in de buurt:</p>")
+        parts.append("<ul>" + "".join(
+            f'<li><a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" '
+            f'target="_blank" rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})</li>'
+            for c in answer.suggestions) + "</ul>")
+    parts.append("<p>Formuleer uw vraag eventueel anders. Onder <em>Nieuw gesprek</em> vindt u voorbeeldvragen.</p>")
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def section_path(citation: Citation) -> str:
@@ -223,8 +293,10 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
 
 
 def version_label(p) -> str:
-    """The full title and the version cited: "Draaiboek …, versie van 2021-07-15 (sha256 1a2b3c4d)"."""
-    version = ", ".join(v for v in (f"versie van {p.doc_date}" if getattr(p, "doc_date", "") else "",
+    """The full title and the version cited: "Draaiboek … (versie van juli 2021, sha256 1a2b3c4d)"."""
+    from .documents import display_date
+
+    version = ", ".join(v for v in (f"versie van {display_date(p.doc_date)}" if getattr(p, "doc_date", "") else "",
                                     f"sha256 {p.doc_sha256[:12]}" if getattr(p, "doc_sha256", "") else "") if v)
     return f"{p.title} ({version})" if version else p.title
 
@@ -267,10 +339,6 @@ def _inline(sentence: str) -> str:
     return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
 
 
-def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
-
-
 # ---------------------------------------------------------------------------
 # The Blocks app
 
@@ -302,6 +370,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
                     autoscroll=True,
+                    latex_delimiters=[],  # "$$" in a document is text, not a formula
                 )
                 with gr.Row(elem_id="livc-ask-row"):
                     question = gr.Textbox(
@@ -325,11 +394,11 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             text = (text or "").strip()
             if not text:
                 return gr.update(), messages, ""
-            return "", [*messages, {"role": "user", "content": text}], text
+            return "", [*messages, {"role": "user", "content": render_question(text)}], text
 
         def take_example(messages: list, evt: gr.SelectData):
             text = (evt.value or {}).get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-            return [*messages, {"role": "user", "content": text}], text
+            return [*messages, {"role": "user", "content": render_question(text)}], text
 
         def answer(text: str, messages: list, state: Conversation):
             if not text:
@@ -405,7 +474,8 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         new.click(new_conversation, None, reset, queue=False, **private)
         chat.clear(new_conversation, None, reset, queue=False, **private)
 
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    # api_open=False: a queued event (an answer) runs only through the queue, never by a direct POST.
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size, api_open=False)
     return demo
 
 
@@ -580,6 +650,12 @@ CSS = """
 .livc-abstain { background: #fff4e5; border: 1px solid #f3c98b; border-left: 5px solid #b26a00;
                 border-radius: 8px; padding: 2px 14px; }
 .livc-abstain h3 { color: #7a4500; margin-top: 8px; }
+.livc-reply > p, .livc-answer > p { margin: 0 0 .6em; }
+.livc-notice { color: var(--body-text-color-subdued); }
+.livc-language { color: #1d4f91; background: #eef3fb; border-radius: 6px; padding: 4px 10px; font-size: .95rem; }
+.livc-low { background: #f4f6f9; border: 1px dashed #8c959f; border-left: 5px solid #57606a;
+            border-radius: 8px; padding: 4px 14px; }
+.livc-low-label { font-weight: 700; color: #3d4650; margin: 4px 0 8px; }
 .livc-faq-label { display: inline-block; font-size: .85rem; font-weight: 600; color: #1e6b34;
                   background: #e6f4ea; border-radius: 6px; padding: 2px 8px; }
 .livc-faq-question { font-style: italic; font-weight: 400; }

@@ -3,8 +3,9 @@
 ``create_app()`` returns the FastAPI app that ``app.py`` serves; the Gradio chat
 (``assistant.ui``) is mounted on it at "/". Beside it: the REST API and its docs
 (``assistant.api``), the embed page and widget (``assistant.embed``), ``/healthz`` and
-``/readyz``; in front of all of it, one access check (``assistant.auth``), CORS for the
-API and ``SecurityHeaders``: every response, error pages included, carries a
+``/readyz``; in front of all of it, the chat's guard (``assistant.guard``: origins,
+Gradio's routes, sizes and the rate limit), one access check (``assistant.auth``), CORS
+for the API and ``SecurityHeaders``: every response, error pages included, carries a
 Content-Security-Policy (with the framing rule of ``assistant.embed``), ``nosniff`` and a
 Referrer-Policy.
 
@@ -65,9 +66,11 @@ REFERRER_POLICY = "no-referrer"  # no link or request from any page tells where 
 def create_app(settings: Settings, assistant: "Assistant | None" = None) -> FastAPI:
     """The FastAPI app with the document viewer, health checks, embed page and widget,
     and (given a loaded `assistant`) the REST API; mount the UI on it next."""
-    from .api import api_router, docs_router, install_error_handlers
+    from .api import MAX_BODY_CHARS, api_router, docs_router, install_error_handlers
     from .auth import Access, Gate
     from .embed import ApiCors, embed_router
+    from .guard import Guard
+    from .ratelimit import RateLimiter
 
     # Behind a proxy the API lives under root_path: the OpenAPI description says so, so that
     # /docs and generated clients call the right URLs (the proxy strips the prefix).
@@ -77,12 +80,15 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     install_error_handlers(app)
     _add_viewer(app, settings)
     _add_health(app, assistant)
+    limiter = RateLimiter(settings.rate_limit, settings.rate_window)  # the API's and the chat's questions
     if assistant is not None:
-        app.include_router(api_router(assistant, settings))
+        app.include_router(api_router(assistant, settings, limiter))
     app.include_router(docs_router(settings))
     app.include_router(embed_router())
-    # Innermost first: the access check, then CORS (which answers preflights and marks
+    # Innermost first: the chat's guard (origins, Gradio routes, sizes, rate; it needs the
+    # user), the access check, then CORS for the API (which answers preflights and marks
     # 401s), then the security headers on every response (401s and errors too).
+    app.add_middleware(Guard, fastapi_app=app, limiter=limiter, max_question_chars=MAX_BODY_CHARS)
     app.add_middleware(Access, settings=settings, gate=Gate.from_settings(settings))  # a bad users_file fails here
     app.add_middleware(ApiCors, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)

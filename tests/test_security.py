@@ -91,9 +91,11 @@ ROUTES = [
     ("GET", "/manifest.json", None, 200),
     ("GET", "/static/img/logo.svg", None, 200),
     ("GET", "{gradio_module}", None, 200),
-    ("GET", "/gradio_api/file=/etc/passwd", None, 403),
+    ("GET", "/gradio_api/file=/etc/passwd", None, 404),  # Gradio routes the chat does not use (assistant.guard)
+    ("POST", "/gradio_api/upload", None, 404),
+    ("GET", "/gradio_api/deep_link?session_hash=x", None, 404),
     ("GET", "/bestaat-niet", None, 404),
-    ("GET", "/monitoring", None, 403),
+    ("GET", "/monitoring", None, 404),
     ("POST", "/api/v1/ask", {"question": "Wie zit de LIVC-R voor?"}, 200),  # the REST API
     ("GET", "/api/v1/search?q=verslagen&k=2", None, 200),
     ("GET", "/api/v1/documents", None, 200),

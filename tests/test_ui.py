@@ -389,7 +389,7 @@ def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
     from assistant.chunking import Passage
     from assistant.settings import Settings
     from assistant.types import Answer, Citation
-    from assistant.ui import end_lists, render_reply
+    from assistant.ui import render_reply
 
     p = Passage(id="p", doc="d.md", title="Draaiboek LIVC-R: lang", section="5.2 B", section_path=["5. A", "5.2 B"],
                 anchor="52-b", kind="guide", text="x", sentences=["x"])
@@ -397,8 +397,10 @@ def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
                     citations=[Citation(1, p, "x"), Citation(2, p, "x")])
     reply = render_reply(answer, 3, Settings())
     assert '<a class="livc-marker" href="#bron-3-1" title="Bron 1: 5. A › 5.2 B">[1]</a>' in reply
-    assert "\n\nDaarna volgt tekst." in reply
-    assert end_lists("gewone zin [1] en meer") == "gewone zin [1] en meer"
+    assert "</a></li></ul><p>Daarna volgt tekst. <a" in reply  # the sentence after the item: a paragraph of its own
+    plain = render_reply(Answer(question="q", text="gewone zin [1] en meer", citations=[Citation(1, p, "x")]), 0,
+                         Settings())
+    assert "<p>gewone zin <a" in plain and "</a> en meer</p>" in plain and "<li>" not in plain
 
 
 def test_python_app_py_serves_the_chat(corpus_index):

@@ -41,6 +41,7 @@
     source: "Bron",
     open: "Open in het document",
     faq: "Antwoord uit de vraag-en-antwoordfiche",
+    low: "Mogelijk relevant \u2014 controleer de bron",
     abstainTitle: "Dit staat niet in de gids",
     abstainText: "Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. " +
       "De assistent antwoordt alleen met citaten uit de gids en gokt niet.",
@@ -255,8 +256,15 @@
   }
 
   function renderAnswer(data, n) {
-    var box = el("div", "msg bot" + (data.abstained ? " abstain" : ""));
+    var low = !data.abstained && data.confidence === "low";
+    var box = el("div", "msg bot" + (data.abstained ? " abstain" : low ? " low" : ""));
     if (typeof data.notice === "string" && data.notice) box.appendChild(el("p", "notice", data.notice));
+    if (typeof data.language_note === "string" && data.language_note) {
+      var note = el("p", "language", data.language_note);
+      if (/^[a-z]{2}$/.test(String(data.language || ""))) note.lang = data.language;
+      box.appendChild(note);
+    }
+    if (low) box.appendChild(el("p", "low-label", TEXT.low));
     var citations = Array.isArray(data.citations) ? data.citations : [];
     if (data.abstained) {
       box.appendChild(el("p", "abstain-title", TEXT.abstainTitle));
@@ -451,6 +459,9 @@
       ".error { border-color: #cf222e; background: #fff5f5; }",
       ".abstain { background: #fff4e5; border: 1px solid #f3c98b; border-left: 5px solid #b26a00; }",
       ".abstain-title { font-weight: 700; color: #7a4500; }",
+      ".low { background: #f4f6f9; border: 1px dashed #8c959f; border-left: 5px solid #57606a; }",
+      ".low-label { font-weight: 700; color: #3d4650; }",
+      ".language { color: #1d4f91; background: #eef3fb; border-radius: 6px; padding: 3px 8px; }",
       ".notice { font-style: italic; color: #57606a; }",
       ".faq-label { display: inline-block; font-size: 12px; font-weight: 600; color: #1e6b34; background: #e6f4ea;",
       "  border-radius: 6px; padding: 2px 6px; }",
