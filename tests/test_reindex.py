@@ -296,6 +296,31 @@ def test_index_watch_picks_up_a_change_while_the_app_serves(small_corpus, embedd
     assert out.startswith("Watching ") and "Index built" in out and "Stopped watching." in out
 
 
+def test_index_watch_stops_on_sigint_after_a_rebuild_even_when_started_with_sigint_ignored(small_corpus, embedder):
+    """A CI runner or a script's background job starts programs with SIGINT ignored; the
+    watcher still stops on Ctrl+C (SIGINT) after it has rebuilt, within seconds."""
+    build_index(small_corpus.settings, embedder, progress=False)
+    first = read_manifest(small_corpus.index_dir).generation
+    config = small_corpus.index_dir.parent / "empty-livc.toml"
+    env = cli_env(LIVC_CORPUS_DIR=str(small_corpus.corpus_dir), LIVC_INDEX_DIR=str(small_corpus.index_dir),
+                  LIVC_CONFIG=str(config))
+    watcher = subprocess.Popen([PYTHON, "-m", "assistant.cli", "index", "--watch", "--interval", "0.3", "--quiet"],
+                               cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        edit(small_corpus.guide, OLD, NEW)
+        wait_for(lambda: read_manifest(small_corpus.index_dir).generation != first, watcher, timeout=120)
+        time.sleep(0.5)
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 0, err
+    assert "Index built" in out and out.rstrip().endswith("Stopped watching.")
+
+
 # ---------------------------------------------------------------- what the operator sees
 
 
