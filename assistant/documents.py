@@ -168,7 +168,24 @@ def assign_pages(sections: list[Section], text: str, marks: list[tuple[int, int]
     return out
 
 
+# What a document title or heading may cost: it is embedded with every passage under it
+# (and with each of their sentence windows) and returned with every citation, so a
+# 160 kB title would be embedded hundreds of times and fill every search reply. Longer
+# ones are cut at a word and end in "…"; the document viewer still shows the source whole.
+MAX_HEADING_CHARS = 200
+
+
+def short_heading(text: str, limit: int = MAX_HEADING_CHARS) -> str:
+    """`text` if it fits in `limit` characters, else its first words up to that, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 def _section(doc, title, heading, path, level, body, start, end, anchors, order) -> Section:
+    title, heading, path = short_heading(title), short_heading(heading), tuple(short_heading(h) for h in path)
     slug = slugify(heading)
     seen = anchors.get(slug, 0)
     anchors[slug] = seen + 1
@@ -265,7 +282,9 @@ def corpus_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     """The files of `folder` (not recursive) that a loader can read, in name order, and
     the others as (name, reason). Hidden files and the corpus's own notes are left out.
     A link to a file outside the folder is skipped: neither the index nor the document
-    viewer ever reads anything but the corpus."""
+    viewer ever reads anything but the corpus. Each real file is read once: a link (or a
+    hard link) to a file that is listed already is skipped, and the file itself is kept
+    rather than a link to it."""
     if not folder.is_dir():
         raise DocumentError(f"corpus folder not found: {folder}")
     files: list[Path] = []
@@ -283,7 +302,26 @@ def corpus_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         else:
             hint = UNSUPPORTED_HINTS.get(suffix)
             skipped.append((path.name, f"unsupported file type {suffix or '(none)'}" + (f" ({hint})" if hint else "")))
-    return files, skipped
+    files, copies = _one_per_file(files)
+    return files, sorted(skipped + copies)
+
+
+def _one_per_file(files: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """`files` with every real file once (the file itself before any link to it, else the
+    first link by name), and the others as (name, reason)."""
+    by_file: dict[tuple[int, int], list[Path]] = {}
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        by_file.setdefault((st.st_dev, st.st_ino), []).append(path)
+    kept, copies = [], []
+    for same in by_file.values():
+        first = min(same, key=lambda p: (p.is_symlink(), p.name))
+        kept.append(first)
+        copies += [(p.name, f"the same file as {first.name}, which is indexed") for p in same if p is not first]
+    return sorted(kept), copies
 
 
 def _inside(path: Path, root: Path) -> bool:

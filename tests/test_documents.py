@@ -162,7 +162,7 @@ def test_load_corpus_skips_broken_and_unsupported_files_with_reasons_and_loads_t
     assert all("\n" not in r for r in reasons.values())
 
 
-def test_links_to_files_outside_the_corpus_folder_are_skipped_and_links_within_it_are_read(tmp_path):
+def test_links_to_files_outside_the_corpus_folder_are_skipped_and_links_within_it_are_read_once(tmp_path):
     corpus, elsewhere = tmp_path / "corpus", tmp_path / "elders"
     corpus.mkdir()
     elsewhere.mkdir()
@@ -171,16 +171,22 @@ def test_links_to_files_outside_the_corpus_folder_are_skipped_and_links_within_i
     (corpus / "geheim.md").symlink_to(elsewhere / "geheim.md")  # absolute
     (corpus / "omweg.md").symlink_to("../elders/geheim.md")  # relative, out and back in elsewhere
     (corpus / "passwd.md").symlink_to("/etc/passwd")
-    (corpus / "kopie.md").symlink_to("gids.md")  # stays within the folder
+    (corpus / "a-kopie.md").symlink_to("gids.md")  # stays within the folder; sorts before its file
     (corpus / "kring.md").symlink_to("kring.md")  # a loop: not a file at all
+    (corpus / "bijlagen").mkdir()
+    (corpus / "bijlagen" / "bijlage.md").write_text("# Bijlage\n\n## Deel\n\nEen bijlage.\n", encoding="utf-8")
+    (corpus / "bijlage.md").symlink_to("bijlagen/bijlage.md")  # the only entry for that file
+    (corpus / "zelfde.md").hardlink_to(corpus / "bijlagen" / "bijlage.md")  # the same file, another name
 
     files, skipped = corpus_files(corpus)
     documents, _ = load_corpus(corpus)
 
-    assert [p.name for p in files] == ["gids.md", "kopie.md"]
-    assert dict(skipped) == {name: "a link to a file outside the corpus folder"
-                             for name in ("geheim.md", "omweg.md", "passwd.md")}
-    assert [d.name for d in documents] == ["gids.md", "kopie.md"]
+    assert [p.name for p in files] == ["gids.md", "zelfde.md"]  # each real file once, a file before a link to it
+    assert dict(skipped) == {**{name: "a link to a file outside the corpus folder"
+                                for name in ("geheim.md", "omweg.md", "passwd.md")},
+                             "a-kopie.md": "the same file as gids.md, which is indexed",
+                             "bijlage.md": "the same file as zelfde.md, which is indexed"}
+    assert [d.name for d in documents] == ["gids.md", "zelfde.md"]
     assert not any("Niet voor de index" in d.text or "root:" in d.text for d in documents)
 
 
@@ -210,3 +216,50 @@ def test_sections_have_no_empty_body_except_faq_entries(tmp_path):
     sections = parse_markdown("gids.md", text)
     assert [s.heading for s in sections] == ["1.1 Deel"]
     assert sections[0].path == ("1. Hoofdstuk", "1.1 Deel")
+
+
+HUGE_TITLE = "Reglement " + "over de cel en haar werking " * 6000  # about 160 kB
+HUGE_HEADING = "Samenstelling " + "van de cel " * 450  # about 5 kB
+
+
+def huge_headings_markdown() -> str:
+    return (f"# {HUGE_TITLE}\n\n## 1. {HUGE_HEADING}\n\nDe burgemeester zit de cel voor. Hij nodigt de partners uit.\n\n"
+            f"### 1.1 {HUGE_HEADING}\n\nDe korpschef neemt deel aan elke bespreking van de cel.\n")
+
+
+def test_a_huge_title_and_headings_are_cut_short_where_they_are_embedded_and_returned(tmp_path):
+    from assistant.chunking import chunk_sections
+    from assistant.documents import MAX_HEADING_CHARS
+    from assistant.index import sentence_windows
+
+    path = tmp_path / "reglement.md"
+    path.write_text(huge_headings_markdown(), encoding="utf-8")
+    document = load_markdown(path)
+    assert len(document.title) <= MAX_HEADING_CHARS and document.title.endswith("…")
+    assert document.title.startswith("Reglement over de cel en haar werking")
+    for section in document.sections:
+        assert len(section.title) <= MAX_HEADING_CHARS and len(section.heading) <= MAX_HEADING_CHARS
+        assert all(len(h) <= MAX_HEADING_CHARS for h in section.path) and len(section.anchor) <= MAX_HEADING_CHARS
+    assert document.sections[-1].heading.startswith("1.1 Samenstelling van de cel")
+    passages = chunk_sections(list(document.sections), 160)
+    assert [p.text for p in passages] == ["De burgemeester zit de cel voor. Hij nodigt de partners uit.",
+                                          "De korpschef neemt deel aan elke bespreking van de cel."]
+    assert all(len(p.embed_text) < 800 and len(p.title) <= MAX_HEADING_CHARS for p in passages)
+    assert all(len(text) < 800 for _, _, text in sentence_windows(passages))
+    assert HUGE_TITLE in document.text  # the viewer still shows the document as it is
+
+
+def test_a_document_with_huge_headings_builds_quickly_and_searches_small(small_corpus, embedder):
+    import json
+
+    from assistant.assistant import Assistant
+    from assistant.index import build_index
+
+    (small_corpus.corpus_dir / "reglement.md").write_text(huge_headings_markdown(), encoding="utf-8")
+    report = build_index(small_corpus.settings, embedder, progress=False)
+    entry = next(d for d in report.manifest.documents if d["name"] == "reglement.md")
+    assert len(entry["title"]) <= 200
+    hits = Assistant.open(small_corpus.settings, embedder=embedder).search("Wie zit de cel voor?")
+    assert any(h.passage.doc == "reglement.md" for h in hits)
+    reply = json.dumps([h.passage.to_dict() for h in hits], ensure_ascii=False)
+    assert len(reply) < 30_000, len(reply)
