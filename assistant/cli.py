@@ -219,6 +219,8 @@ def cmd_ask(args, settings: Settings) -> int:
 
 def format_answer(answer) -> str:
     """The answer and its numbered sources as plain text for a terminal."""
+    from .documents import display_date
+
     lines = ([f"Let op: {answer.notice}", ""] if answer.notice else []) + [answer.text, ""]
     if answer.abstained:
         lines.append("Misschien helpen deze onderdelen:")
@@ -235,7 +237,7 @@ def format_answer(answer) -> str:
         lines.append(f"[{c.n}] {p.title}{label} — {where}")
         lines.append(f"    “{c.quote}”")
         if p.doc_date or p.doc_sha256:
-            lines.append(f"    versie van {p.doc_date or '?'} (sha256 {p.doc_sha256[:12] or '?'})")
+            lines.append(f"    versie van {display_date(p.doc_date) or '?'} (sha256 {p.doc_sha256[:12] or '?'})")
     return "\n".join(lines)
 
 

@@ -6,6 +6,12 @@ live in ``assistant.loaders`` and write their text as Markdown first (headings,
 list items, table rows), so every format shares one section parser, one anchor
 scheme and one document viewer. A paged source also records where each page
 starts, and every section knows the pages its text runs over.
+
+Every document has a date: the one it states itself (a Markdown front matter block
+``---`` / ``date: 2021-07`` / ``---``, or ``datum:``; PDF metadata; Word core
+properties; an HTML ``<meta name="date">``), else the file's modification time. It is
+kept as ISO text, "2021-07-01" or, for a month only, "2021-07" (`parse_date`), and
+shown in Dutch as "1 juli 2021" or "juli 2021" (`display_date`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,15 @@ FAQ_HEADING = re.compile(r"^Vraag\s+\d+\s*[:.]\s*(?P<question>.+)$", re.IGNORECA
 _QUESTION_LEAD = re.compile(r"^(?:(?:vraag|v|q)\s*\d*\s*[:.)]\s*|\d{1,3}\s*[.):]\s*)", re.IGNORECASE)
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})")
+# A YAML-style block at the very top of a Markdown file, closed by "---" or "...".
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<block>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$")
+DATE_FIELDS = ("date", "datum")
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+_ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?(?:$|[T ])")
+_DUTCH_DATE = re.compile(r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>" + "|".join(MONTHS) + r")\s+(?P<year>\d{4})$",
+                         re.IGNORECASE)
 
 
 class DocumentError(Exception):
@@ -72,7 +87,9 @@ class Document:
     sections: tuple[Section, ...]
     format: str = "markdown"  # "markdown", "pdf", "docx" or "html"
     pages: int = 0  # paged sources only
-    date: str = ""  # ISO date of the version: the file's own metadata, else its modification time
+    # The version's date, ISO ("2021-07-01", or "2021-07" for a month): what the document
+    # states (front matter, metadata), else the file's modification time.
+    date: str = ""
 
 
 def slugify(text: str) -> str:
@@ -91,19 +108,78 @@ def load_markdown(path: Path, progress: Callable[[int, int], None] | None = None
     except UnicodeDecodeError as exc:
         raise DocumentError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    fields, text = split_front_matter(text)
     sections = parse_markdown(path.name, text)
     if not sections:
         raise DocumentError(f"{path.name}: the file is empty")
     return Document(path.name, sections[0].title, hashlib.sha256(raw).hexdigest(), text, tuple(sections),
-                    date=file_date(path))
+                    date=stated_date(fields) or file_date(path))
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """A front matter block at the top of Markdown text, as its fields (keys lowercased,
+    quotes taken off) and the text after it. Only simple ``key: value`` lines are read;
+    indented or list lines are passed over. Text that does not open with such a block
+    (a thematic break ``---`` followed by prose, say) comes back whole, with no fields."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group("block").split("\n"):
+        if not line.strip() or line.lstrip().startswith("#") or line[:1] in (" ", "\t", "-"):
+            continue
+        field = _FIELD.match(line)
+        if field is None:
+            return {}, text
+        fields[field.group("key").lower()] = field.group("value").strip("'\"")
+    return (fields, text[match.end():]) if fields else ({}, text)
+
+
+def stated_date(fields: dict[str, str]) -> str:
+    """The date a front matter block states (``date:`` or ``datum:``), ISO; "" for none."""
+    return next((d for d in (parse_date(fields.get(k, "")) for k in DATE_FIELDS) if d), "")
+
+
+def parse_date(text: str) -> str:
+    """A date as a document states it, as ISO text: "2021-07-15", "2021-07-15T10:00:00Z"
+    and "15 juli 2021" give "2021-07-15"; "2021-07" and "juli 2021" give "2021-07";
+    "2021" gives "2021". Anything else, or an impossible date, gives ""."""
+    text = text.strip()
+    if match := _ISO_DATE.match(text):
+        year, month, day = match.group("year"), match.group("month"), match.group("day")
+    elif match := _DUTCH_DATE.match(text):
+        year, day = match.group("year"), match.group("day")
+        month = str(MONTHS.index(match.group("month").lower()) + 1)
+    else:
+        return ""
+    try:
+        datetime(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return ""
+    return "-".join([year] + ([f"{int(month):02d}"] if month else []) + ([f"{int(day):02d}"] if day else []))
+
+
+def display_date(iso: str) -> str:
+    """An ISO date (`parse_date`) in Dutch: "1 juli 2021", "juli 2021" or "2021". Text
+    that is not such a date is returned as it is."""
+    match = _ISO_DATE.match(iso or "")
+    if not match or parse_date(iso) != iso:
+        return iso or ""
+    year, month, day = match.group("year"), match.group("month"), match.group("day")
+    if not month:
+        return year
+    words = [MONTHS[int(month) - 1], year]
+    return " ".join(([str(int(day))] if day else []) + words)
 
 
 def parse_markdown(doc: str, text: str, title: str | None = None) -> list[Section]:
     """Split Markdown text into sections. Text before the first heading, or a file without
     headings, becomes a section headed by the document title (`title`, else the first
     level-1 heading, else the file name's stem). In a Q&A document every question
-    heading is one FAQ entry (see `mark_questions`)."""
-    headings = list(_find_headings(text))
+    heading is one FAQ entry (see `mark_questions`). A front matter block at the top
+    (`split_front_matter`) is no part of any section; offsets stay those of `text`."""
+    begin = len(text) - len(split_front_matter(text)[1])
+    headings = [h for h in _find_headings(text) if h[0] >= begin]
     first = next((h for _, _, lvl, h in headings if lvl == 1), None)
     title = title or first or Path(doc).stem
     bounds = headings + [(len(text), len(text), 0, "")]
@@ -111,9 +187,9 @@ def parse_markdown(doc: str, text: str, title: str | None = None) -> list[Sectio
     stack: list[tuple[int, str]] = []  # (level, heading) of open ancestors, title excluded
     anchors: dict[str, int] = {}
 
-    preamble = text[: bounds[0][0]]
+    preamble = text[begin: bounds[0][0]]
     if preamble.strip():
-        sections.append(_section(doc, title, title, (), 1, preamble, 0, len(preamble), anchors, 0))
+        sections.append(_section(doc, title, title, (), 1, preamble, begin, bounds[0][0], anchors, 0))
 
     for i, (start, body_start, level, heading) in enumerate(headings):
         end = bounds[i + 1][0]

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
 
-from ..documents import Document, DocumentError, file_date
+from ..documents import Document, DocumentError, file_date, parse_date
 from .outline import Outline, clean_text
 
 SKIP = {"script", "style", "noscript", "template", "svg", "math", "nav", "iframe", "object", "embed",
@@ -25,7 +25,8 @@ BLOCKS = {"p", "div", "section", "blockquote", "pre", "address", "figure", "figc
           "article", "main", "body", "hr"}
 QUESTION_HOLDERS = {"summary", "dt"}
 VOID = {"br", "img", "meta", "link", "input", "hr", "wbr", "source", "area", "base", "col", "embed", "param", "track"}
-DATE_META = ("dcterms.modified", "last-modified", "article:modified_time", "dc.date", "date", "dcterms.created")
+DATE_META = ("dcterms.modified", "last-modified", "article:modified_time", "dc.date", "dcterms.date", "date",
+             "dcterms.created", "dcterms.issued", "article:published_time")
 
 
 def load_html(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
@@ -217,8 +218,8 @@ class _Reader(HTMLParser):
     def _meta(self, attrs):
         name = (attrs.get("name") or attrs.get("property") or attrs.get("http-equiv") or "").lower()
         content = attrs.get("content") or ""
-        if name in DATE_META and not self.date and re.match(r"\d{4}-\d{2}-\d{2}", content):
-            self.date = content[:10]
+        if name in DATE_META and not self.date:
+            self.date = parse_date(content)  # "" for a value that is no date: the next one may be
 
     def finish(self):
         self._flush()
