@@ -41,14 +41,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from assistant.serving import uvicorn_options
+
     where = f"http://{settings.host}:{settings.port}{settings.root_path if settings.root_path.startswith('/') else ''}/"
     print(f"LIVC-assistent: open {where} in your browser (Ctrl+C stops).", flush=True)
     warn_if_open(settings)
-    # Forwarded headers are applied by assistant.auth, only from trusted_proxies, after it
-    # has seen the real peer address; uvicorn must leave the client address alone.
-    # log_config=None: uvicorn's own loggers go through the JSON-lines handler as well.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False,
-                log_config=None)
+    # proxy_headers off (assistant.auth applies forwarded headers, only from a configured
+    # proxy), uvicorn's loggers through the JSON-lines handler, and timeouts and limits
+    # for headers, idle connections and shutdown (assistant.serving).
+    uvicorn.run(app, **uvicorn_options(settings))
     return 0
 
 

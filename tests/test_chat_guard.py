@@ -32,7 +32,8 @@ from assistant.settings import Settings
 from assistant.types import Answer, Citation
 from assistant.ui import LOW_CONFIDENCE_LABEL, mount, render_question, render_reply
 from assistant.web import create_app
-from conftest import ARTIFACTS, ask_in_chat, settings_for, write_small_corpus
+from assistant.serving import HEADER_TIMEOUT
+from conftest import ARTIFACTS, AppProcess, ask_in_chat, settings_for, write_small_corpus
 from test_api import AppServer, client
 from test_widget import HostSite
 
@@ -384,6 +385,31 @@ def test_a_request_body_that_stalls_is_cut_off(server, monkeypatch):
             reply = s.recv(65536)
         assert reply.startswith(b"HTTP/1.1 " + status), (path, reply[:200])
         assert time.monotonic() - started < 8
+
+
+def test_app_py_closes_connections_whose_headers_are_slow_or_huge(hostile, tmp_path):
+    """python app.py as an operator runs it: a client that sends a header line every two
+    seconds is cut off after HEADER_TIMEOUT, one that sends 100 kB of headers gets a 400."""
+    settings, _ = hostile
+    with AppProcess(settings, tmp_path) as app:
+        with socket.create_connection(("127.0.0.1", app.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            started, closed = time.monotonic(), False
+            s.settimeout(2)
+            while not closed and time.monotonic() - started < HEADER_TIMEOUT + 20:
+                try:
+                    s.sendall(b"X-Langzaam: ja\r\n")
+                    closed = s.recv(1) == b""
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed = True
+            elapsed = time.monotonic() - started
+        assert closed and HEADER_TIMEOUT - 1 < elapsed < HEADER_TIMEOUT + 6, (closed, elapsed)
+        with socket.create_connection(("127.0.0.1", app.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Groot: " + b"a" * 100_000 + b"\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 400")
+        assert httpx.get(f"{app.url}/healthz").status_code == 200
 
 
 # ---------------------------------------------------------------------------
