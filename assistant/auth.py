@@ -9,6 +9,14 @@ The operator picks one mode (setting ``auth``):
   honoured only on connections from ``trusted_proxies``; anything else is 401. The app
   sets no cookie, so an embedded chat needs no third-party cookie either.
 - ``basic``: HTTP Basic against ``users_file`` (lines ``user:scrypt$n$r$p$salt$hash``).
+  A check costs about 60 ms of scrypt, so it never runs on the event loop: at most
+  HASH_WORKERS checks run at once in their own threads (HASH_QUEUE more may wait, the
+  rest get a 429), an unknown user name is checked against a dummy hash (the reply
+  takes as long as for a known one, so names cannot be guessed from timing), and after
+  FAILURE_LIMIT failed attempts within FAILURE_WINDOW seconds from one address, or for
+  one user name, further attempts get a Dutch 429 with ``Retry-After`` without any
+  hashing. A browser that already signed in (a verified pair is remembered) is not
+  locked out by someone else guessing its user's password.
 
 In every mode, programs may send ``Authorization: Bearer <token>``; ``api_tokens`` holds
 only the tokens' SHA-256 hashes. A token that is sent but unknown is always a 401.
@@ -29,6 +37,7 @@ rate limiter finds them.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import binascii
 import getpass
@@ -39,8 +48,12 @@ import ipaddress
 import json
 import logging
 import secrets
+import math
 import sys
 import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,11 +68,17 @@ MAX_USER_CHARS = 200
 # scrypt cost for users-file passwords: about 50 ms per check, so guessing is slow; a
 # verified pair is remembered, so the many asset requests of a page don't pay it again.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+HASH_WORKERS = 2  # password checks running at once, each in its own thread (never on the event loop)
+HASH_QUEUE = 32  # checks that may wait for a worker; beyond that a request gets a 429 at once
+FAILURE_LIMIT = 10  # failed sign-ins per address, and per user name, within FAILURE_WINDOW seconds
+FAILURE_WINDOW = 300.0
+MAX_TRACKED = 10_000  # addresses and names whose failures are remembered; idle ones go first
 
 MESSAGES = {
     "header": "U bent niet aangemeld. Open de assistent via het intranet, waar u zich aanmeldt.",
     "basic": "Aanmelden is vereist. Geef uw gebruikersnaam en wachtwoord voor de LIVC-assistent.",
     "invalid_token": "De API-sleutel is ongeldig of ingetrokken.",
+    "throttled": "Te veel mislukte aanmeldpogingen. Probeer het over {seconds} seconden opnieuw.",
 }
 
 
@@ -140,6 +159,46 @@ def _well_formed(stored: str) -> bool:
 
 
 @dataclass
+class Failures:
+    """Failed sign-ins per key (an address, a user name) in a sliding window: `wait(keys)`
+    says how long until every key is under the limit again (0: an attempt may be made);
+    `add(keys)` records a failure. ``limit`` 0 turns it off."""
+
+    limit: int = FAILURE_LIMIT
+    window: float = FAILURE_WINDOW
+    clock: object = time.monotonic
+    _seen: dict[str, deque] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, keys: list[str]) -> int:
+        if self.limit <= 0:
+            return 0
+        now, longest = self.clock(), 0.0
+        with self._lock:
+            for key in keys:
+                times = self._seen.get(key)
+                while times and times[0] <= now - self.window:
+                    times.popleft()
+                if times and len(times) >= self.limit:
+                    longest = max(longest, times[-self.limit] + self.window - now)
+        return max(1, math.ceil(longest)) if longest > 0 else 0
+
+    def add(self, keys: list[str]) -> None:
+        if self.limit <= 0:
+            return
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                times = self._seen.setdefault(key, deque(maxlen=self.limit))
+                times.append(now)
+            if len(self._seen) > MAX_TRACKED:
+                for key in [k for k, t in self._seen.items() if not t or t[-1] <= now - self.window]:
+                    del self._seen[key]
+                while len(self._seen) > MAX_TRACKED:  # all recent: drop the oldest keys
+                    del self._seen[next(iter(self._seen))]
+
+
+@dataclass
 class Gate:
     """The access rules of one app: mode, trusted proxies, users, token hashes."""
 
@@ -148,8 +207,12 @@ class Gate:
     proxies: list
     tokens: dict[str, str]  # sha256 hex -> token name
     users: dict[str, str] = field(default_factory=dict)
+    failures: Failures = field(default_factory=Failures)
     _verified: dict[str, str] = field(default_factory=dict)  # hash of "user:password" -> user
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _dummy: str = ""  # a hash of a random password, checked for unknown user names
+    _pool: ThreadPoolExecutor | None = None
+    _pending: int = 0  # password checks running or waiting
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Gate":
@@ -158,9 +221,12 @@ class Gate:
             name, _, digest = entry.partition(":")
             tokens[digest] = name
         users = read_users(Path(settings.users_file)) if settings.auth == "basic" else {}
-        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies] \
-            if proxy_configured(settings) else []
-        return cls(settings.auth, settings.auth_header.lower(), proxies, tokens, users)
+        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        gate = cls(settings.auth, settings.auth_header.lower(), proxies, tokens, users)
+        if settings.auth == "basic":
+            gate._dummy = _dummy_like(next(iter(users.values())))
+            gate._pool = ThreadPoolExecutor(HASH_WORKERS, thread_name_prefix="livc-password")
+        return gate
 
     def trusts(self, address: str | None) -> bool:
         """Whether a connection from `address` comes from a configured proxy."""
@@ -170,47 +236,70 @@ class Gate:
             return False
         return any(ip in net for net in self.proxies)
 
-    def user(self, headers: dict[str, str], from_proxy: bool) -> tuple[str | None, str | None]:
-        """(user, None) when the request may pass (user None in mode none), else
-        (None, reason) with reason one of "invalid_token", "header", "basic"."""
+    async def check(self, headers: dict[str, str], from_proxy: bool,
+                    address: str | None = None) -> tuple[str | None, str | None, int]:
+        """(user, None, 0) when the request may pass (user None in mode none), else
+        (None, reason, retry_after) with reason one of "invalid_token", "header", "basic"
+        or "throttled" (then retry_after > 0 seconds)."""
         scheme, _, credentials = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
             name = self.tokens.get(hash_token(credentials.strip()))
-            return (f"token:{name}", None) if name else (None, "invalid_token")
+            return (f"token:{name}", None, 0) if name else (None, "invalid_token", 0)
         if self.mode == "header":
             name = headers.get(self.header, "").strip() if from_proxy else ""
-            return (name, None) if _plausible_user(name) else (None, "header")
+            return (name, None, 0) if _plausible_user(name) else (None, "header", 0)
         if self.mode == "basic":
-            name = self._basic_user(credentials) if scheme.lower() == "basic" else None
-            return (name, None) if name else (None, "basic")
-        return None, None
+            if scheme.lower() != "basic":
+                return None, "basic", 0
+            return await self._basic(credentials, address)
+        return None, None, 0
 
-    def _basic_user(self, credentials: str) -> str | None:
+    async def _basic(self, credentials: str, address: str | None) -> tuple[str | None, str | None, int]:
         try:
             user, sep, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            return None
-        if not sep or user not in self.users:
-            return None
-        key = hashlib.sha256(f"{user}\0{password}\0{self.users[user]}".encode()).hexdigest()
+            return None, "basic", 0
+        if not sep or not user:
+            return None, "basic", 0
+        stored = self.users.get(user)
+        key = hashlib.sha256(f"{user}\0{password}\0{stored}".encode()).hexdigest()
         with self._lock:
-            if self._verified.get(key) == user:
-                return user
-        if not check_password(password, self.users[user]):
-            return None
+            if stored and self._verified.get(key) == user:  # this browser signed in already
+                return user, None, 0
+        keys = [f"addr:{address or 'unknown'}", f"user:{user[:MAX_USER_CHARS]}"]
+        wait = self.failures.wait(keys)
+        if wait:
+            return None, "throttled", wait
+        with self._lock:
+            if self._pending >= HASH_WORKERS + HASH_QUEUE:
+                return None, "throttled", 1
+            self._pending += 1
+        try:
+            # The same work for a name that does not exist: the reply cannot tell them apart.
+            matched = await asyncio.get_running_loop().run_in_executor(
+                self._pool, check_password, password, stored or self._dummy)
+        finally:
+            with self._lock:
+                self._pending -= 1
+        if not (matched and stored):
+            self.failures.add(keys)
+            return None, "basic", 0
         with self._lock:
             if len(self._verified) > 1000:
                 self._verified.clear()
             self._verified[key] = user
-        return user
+        return user, None, 0
 
 
-def proxy_configured(settings: Settings) -> bool:
-    """Whether the app runs behind a proxy: `header` sign-on (the proxy sets the user), or
-    `trusted_proxies` set by the operator. The default (the loopback addresses) alone is no
-    proxy: an app on 127.0.0.1 with auth `none` would otherwise let every local client
-    name its own address in X-Forwarded-For, and so dodge the rate limit."""
-    return settings.auth == "header" or settings.sources.get("trusted_proxies", "default") != "default"
+def _dummy_like(stored: str) -> str:
+    """A hash of a random password with the cost parameters of `stored` (a real user's),
+    so checking it takes as long."""
+    _, n, r, p, salt, digest = stored.split("$")
+    password = secrets.token_bytes(16)
+    new_salt = secrets.token_bytes(len(base64.b64decode(salt)) or 16)
+    value = hashlib.scrypt(password, salt=new_salt, n=int(n), r=int(r), p=int(p),
+                           dklen=len(base64.b64decode(digest)) or 32, maxmem=2**27)
+    return "$".join(["scrypt", n, r, p, base64.b64encode(new_salt).decode(), base64.b64encode(value).decode()])
 
 
 def _plausible_user(name: str) -> bool:
@@ -241,10 +330,10 @@ class Access:
         if route_path(scope) in PUBLIC_PATHS or _preflight(scope, headers):
             await self.app({**scope, USER_KEY: None}, receive, send)
             return
-        user, reason = self.gate.user(headers, from_proxy)
+        user, reason, retry_after = await self.gate.check(headers, from_proxy, (scope.get("client") or (None,))[0])
         if reason:
             log.info("refused %s %s (%s)", scope.get("method", "WS"), route_path(scope), reason)
-            await refuse(scope, receive, send, reason)
+            await refuse(scope, receive, send, reason, retry_after)
             return
         await self.app({**scope, USER_KEY: user}, receive, send)
 
@@ -265,25 +354,31 @@ def apply_forwarded(scope: dict, headers: dict[str, str]) -> dict:
     return scope
 
 
-async def refuse(scope, receive, send, reason: str) -> None:
-    """401 with a Dutch message: JSON for the API and programs, HTML for people."""
-    message = MESSAGES[reason]
+async def refuse(scope, receive, send, reason: str, retry_after: int = 0) -> None:
+    """401 with a Dutch message (429 with Retry-After after too many failed sign-ins):
+    JSON for the API and programs, HTML for people."""
+    message = MESSAGES[reason].format(seconds=retry_after)
+    status, code = (429, "rate_limited") if reason == "throttled" else (401, _CODES.get(reason, "unauthorized"))
     headers = [(b"cache-control", b"no-store")]
     if reason == "basic":
         headers.append((b"www-authenticate", b'Basic realm="LIVC-assistent", charset="UTF-8"'))
+    if retry_after:
+        headers.append((b"retry-after", str(retry_after).encode()))
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
     if _wants_json(scope):
-        body = json.dumps({"code": "unauthorized" if reason != "invalid_token" else "invalid_token",
-                           "message": message}, ensure_ascii=False).encode("utf-8")
+        body = json.dumps({"code": code, "message": message}, ensure_ascii=False).encode("utf-8")
         headers.append((b"content-type", b"application/json"))
     else:
         body = _PAGE.format(message=html.escape(message)).encode("utf-8")
         headers.append((b"content-type", b"text/html; charset=utf-8"))
     headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+_CODES = {"invalid_token": "invalid_token"}
 
 
 def _headers(scope) -> dict[str, str]:

@@ -304,3 +304,123 @@ def test_a_users_file_that_cannot_be_used_stops_app_py_with_one_line(small_index
     assert code == 1, output
     assert len(lines) == 1 and lines[0].startswith("app.py: error: ") and words in lines[0], output
     assert "Traceback" not in output and "open http" not in output
+
+
+# ---------------------------------------------------------------------------
+# Basic under attack: password checks off the event loop, no user enumeration by
+# timing, failed sign-ins throttled per address and per user name
+
+
+def _gate_of(app):
+    """The Gate the access middleware of `app` uses."""
+    from assistant.auth import Access
+
+    return next(m.kwargs["gate"] for m in app.user_middleware if m.cls is Access)
+
+
+@pytest.fixture
+def guarded(tmp_path):
+    """create_app alone (no index needed): basic sign-on for alice and bob."""
+    from conftest import CORPUS, settings_for
+
+    users = tmp_path / "users.txt"
+    users.write_text(f"alice:{hash_password('geheim wachtwoord')}\nbob:{hash_password('ander wachtwoord')}\n",
+                     encoding="utf-8")
+    settings = settings_for(CORPUS, tmp_path / "index", auth="basic", users_file=str(users), rate_limit=0)
+    app = create_app(settings)
+    with AppServer(app) as running:
+        yield running, _gate_of(app)
+
+
+def _median_ms(http, path: str, n: int, **kwargs) -> float:
+    import statistics
+    import time
+
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        http.get(path, **kwargs)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def test_password_guessing_does_not_stall_the_server(guarded):
+    import threading
+
+    server, gate = guarded
+    gate.failures.limit = 0  # no throttling here: every guess is hashed
+    with client(server) as http:
+        http.get("/healthz")
+        quiet = _median_ms(http, "/healthz", 30)
+    stop = threading.Event()
+    guesses = []
+
+    def guess():
+        with client(server) as http:
+            while not stop.is_set():
+                guesses.append(http.get("/openapi.json", auth=("alice", "fout")).status_code)
+
+    guessers = [threading.Thread(target=guess, daemon=True) for _ in range(12)]
+    for t in guessers:
+        t.start()
+    try:
+        with client(server) as http:
+            while len(guesses) < 12:  # every guesser is under way
+                http.get("/healthz")
+            loaded = _median_ms(http, "/healthz", 30)
+    finally:
+        stop.set()
+        for t in guessers:
+            t.join(timeout=30)
+    assert set(guesses) == {401}
+    # Before: scrypt ran on the event loop and /healthz waited for the queue of guesses
+    # (1.6 ms -> 620 ms with twelve guessers, a ratio of hundreds).
+    assert loaded < 10 * quiet + 60, (quiet, loaded)
+
+
+def test_an_unknown_user_name_is_refused_as_slowly_as_a_known_one(guarded):
+    server, gate = guarded
+    gate.failures.limit = 0
+    with client(server) as http:
+        http.get("/openapi.json", auth=("alice", "fout"))
+        known = unknown = 0.0
+        for _ in range(3):  # interleaved, so a busy moment of the machine hits both
+            known += _median_ms(http, "/openapi.json", 5, auth=("alice", "fout"))
+            unknown += _median_ms(http, "/openapi.json", 5, auth=("mallory", "fout"))
+        refused = http.get("/openapi.json", auth=("mallory", "fout"))
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
+    assert known > 10 and unknown > 10, (known, unknown)  # both paid for a hash (about 60 ms each)
+    assert 0.5 < unknown / known < 2.0, (known, unknown)  # before: 73 ms against 1 ms
+
+
+def test_failed_sign_ins_are_throttled_per_address_and_per_user(guarded):
+    from assistant.auth import FAILURE_LIMIT
+
+    server, _ = guarded
+    with client(server, source="127.0.0.2") as guesser:
+        statuses = [guesser.get("/openapi.json", auth=("alice", f"gok {i}")).status_code
+                    for i in range(FAILURE_LIMIT + 1)]
+        assert statuses == [401] * FAILURE_LIMIT + [429]
+        throttled = guesser.get("/openapi.json", auth=("bob", "ander wachtwoord"))  # this address: even right
+        assert throttled.status_code == 429 and 1 <= int(throttled.headers["Retry-After"]) <= 300
+        body = throttled.json()
+        assert body["code"] == "rate_limited" and body["message"].startswith("Te veel mislukte aanmeldpogingen")
+        assert throttled.headers["Retry-After"] in body["message"]
+        page = guesser.get("/embed", headers={"Accept": "text/html"}, auth=("alice", "fout"))
+        assert page.status_code == 429 and "Te veel mislukte aanmeldpogingen" in page.text
+    # alice's name is throttled from every address now; bob, elsewhere, still signs in.
+    with client(server, source="127.0.0.3") as other:
+        assert other.get("/openapi.json", auth=("alice", "geheim wachtwoord")).status_code == 429
+        assert other.get("/openapi.json", auth=("bob", "ander wachtwoord")).status_code == 200
+
+
+def test_a_browser_that_signed_in_is_not_locked_out_by_guessing(guarded):
+    from assistant.auth import FAILURE_LIMIT
+
+    server, _ = guarded
+    with client(server) as alice:
+        assert alice.get("/openapi.json", auth=("alice", "geheim wachtwoord")).status_code == 200
+        with client(server, source="127.0.0.4") as guesser:
+            for i in range(FAILURE_LIMIT + 1):
+                guesser.get("/openapi.json", auth=("alice", f"gok {i}"))
+        assert alice.get("/openapi.json", auth=("alice", "geheim wachtwoord")).status_code == 200
