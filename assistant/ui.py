@@ -5,7 +5,14 @@ Each answer appears in the chat with its ``[n]`` markers; the sources panel besi
 passage with the cited sentences highlighted, and a link into the document viewer.
 A marker is a link to its source card; a small script scrolls the card into view.
 Q&A answers say they come from the vraag-en-antwoordfiche; an abstention looks different
-and offers the nearest sections. Thumbs up/down go to the feedback store.
+and offers the nearest sections; a low-confidence answer sits in a box of its own under
+"Mogelijk relevant — controleer de bron", and a foreign-language question gets its
+language note above the quotes. Thumbs up/down go to the feedback store.
+
+Text from documents and from the user is data, never markup: every chat message (answer,
+abstention, the user's own question) is one line of HTML that we build with every such
+text escaped, so the chat's Markdown renderer reads none of it (an HTML block) and only
+our own tags remain: paragraphs, lists, bold and the [n] links.
 
 The UI calls the same ``Assistant.ask()`` as every other front end, passing the
 conversation's earlier questions so follow-ups are understood. Everything is served
