@@ -3,11 +3,20 @@
 An official will sooner or later paste part of a case into the chat. ``scan(text)`` finds
 Belgian national register numbers (rijksregisternummer, checksum verified), phone numbers,
 e-mail addresses, IBANs (mod-97 verified), dates of birth, street addresses and likely
-person names; ``mask(text, findings)`` replaces each with a Dutch placeholder such as
+person names, in the text as NFKC reads it (full-width digits and "＠" are digits and
+"@"; invisible format characters such as zero-width spaces are passed over), with offsets
+into the text as typed; ``mask(text, findings)`` replaces each with a Dutch placeholder such as
 ``[naam]``. ``Assistant.ask()`` masks before anything else, so retrieval, the answer, the
 UI, feedback and the logs only ever see the masked question.
 
 Decisions (the tests and ``eval/privacy-cases.jsonl`` hold them to it):
+
+- A national register number needs a right check number, except after a word that says
+  it is one ("rijksregisternummer", "RRN", "INSZ", "nationaal nummer"): a typo in the
+  check digits does not make it less personal. Nor does it when a phone number would
+  otherwise be found inside it ("85 07 30 033 61" is not "85" and a phone number).
+- An IBAN may be written in groups split by spaces, dashes or dots; an e-mail address
+  with spaces around the "@", or with "(at)", "[at]" (and "(dot)") for "@" and ".".
 
 - A written-out date ("30 juli 2018") is a legal date unless a birth word ("geboren",
   "geb.", "°", "geboortedatum", "born", "né(e)") introduces it. A bare numeric date
@@ -31,6 +40,7 @@ import bisect
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -118,6 +128,9 @@ zaken veiligheid universiteit school hogeschool ziekenhuis minister burgemeester
 procureur koning koningin sint artikel wet decreet omzendbrief arrest strafwetboek grondwet
 elke ieder iedere enkele sommige beide titel boek hoofdstuk deel bijlage algemene verordening bestuur
 binnenlands overlegcomité strategie local task force terrorist fighters homegrown
+flemish belgian federal national european parliament government ministry ministers council committee
+commission authority agency office service services department court police prosecutor security safety
+protection data public state union centre center unit board cell officer mayor chief crisis prevention
 """.split())
 
 # Words before a name that say a person follows ("mijn cliënt Kevin", "mevrouw Peeters").
@@ -175,10 +188,41 @@ def scan(text: str, public: PublicNames | None = None) -> list[Finding]:
     if not isinstance(text, str) or not text:
         return []
     public = public or NO_PUBLIC
+    text, origin = normalise(text)
     names = _names(text, public)
-    found = (_national_numbers(text) + _ibans(text) + _emails(text) + _phones(text)
+    phones = _phones(text)
+    found = (_national_numbers(text, phones) + _ibans(text) + _emails(text) + phones
              + _birth_dates(text, names) + _addresses(text) + names)
-    return _resolve(found)
+    kept = _resolve(found)
+    if origin is None:
+        return kept
+    return [Finding(f.kind, origin[f.start], origin[f.end - 1] + 1) for f in kept]
+
+
+def normalise(text: str) -> tuple[str, list[int] | None]:
+    """`text` as the detectors read it: each character in its NFKC form ("０４７０" is "0470",
+    "＠" is "@", a no-break space a space), invisible format characters (zero-width space,
+    soft hyphen) left out; with, for each character of the result, the offset of the
+    character of `text` it came from (plus one entry for the end). None when nothing changed."""
+    if text.isascii():
+        return text, None
+    out: list[str] = []
+    origin: list[int] = []
+    for i, c in enumerate(text):
+        if c.isascii():
+            out.append(c)
+            origin.append(i)
+            continue
+        if unicodedata.category(c) == "Cf":
+            continue
+        form = unicodedata.normalize("NFKC", c)
+        out.extend(form)
+        origin.extend([i] * len(form))
+    normal = "".join(out)
+    if normal == text:
+        return text, None
+    origin.append(len(text))
+    return normal, origin
 
 
 # What retrieval sees instead of a placeholder: a word such as "naam" in "[naam]" would
@@ -263,9 +307,31 @@ def _candidates(pattern: re.Pattern, text: str):
         pos = m.start() + 1
 
 
-def _national_numbers(text: str) -> list[Finding]:
-    return [Finding("national_number", m.start(), m.end())
-            for m in _candidates(_NATIONAL, text) if valid_national_number("".join(m.groups()))]
+# Words that say a national register number follows, whatever its check digits.
+_NATIONAL_CUE = re.compile(
+    r"\b(?:rijksregister(?:nummer|nr)?|rijksreg\.?\s?nr|rrn|insz(?:-?nummer|-?nr)?|"
+    r"nationaal\s+(?:register)?(?:nummer|nr)|national\s+(?:register\s+)?number|"
+    r"num[ée]ro\s+(?:de\s+registre\s+)?national)(?!\w)\.?[^\d\n.!?]{0,25}$",
+    re.IGNORECASE,
+)
+
+
+def _national_numbers(text: str, phones: list[Finding] = ()) -> list[Finding]:
+    """National register numbers: the right check number, or the format alone after a
+    cue word or where a phone number sits inside it."""
+    found = []
+    for m in _candidates(_NATIONAL, text):
+        digits = "".join(m.groups())
+        if (valid_national_number(digits)
+                or _NATIONAL_CUE.search(text, max(0, m.start() - 60), m.start())
+                or (_plausible_date(digits) and any(m.start() <= p.start < m.end() for p in phones))):
+            found.append(Finding("national_number", m.start(), m.end()))
+    return found
+
+
+def _plausible_date(digits: str) -> bool:
+    month, day = int(digits[2:4]), int(digits[4:6])
+    return month % 20 <= 12 and month <= 52 and day <= 31
 
 
 def valid_national_number(digits: str) -> bool:
@@ -303,14 +369,14 @@ def _ibans(text: str) -> list[Finding]:
 
 
 def _iban_end(text: str, start: int, length: int) -> int | None:
-    """Where an IBAN of `length` characters (single spaces allowed) starting at `start` ends,
-    if it passes the mod-97 check."""
+    """Where an IBAN of `length` characters (single spaces, dashes or dots between them
+    allowed) starting at `start` ends, if it passes the mod-97 check."""
     chars, i = [], start
     while i < len(text) and len(chars) < length:
         c = text[i]
         if c.isascii() and c.isalnum():
             chars.append(c.upper())
-        elif not (c == " " and chars and i + 1 < len(text) and text[i + 1].isalnum()):
+        elif not (c in " -." and chars and i + 1 < len(text) and text[i + 1].isalnum()):
             return None
         i += 1
     if len(chars) < length or (i < len(text) and text[i].isalnum()):
@@ -329,7 +395,11 @@ def valid_iban(iban: str) -> bool:
 # ---------------------------------------------------------------------------
 # E-mail
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])")
+# "@" as typed, with spaces around it, or spelled out to fool a scraper: "(at)", "[at]";
+# "." in the domain also as "(dot)" or "[punt]".
+_AT = r"(?:\s?@\s?|\s?[(\[{<]\s?(?:at|@|apenstaartje)\s?[)\]}>]\s?)"
+_DOT = r"(?:\.|\s?[(\[{<]\s?(?:dot|punt)\s?[)\]}>]\s?)"
+_EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,}}(?![\w])", re.IGNORECASE)
 
 
 def _emails(text: str) -> list[Finding]:
@@ -588,7 +658,7 @@ def _is_name(text: str, run: list[tuple[int, int, str]], public: PublicNames, af
     tokens = [w for _, _, w in run]
     if " ".join(tokens) in public.runs:
         return False
-    core = [t.casefold() for t in tokens if t.lower() not in _PARTICLES] or [tokens[0].casefold()]
+    core = [_possessive(t.casefold()) for t in tokens if t.lower() not in _PARTICLES] or [tokens[0].casefold()]
     common = [t in public.common or t in STOPWORDS for t in core]
     initial = _sentence_initial(text, run[0][0])
     # A listed name counts, except an ordinary word that merely opens the sentence ("Elke").
@@ -598,6 +668,11 @@ def _is_name(text: str, run: list[tuple[int, int, str]], public: PublicNames, af
     if len(core) >= 2:
         return any(known) or not any(common)
     return known[0] and not (initial and common[0])
+
+
+def _possessive(word: str) -> str:
+    """An English possessive without its "'s" ("parliament's" is "parliament")."""
+    return word[:-2] if len(word) > 3 and word[-2:] in ("'s", "’s") else word
 
 
 def _lowercase_names(text: str, words: list[tuple[int, int, str]]) -> list[Finding]:

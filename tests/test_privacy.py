@@ -223,13 +223,14 @@ def test_notice_and_refusal_name_the_kinds_never_the_data():
 
 def test_the_guard_measures_up_on_the_case_sentences_and_never_fires_on_the_gold_questions():
     result = evaluate(ROOT / "eval" / "privacy-cases.jsonl",
-                      [ROOT / "eval" / "gold-dev.jsonl", ROOT / "eval" / "followup-dev.jsonl"], CORPUS)
+                      [ROOT / "eval" / "gold-dev.jsonl", ROOT / "eval" / "gold-dev2.jsonl",
+                       ROOT / "eval" / "followup-dev.jsonl"], CORPUS)
     cases, gold = result["cases"], result["gold"]
     assert sum(1 for _ in open(ROOT / "eval" / "privacy-cases.jsonl", encoding="utf-8")) >= 40
     assert cases["overall"]["precision"] >= 0.95 and cases["overall"]["recall"] >= 0.95, result["cases"]["errors"]
     for kind in KINDS:
         assert cases[kind]["tp"] >= 4 and cases[kind]["recall"] >= 0.85, (kind, cases[kind])
-    assert gold["questions"] >= 70 and gold["flagged"] == 0, gold["examples"]
+    assert gold["questions"] >= 160 and gold["flagged"] == 0, gold["examples"]
 
 
 def test_privacy_guard_setting_is_validated(tmp_path):
@@ -408,3 +409,108 @@ def test_api_answers_are_logged_as_the_same_structured_masked_event_as_the_chat(
     assert line["question"] == response.json()["question"] and "[naam]" in line["question"]
     assert line["masked"] == response.json()["masked"] and set(line["timings_ms"]) == {"retrieval", "answer", "total"}
     assert_no_trace(json.dumps(line, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------------------
+# Written the way people really type them: check digits mistyped after a cue, other
+# separators, a spelled-out "@", full-width characters (property-based)
+
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+PROPERTY = hypothesis_settings(max_examples=150, deadline=None, database=None, derandomize=True,
+                               suppress_health_check=[HealthCheck.too_slow])
+CUES = ["rijksregisternummer", "Rijksregisternummer", "rijksregister", "RRN", "INSZ", "INSZ-nummer",
+        "nationaal nummer", "nationaal registernummer", "rijksregisternr."]
+
+
+@st.composite
+def national_numbers(draw, plausible: bool = True) -> str:
+    """A national register number in one of the usual ways of writing it, check digits anything."""
+    parts = [draw(st.integers(0, 99)), draw(st.integers(1, 12) if plausible else st.integers(0, 99)),
+             draw(st.integers(1, 31) if plausible else st.integers(0, 99)), draw(st.integers(0, 999)),
+             draw(st.integers(0, 99))]
+    yy, mm, dd, sss, cc = (f"{parts[0]:02d}", f"{parts[1]:02d}", f"{parts[2]:02d}", f"{parts[3]:03d}", f"{parts[4]:02d}")
+    style = draw(st.sampled_from(["official", "spaces", "none", "dashes", "six"]))
+    return {"official": f"{yy}.{mm}.{dd}-{sss}.{cc}", "spaces": f"{yy} {mm} {dd} {sss} {cc}",
+            "none": f"{yy}{mm}{dd}{sss}{cc}", "dashes": f"{yy}{mm}{dd}-{sss}-{cc}",
+            "six": f"{yy}{mm}{dd} {sss} {cc}"}[style]
+
+
+@given(cue=st.sampled_from(CUES), between=st.sampled_from([" ", ": ", " is ", " van de vader: ", " ("]),
+       number=national_numbers(plausible=False))
+@PROPERTY
+def test_a_national_number_after_a_cue_is_masked_whatever_its_check_digits(cue, between, number):
+    text = f"Het {cue}{between}{number} staat in het dossier."
+    assert ("national_number", number) in found(text)
+    assert not any(c.isdigit() for c in mask_text(text))
+
+
+@given(number=national_numbers())
+@PROPERTY
+def test_a_national_number_is_masked_whole_or_left_whole_never_half(number):
+    masked = mask_text(f"Het gaat om {number}, wat nu?")
+    digits = [c for c in masked if c.isdigit()]
+    assert digits == [] or "".join(digits) == "".join(c for c in number if c.isdigit()), masked
+
+
+@st.composite
+def belgian_ibans(draw) -> str:
+    bban = "".join(str(draw(st.integers(0, 9))) for _ in range(12))
+    check = 98 - int(bban + "111400") % 97  # B=11, E=14, then "00"
+    return f"BE{check:02d}{bban}"
+
+
+@given(iban=belgian_ibans(), separator=st.sampled_from([" ", "-", ".", ""]))
+@PROPERTY
+def test_ibans_in_groups_split_by_spaces_dashes_or_dots_are_found(iban, separator):
+    written = separator.join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    assert valid_iban(iban)
+    assert found(f"Het geld kwam van {written} binnen.") == [("iban", written)]
+
+
+@given(local=st.from_regex(r"[a-z]{1,10}(\.[a-z]{1,8})?", fullmatch=True),
+       domain=st.from_regex(r"[a-z]{2,10}(-[a-z]{2,6})?", fullmatch=True),
+       tld=st.sampled_from(["be", "com", "org", "gent", "vlaanderen"]),
+       at=st.sampled_from(["@", " @ ", "@ ", "(at)", "[at]", " (at) ", "{at}", "＠"]),
+       dot=st.sampled_from([".", "(dot)", "[punt]"]))
+@PROPERTY
+def test_e_mail_addresses_with_a_spelled_out_or_spaced_at_are_found(local, domain, tld, at, dot):
+    address = f"{local}{at}{domain}{dot}{tld}"
+    assert found(f"Mail het naar {address} vandaag.") == [("email", address)]
+
+
+FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789@+"})
+
+
+@given(kind=st.sampled_from(["phone", "national", "email", "iban"]), number=national_numbers(),
+       iban=belgian_ibans())
+@PROPERTY
+def test_full_width_digits_and_at_signs_are_read_as_their_ascii_forms(kind, number, iban):
+    text = {"phone": f"Bel {PHONE} of {number[:2]}", "national": f"Rijksregisternummer {number}.",
+            "email": f"Stuur het naar {EMAIL}.", "iban": f"Rekening {iban} graag."}[kind]
+    wide = text.translate(FULL_WIDTH)
+    assert wide != text
+    assert mask_text(wide) == mask_text(text).translate(FULL_WIDTH)  # same spans, offsets of the typed text
+    assert mask_text(wide) != wide
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("rijksregisternummer 85.07.30-033.61", "rijksregisternummer [rijksregisternummer]"),
+    ("rijksregisternummer 85 07 30 033 61", "rijksregisternummer [rijksregisternummer]"),
+    ("Het nummer 85 07 30 033 61 staat erin.", "Het nummer [rijksregisternummer] staat erin."),
+    ("BE68-5390-0754-7034", "[IBAN]"),
+    ("BE68.5390.0754.7034", "[IBAN]"),
+    ("jan.peeters(at)example.be", "[e-mail]"),
+    ("jan @ example.be", "[e-mail]"),
+    ("jan.peeters＠example.be", "[e-mail]"),
+    ("０４７０ １２ ３４ ５６", "[telefoonnummer]"),
+    ("bel 0470\u200b12 34 56", "bel [telefoonnummer]"),  # a zero-width space inside
+])
+def test_the_reported_gaps_are_masked(text, masked):
+    assert mask_text(text) == masked
+
+
+def test_legal_numbers_and_wrong_check_digits_without_a_cue_still_pass():
+    for text in ("Het nummer 85.07.30-033.27 staat in het dossier.", "Wat zegt artikel 458ter, § 2, 1°?",
+                 "De wet van 30 juli 2018 (B.S. 14.09.2018) regelt de cel.", "Zie COL 04/2018 en 52/2021."):
+        assert found(text) == [], text
