@@ -147,14 +147,27 @@ class FeedbackStore:
         return [_record(r) for r in rows]
 
     def export_csv(self, out: TextIO) -> int:
-        """Write every record as CSV (oldest first); returns how many."""
+        """Write every record as CSV (oldest first); returns how many. Text cells that a
+        spreadsheet would run as a formula are neutralised (`spreadsheet_safe`)."""
         records = list(reversed(self.list()))
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for f in records:
-            writer.writerow([f.id, f.created_at, f.rating, f.reason or "", f.mode, int(f.abstained),
-                             f.question or "", f.answer, json.dumps(f.citations, ensure_ascii=False)])
+            writer.writerow([f.id, f.created_at, f.rating, spreadsheet_safe(f.reason or ""), f.mode, int(f.abstained),
+                             spreadsheet_safe(f.question or ""), spreadsheet_safe(f.answer),
+                             spreadsheet_safe(json.dumps(f.citations, ensure_ascii=False))])
         return len(records)
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice ("=HYPERLINK(...)"
+# sends the sheet's contents elsewhere when clicked); a typed question can start so.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a spreadsheet shows it, never runs it: a leading formula character gets an
+    apostrophe before it (the spreadsheets' own way of saying "text")."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _check(rating: int, reason: str | None) -> None:

