@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     where = f"http://{settings.host}:{settings.port}{settings.root_path if settings.root_path.startswith('/') else ''}/"
     print(f"LIVC-assistent: open {where} in your browser (Ctrl+C stops).", flush=True)
     warn_if_open(settings)
+    from assistant.logs import capture_stderr
+
+    capture_stderr()  # what libraries print there (Gradio's tracebacks quote raw inputs) is logged, masked
     # proxy_headers off (assistant.auth applies forwarded headers, only from a configured
     # proxy), uvicorn's loggers through the JSON-lines handler, and timeouts and limits
     # for headers, idle connections and shutdown (assistant.serving).

@@ -8,14 +8,19 @@ guard first. Every other message (a library's, an exception's trace) is masked a
 before it is written, so a stray message cannot carry a phone number into the file.
 
 ``configure_logging(settings)`` installs the JSON-lines handler on the root logger: on
-standard error, or appended to ``settings.log_file``.
+standard error, or appended to ``settings.log_file``. ``capture_stderr()`` (app.py calls it
+once it serves) turns whatever else is written to standard error into log records too:
+Gradio prints a failed event's traceback there itself (``traceback.print_exc()``), and its
+message quotes the raw inputs ("Received inputs: [...]"), which must not pass unmasked.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -72,7 +77,8 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> logging.
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = logging.StreamHandler(getattr(sys.stderr, "stream", sys.stderr) if isinstance(sys.stderr, StderrToLog)
+                                        else sys.stderr)
     handler.setFormatter(JsonFormatter())
     setattr(handler, _HANDLER_FLAG, True)
     root.addHandler(handler)
@@ -80,6 +86,67 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> logging.
     # httpx notes every request at INFO: with a Chroma server, one line per vector search.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     return handler
+
+
+class StderrToLog(io.TextIOBase):
+    """Standard error as log records: each line written becomes a WARNING of the "stderr"
+    logger, so the JSON formatter masks it and writes it where the log goes. A record that
+    cannot be written (a failing handler, or none configured) reaches the real stream
+    masked, never raw, and never loops back here."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+        self._buffer = ""
+        self._lock = threading.Lock()
+        self._inside = threading.local()
+
+    @property
+    def encoding(self):  # noqa: D401 - as the stream it replaces
+        return getattr(self.stream, "encoding", "utf-8")
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def write(self, text: str) -> int:
+        if getattr(self._inside, "active", False):
+            self.stream.write(mask_text(text))
+            return len(text)
+        with self._lock:
+            *lines, self._buffer = (self._buffer + text).split("\n")
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            rest, self._buffer = self._buffer, ""
+        if rest:
+            self._emit(rest)
+        self.stream.flush()
+
+    def _emit(self, line: str) -> None:
+        if not line.strip():
+            return
+        self._inside.active = True
+        try:
+            logging.getLogger("stderr").warning("%s", line.rstrip())
+        finally:
+            self._inside.active = False
+
+
+def capture_stderr() -> StderrToLog:
+    """Send everything written to standard error from now on through the log (see
+    StderrToLog); the JSON handler of configure_logging keeps writing to the real stream."""
+    if not isinstance(sys.stderr, StderrToLog):
+        sys.stderr = StderrToLog(sys.stderr)
+    return sys.stderr
 
 
 def answer_event(answer: Answer, settings: Settings, **extra) -> Event:

@@ -514,3 +514,54 @@ def test_legal_numbers_and_wrong_check_digits_without_a_cue_still_pass():
     for text in ("Het nummer 85.07.30-033.27 staat in het dossier.", "Wat zegt artikel 458ter, § 2, 1°?",
                  "De wet van 30 juli 2018 (B.S. 14.09.2018) regelt de cel.", "Zie COL 04/2018 en 52/2021."):
         assert found(text) == [], text
+
+
+# ---------------------------------------------------------------------------
+# What Gradio prints itself (a failed event's traceback quotes the raw inputs) is masked
+
+
+@pytest.fixture
+def small_index(tmp_path, small_cache, embedder):
+    """A built index of the small corpus in tmp_path (embedding cache pre-filled)."""
+    import shutil
+
+    from assistant.index import build_index
+    from conftest import settings_for, write_small_corpus
+
+    write_small_corpus(tmp_path / "corpus")
+    (tmp_path / "index").mkdir()
+    shutil.copyfile(small_cache[0], tmp_path / "index" / "embed-cache.sqlite")
+    settings = settings_for(tmp_path / "corpus", tmp_path / "index")
+    build_index(settings, embedder, progress=False)
+    return settings
+
+
+def test_gradio_tracebacks_with_the_raw_inputs_are_logged_masked(small_index, tmp_path):
+    import time
+
+    import httpx
+
+    from conftest import AppProcess
+
+    typed = f"{EMAIL} {PHONE} {NATIONAL}"
+    with AppProcess(small_index, tmp_path) as app, httpx.Client(base_url=app.url, timeout=60) as http:
+        config = http.get("/config").json()
+        fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "answer")
+        # One input where the handler takes three: Gradio raises "... Received inputs: [...]"
+        # and prints the traceback itself (traceback.print_exc), past the logging module.
+        joined = http.post("/gradio_api/queue/join", json={"data": [typed], "fn_index": fn, "trigger_id": None,
+                                                            "session_hash": "livcprivacy1"})
+        assert joined.status_code == 200, joined.text
+        with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": "livcprivacy1"}) as stream:
+            events = "".join(line for line in stream.iter_lines() if "process_completed" in line or "close" in line)
+        assert '"success":false' in events.replace(" ", "")
+        deadline = time.monotonic() + 30
+        while "Received inputs" not in app.log.read_text(encoding="utf-8", errors="replace"):
+            assert time.monotonic() < deadline, app.output.read_text(errors="replace")[-2000:]
+            time.sleep(0.2)
+    written = app.log.read_bytes() + app.output.read_bytes()
+    leaked = [p for p in (EMAIL, PHONE, NATIONAL) if p.encode() in written]
+    assert not leaked, f"printed raw: {leaked}"
+    records = [json.loads(line) for line in app.log.read_text(encoding="utf-8").splitlines()]
+    quoted = [r for r in records if r.get("logger") == "stderr" and "[e-mail]" in r.get("message", "")]
+    assert quoted and "[telefoonnummer]" in quoted[0]["message"] and "[rijksregisternummer]" in quoted[0]["message"]
