@@ -126,7 +126,9 @@ def test_default_framing_is_same_origin_only(open_server):
 def basic_server(corpus_index, tmp_path_factory, users_file, tokens):
     settings = app_settings(corpus_index, tmp_path_factory, auth="basic", users_file=str(users_file),
                             api_tokens=tokens, rate_limit=0, frame_origins=("https://intranet.stad.be",))
-    app = mount(create_app(settings, corpus_index.assistant), corpus_index.assistant, settings)
+    web = create_app(settings, corpus_index.assistant)
+    _gate_of(web).failures.limit = 0  # these tests' wrong passwords are not an attack to throttle
+    app = mount(web, corpus_index.assistant, settings)
     with AppServer(app) as running:
         yield running
 
