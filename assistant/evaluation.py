@@ -547,19 +547,22 @@ def is_multi(result: dict) -> bool:
     return "sets" in result and "pooled" in result
 
 
-def summary_lines(result: dict) -> list[str]:
-    """The printed summary: one line per gold set, then the pooled one when there are
-    several; each figure as ours, or "ours/baseline" when the baseline ran."""
-    parts = [(name, r) for name, r in result["sets"].items()] + [(POOLED, result["pooled"])] \
-        if is_multi(result) else [(Path(str(result["settings"].get("gold", ""))).stem or "gold", result)]
-    width = max(len(name) for name, _ in parts)
-    legend = ["(figures: ours/baseline)"] if any(r.get("baseline") for _, r in parts) else []
-    return legend + [f"{name:<{width}}  {_summary_line(r)}" for name, r in parts]
-
-
+# The figures of the printed summary and of the overview report, in order.
 SUMMARY_KEYS = (("retrieval", "hit@1"), ("retrieval", "hit@5"), ("retrieval", "mrr@10"),
                 ("answers", "fact_recall"), ("answers", "citation_hit"), ("answers", "abstain_recall"),
                 ("answers", "answered_rate"), ("answers", "confident_rate"), ("answers", "confident_precision"))
+
+
+def summary_lines(result: dict) -> list[str]:
+    """The printed summary: one line per gold set, then the pooled one when there are
+    several; each figure as ours, or "ours/baseline" when the baseline ran."""
+    if is_multi(result):
+        parts = [*result["sets"].items(), (POOLED, result["pooled"])]
+    else:
+        parts = [(Path(str(result["settings"].get("gold", ""))).stem or "gold", result)]
+    width = max(len(name) for name, _ in parts)
+    legend = ["(figures: ours/baseline)"] if any(r.get("baseline") for _, r in parts) else []
+    return legend + [f"{name:<{width}}  {_summary_line(r)}" for name, r in parts]
 
 
 def _summary_line(result: dict) -> str:
