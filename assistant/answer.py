@@ -14,11 +14,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .chunking import Passage
+from .followup import Vocabulary
 from .index import Store
+from .lexical import tokenize
+from .question import Reading, analyse, holds_answer_kind
 from .settings import Settings
 from .types import Answer, Citation, Hit
 
 NOT_IN_GUIDE = "Dit staat niet in het draaiboek of de vraag-en-antwoordfiche."
+MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
 
 
 @dataclass
@@ -29,25 +33,84 @@ class Evidence:
     vector: np.ndarray  # the embedding retrieval used (see retrieval.HybridSearch._embed_query)
     hits: list[Hit]
     asked: np.ndarray  # the embedding of the question exactly as asked
+    vocabulary: Vocabulary | None = None  # the corpus's words (followup.corpus_vocabulary)
+    reading: Reading = None  # what the question asks for (question.analyse); filled in from `question`
+
+    def __post_init__(self):
+        if self.reading is None:
+            self.reading = analyse(self.question)
 
 
-def decide_abstain(evidence: Evidence, store: Store, settings: Settings) -> bool:
-    """True when nothing in the guide supports the question.
+@dataclass(frozen=True)
+class Support:
+    """How well the guide supports a question, measured before an answer is chosen."""
 
-    e5 cosines sit in a narrow band (about 0.75-0.93 for any text), so an absolute
-    threshold alone is fragile. The main test is relative: is the best sentence window of
-    the guide closer to the question than the closest of a set of reference passages on
-    other municipal subjects (assistant/data/offtopic.txt)? Both sides are measured with
-    the question as asked, so English and French questions are judged like Dutch ones.
-    A low absolute floor catches questions far from everything.
+    best: float  # cosine of the closest sentence window of the guide (question as asked)
+    margin: float  # ... less that of the closest off-topic reference passage
+    unknown: tuple[str, ...]  # question terms (stems, abbreviations, numbers) the corpus never uses
+    coverage: float  # share of the question's content found in the top passage (0..1)
+
+
+def measure_support(evidence: Evidence, store: Store) -> Support:
+    """The signals abstention and confidence are decided on.
+
+    e5 cosines sit in a narrow band (about 0.75-0.93 for any text), so the main signal is
+    relative: is the best sentence window of the guide closer to the question than the
+    closest of a set of reference passages on other municipal subjects
+    (assistant/data/offtopic.txt)? Both sides are measured with the question as asked, so
+    English and French questions are judged like Dutch ones. Beside it: the question's
+    terms the corpus never uses (a subject the guide lacks: "horeca", "GAS") and how much
+    of the question the top passage holds.
     """
+    if not evidence.hits or not len(store.window_vectors):
+        return Support(0.0, -1.0, (), 0.0)
+    best = float(np.max(store.window_vectors @ evidence.asked))
+    elsewhere = float(np.max(store.offtopic_vectors @ evidence.asked)) if len(store.offtopic_vectors) else 0.0
+    reading, vocabulary = evidence.reading, evidence.vocabulary
+    unknown: tuple[str, ...] = ()
+    if vocabulary is not None:
+        terms = [s for s in reading.stems if len(s) >= 4 and not vocabulary.resembles(s)]
+        terms += [e for e in reading.entities if not all(t in vocabulary.words for t in tokenize(e))]
+        unknown = tuple(dict.fromkeys(terms))
+    coverage = overlap(reading, evidence.hits[0].passage.embed_text, vocabulary)
+    return Support(best, best - elsewhere, unknown, coverage)
+
+
+def decide_abstain(evidence: Evidence, store: Store, settings: Settings, support: Support | None = None) -> bool:
+    """True when nothing in the guide supports the question: it is farther from the guide
+    than from other municipal subjects (or far from everything), or it names a subject
+    the corpus never mentions while the guide is only a little closer and the top passage
+    holds little of the question."""
     if evidence.hits and (evidence.hits[0].question_match or 0.0) >= settings.faq_same_question:
         return False  # the Q&A sheet asks this very question
-    if not evidence.hits or not len(store.window_vectors):
+    support = support or measure_support(evidence, store)
+    if not evidence.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
         return True
-    best = float(np.max(store.window_vectors @ evidence.asked))
-    nearest_elsewhere = float(np.max(store.offtopic_vectors @ evidence.asked)) if len(store.offtopic_vectors) else 0.0
-    return best < settings.abstain_min_cosine or best - nearest_elsewhere < settings.abstain_margin
+    return bool(support.unknown) and support.margin < settings.abstain_unknown_margin \
+        and support.coverage < settings.abstain_unknown_coverage
+
+
+def confidence(answer: Answer, evidence: Evidence, support: Support, settings: Settings) -> str:
+    """ "high" when the answer can be shown as the guide's answer; "low" otherwise.
+
+    High: the Q&A sheet asks this very question; or the top passage leads the next one
+    clearly, the quoted sentences hold most of the question's content, the guide is
+    clearly closer than other subjects, no term of the question is unknown to the
+    corpus, and a question asking for a date, number or article gets one.
+    """
+    if answer.abstained:
+        return "low"
+    top = evidence.hits[0]
+    if answer.mode == "faq" and (top.question_match or 0.0) >= settings.faq_min_similarity:
+        return "high"
+    lead = top.score - evidence.hits[1].score if len(evidence.hits) > 1 else 1.0
+    quoted = " ".join(c.quote for c in answer.citations)
+    kind = evidence.reading.kind
+    wants = kind in ("when", "how_many", "article", "abbreviation")
+    sure = (lead >= settings.confident_lead and support.margin >= settings.confident_margin and not support.unknown
+            and overlap(evidence.reading, quoted, evidence.vocabulary) >= settings.confident_overlap
+            and (not wants or holds_answer_kind(kind, quoted, evidence.reading)))
+    return "high" if sure else "low"
 
 
 def match_faq(evidence: Evidence, store: Store, settings: Settings) -> Passage | None:
@@ -68,12 +131,16 @@ def compose(evidence: Evidence, store: Store, settings: Settings, parts: list[Ev
     `parts` holds the evidence for each part of a compound question ("Wie zit er in de
     cel, en wie van hen ...?"); each part then contributes its own best sentences.
     """
-    if decide_abstain(evidence, store, settings):
+    support = measure_support(evidence, store)
+    if decide_abstain(evidence, store, settings, support):
         return abstention(evidence)
     faq = match_faq(evidence, store, settings)
     if faq is not None and not parts:
-        return _faq_answer(evidence, faq)
-    return _extractive_answer(evidence, store, settings, parts or [])
+        answer = _faq_answer(evidence, faq)
+    else:
+        answer = _extractive_answer(evidence, store, settings, parts or [])
+    answer.confidence = confidence(answer, evidence, support, settings)
+    return answer
 
 
 # "..., en hoe kan ...?" / "... en op welk artikel ...?": a second question joined by "en".
@@ -97,6 +164,7 @@ def abstention(evidence: Evidence) -> Answer:
         text=NOT_IN_GUIDE,
         abstained=True,
         mode="extractive",
+        confidence="low",
         suggestions=suggest_sections(evidence.hits),
         hits=evidence.hits,
     )
@@ -128,9 +196,13 @@ def _faq_answer(evidence: Evidence, faq: Passage) -> Answer:
 def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, parts: list[Evidence]) -> Answer:
     if parts:
         share = replace(settings, answer_words=settings.answer_words // len(parts), answer_sentences=1)
-        chosen = _in_reading_order({pair for part in parts for pair in select_pairs(part, store, share)}, store)
+        places = [place for part in parts for place in answer_places(part, store, share)]
     else:
-        chosen = _in_reading_order(select_pairs(evidence, store, settings), store)
+        places = answer_places(evidence, store, settings)
+    if not places:
+        top = evidence.hits[0].passage
+        places = [[(top, j) for j in range(min(2, len(top.sentences)))]]
+    chosen = _in_reading_order({(p.id, j) for place in places for p, j in place}, store)
     # One marker per passage, numbered in reading order; the marker follows each run of
     # sentences from that passage.
     numbers: dict[str, int] = {}
@@ -156,52 +228,110 @@ def _in_reading_order(pairs: set[tuple[str, int]], store: Store) -> list[tuple[P
     return [(p, p.sentences[j]) for p, j in ordered]
 
 
-def select_pairs(evidence: Evidence, store: Store, settings: Settings) -> set[tuple[str, int]]:
-    """(passage id, sentence number) pairs that best answer the question.
+def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[list[tuple[Passage, int]]]:
+    """The places that answer the question, best first: the best sentence with what it
+    needs to be read (see `_span`), then further places only while they score within
+    `answer_gap` of the best and the answer stays within `answer_words`.
 
-    Candidates are the sentence windows of the top passages, scored by cosine with the
-    question (the window carries its heading path, so a sentence in the right section
-    wins). A chosen window brings its two sentences; a sentence that announces a list
-    ("... bestaat minstens uit:") brings the list. Windows are added while they score
-    close to the best and the answer stays short.
+    Candidates are the sentences of the top passages. Each is scored by the cosine of
+    its window (heading path + the sentence and the next) with the question, less a
+    little per rank of its passage, plus the share of the question's content (stems
+    weighted by rarity) that the window holds, plus a bonus when it holds the kind of
+    thing asked for (a date for "wanneer", a number for "hoeveel", an article for
+    "welk artikel").
     """
-    candidates = []
+    candidates = sorted(_scored_sentences(evidence, store, settings), key=lambda c: -c[0])
+    places: list[list[tuple[Passage, int]]] = []
+    taken: set[tuple[str, int]] = set()
+    for score, passage, i in candidates:
+        if len(places) >= settings.answer_sentences or score < candidates[0][0] - settings.answer_gap:
+            break
+        if (passage.id, i) in taken:
+            continue
+        place = _span(store, passage, i, settings.answer_words)
+        if places and _place_words(places + [place]) > settings.answer_words:
+            break
+        places.append(place)
+        taken |= {(p.id, j) for p, j in place}
+    return places
+
+
+def _scored_sentences(evidence: Evidence, store: Store, settings: Settings):
+    reading, vocabulary = evidence.reading, evidence.vocabulary
     for rank, hit in enumerate(evidence.hits[: settings.answer_passages]):
-        start, end = store.sentence_rows[hit.passage.id]
+        passage = hit.passage
+        start, end = store.sentence_rows[passage.id]
         sims = store.window_vectors[start:end] @ evidence.vector
-        for i, sentence in enumerate(hit.passage.sentences):
-            if len(sentence.split()) >= 4:
-                candidates.append((float(sims[i]) - 0.01 * rank, hit.passage, i))
-    if not candidates:
-        top = evidence.hits[0].passage
-        return {(top.id, j) for j in range(min(2, len(top.sentences)))}
-    candidates.sort(key=lambda c: -c[0])
-    best = candidates[0][0]
-    picked: dict[tuple[str, int], Passage] = {}
-    for score, passage, i in candidates[: settings.answer_sentences]:
-        if score < best - settings.answer_gap:
-            break
-        addition = {(p.id, j): p for p, j in _window(store, passage, i)}
-        if picked and _words(picked | addition) > settings.answer_words:
-            break
-        picked |= addition
-    return set(picked)
+        for i, sentence in enumerate(passage.sentences):
+            if len(sentence.split()) < 4 or _is_label(sentence):
+                continue
+            window = " ".join(passage.sentences[i:i + 2])
+            yield (float(sims[i]) - settings.rank_penalty * rank
+                   + settings.overlap_weight * overlap(reading, window, vocabulary)
+                   + settings.kind_weight * holds_answer_kind(reading.kind, window, reading)), passage, i
 
 
-def _window(store: Store, passage: Passage, i: int) -> list[tuple[Passage, int]]:
-    """Sentence i, the next one, and the list that either of them announces; a list
-    that runs on into the section's next passage is followed there."""
-    chosen = [(passage, i)]
-    if i + 1 < len(passage.sentences) and not passage.sentences[i].rstrip().endswith(":"):
-        chosen.append((passage, i + 1))
-    p, j = chosen[-1]
-    if not p.sentences[j].rstrip().endswith(":"):
-        return chosen
-    for p, j in _following(store, p, j):
-        if not _is_list_item(p.sentences[j]) or len(chosen) >= 10:
+def _place_words(places: list[list[tuple[Passage, int]]]) -> int:
+    return sum(len(p.sentences[j].split()) for p, j in {(p.id, j): (p, j) for place in places for p, j in place}.values())
+
+
+def overlap(reading: Reading, text: str, vocabulary: Vocabulary | None) -> float:
+    """The share of the question's content stems found in `text`, each weighted by its
+    rarity in the corpus (0 when the question has none)."""
+    if not reading.stems:
+        return 0.0
+    found = set(tokenize(text))
+    weight = vocabulary.idf if vocabulary else (lambda _: 1.0)
+    total = sum(weight(s) for s in reading.stems)
+    return sum(weight(s) for s in reading.stems if s in found) / total if total else 0.0
+
+
+# A sentence that opens like this leans on the one before it ("Daarom ...", "Die ...").
+_LEANS_BACK = re.compile(
+    r"^(?:daarom|daardoor|daarbij|daarnaast|daarna|bovendien|ook|dat|die|deze|dit|zo|hij|zij|ze|het|hun|dan|"
+    r"toch|wel|maar|echter|evenmin|zij|hiervoor|hierbij|daarvoor|dergelijke|zulke)\b", re.IGNORECASE)
+
+
+def _span(store: Store, passage: Passage, i: int, budget: int) -> list[tuple[Passage, int]]:
+    """Sentence i with what it needs to be read on its own: the sentence before it when
+    it leans on it, the next one while the answer is short, and a list whole with its
+    lead-in (a list item brings its list; a sentence announcing a list brings it)."""
+    sentences = passage.sentences
+    if _is_list_item(sentences[i]):
+        first = i
+        while first > 0 and _is_list_item(sentences[first - 1]):
+            first -= 1
+        lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
+        return _with_list(store, passage, list(range(lead, first)) + [first])
+    chosen = [i]
+    if i > 0 and (_LEANS_BACK.match(sentences[i]) or sentences[i][:1].islower()) \
+            and not _is_list_item(sentences[i - 1]) and not _is_label(sentences[i - 1]):
+        chosen.insert(0, i - 1)
+    if not sentences[chosen[-1]].rstrip().endswith(":") and chosen[-1] + 1 < len(sentences):
+        following = sentences[chosen[-1] + 1]
+        if not _is_label(following) and not _is_list_item(following) \
+                and sum(len(sentences[j].split()) for j in chosen + [chosen[-1] + 1]) <= budget:
+            chosen.append(chosen[-1] + 1)
+    return _with_list(store, passage, chosen)
+
+
+def _with_list(store: Store, passage: Passage, chosen: list[int]) -> list[tuple[Passage, int]]:
+    """The chosen sentences and, when the last announces a list (or is its first item),
+    the whole list, followed into the section's next passage."""
+    out = [(passage, j) for j in chosen]
+    last = passage.sentences[chosen[-1]]
+    if not (last.rstrip().endswith(":") or _is_list_item(last)):
+        return out
+    for p, j in _following(store, passage, chosen[-1]):
+        if not _is_list_item(p.sentences[j]) or len(out) >= MAX_LIST_ITEMS:
             break
-        chosen.append((p, j))
-    return chosen
+        out.append((p, j))
+    return out
+
+
+def _is_label(sentence: str) -> bool:
+    """A bold run-in heading such as "**De omzendbrief van 22 mei 2018.**": a label, not a statement."""
+    return bool(re.fullmatch(r"\*\*[^*]+\*\*", sentence.strip()))
 
 
 def _following(store: Store, passage: Passage, i: int):
@@ -210,10 +340,6 @@ def _following(store: Store, passage: Passage, i: int):
         for j in range(i + 1, len(passage.sentences)):
             yield passage, j
         passage, i = store.next_in_section(passage), -1
-
-
-def _words(picked: dict[tuple[str, int], Passage]) -> int:
-    return sum(len(p.sentences[j].split()) for (_, j), p in picked.items())
 
 
 def _is_list_item(sentence: str) -> bool:

@@ -149,7 +149,8 @@ class Assistant:
     def _evidence(self, query: str, hits: list[Hit] | None = None, engine: HybridSearch | None = None) -> Evidence:
         engine = engine or self.search_engine
         hits = engine.search(query) if hits is None else hits
-        return Evidence(query, engine.query_vector(query), hits, engine.asked_vector(query))
+        return Evidence(query, engine.query_vector(query), hits, engine.asked_vector(query),
+                        corpus_vocabulary(engine.store))
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation."""

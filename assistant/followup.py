@@ -14,12 +14,18 @@ unrelated one (``"followup": false``), and retrieval with and without the histor
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping
 from pathlib import Path
 
 from .lexical import fold, tokenize
+from .question import GENERIC_VERBS, QUESTION_WORDS
 
 # A question opening with one of these continues the previous one ("En in Gent?").
 CONNECTORS = {"en", "maar", "ook", "dus", "of", "anders", "verder", "daarnaast", "bovendien"}
@@ -38,37 +44,44 @@ DEMONSTRATIVES = {"die", "dat", "deze", "dit"}
 NEW_SUBJECT_LENGTH = 5
 PREFIX = 6  # letters two words of one family share ("publiceer", "publicatie")
 
-# Words that make a question a question; they name no subject.
-QUESTION_WORDS = {
-    "wanneer", "sinds", "waarom", "hoeveel", "hoelang", "welk", "welke", "waar", "waarmee", "waarover",
-    "waarvoor", "waarvan", "waarin", "waarop", "vanaf", "tot", "precies", "eigenlijk", "nog", "dan",
-}
-# Verbs that say how a question asks, not what it is about.
-GENERIC_VERBS = {
-    "doet", "doen", "betekent", "betekenen", "houdt", "maakt", "maken", "gebeurt", "regelt", "zit", "zitten",
-    "staat", "staan", "heeft", "hebben", "kan", "kunnen", "mag", "mogen",
-    "moet", "moeten", "wordt", "worden", "werd", "is", "zijn", "was", "waren",
-}
-
 _WORD = re.compile(r"[\w'’-]+")
 _ACRONYM = re.compile(r"\b(?:[A-Z]{2,}[\w-]*|\w*\d\w*)\b")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per index generation
 class Vocabulary:
     """What the corpus talks about: its stemmed words, and the words nearly every passage
     contains ("livc-r"), which say nothing about what a question is after."""
 
     words: frozenset[str]
     ubiquitous: frozenset[str] = frozenset()
+    df: Mapping[str, int] = field(default_factory=dict)  # stem -> passages that hold it
+    texts: int = 1  # passages counted in df
 
     def __post_init__(self):
         object.__setattr__(self, "_prefixes", frozenset(w[:PREFIX] for w in self.words if len(w) >= PREFIX))
+
+    def idf(self, stem: str) -> float:
+        """How rare a stem is in the corpus (BM25's idf); an unknown stem weighs most."""
+        n = self.df.get(stem, 0)
+        return math.log(1 + (self.texts - n + 0.5) / (n + 0.5))
+
+    def resembles(self, stem: str) -> bool:
+        """A corpus word, one of its family (see `knows`), or one mistyped: a stem of five
+        letters or more within one edit (two from nine letters on) of a corpus word."""
+        return self.knows(stem) or (len(stem) >= 5 and _near_word(stem, self))
 
     def knows(self, stem: str) -> bool:
         """A corpus word, or one that shares its first letters with one ("publiceer" and
         "publicatie"): the stemmer leaves Dutch word families apart."""
         return stem in self.words or (len(stem) >= PREFIX and stem[:PREFIX] in self._prefixes)
+
+
+@lru_cache(maxsize=4096)
+def _near_word(stem: str, vocabulary: "Vocabulary") -> bool:
+    cutoff = 0.8 if len(stem) < 9 else 0.75
+    candidates = [w for w in vocabulary.words if abs(len(w) - len(stem)) <= 2 and w[:1] == stem[:1]]
+    return bool(difflib.get_close_matches(stem, candidates, n=1, cutoff=cutoff))
 
 
 def contextualize(question: str, history: list[str] | None, vocabulary: Vocabulary | None = None) -> str:
@@ -161,9 +174,9 @@ def corpus_vocabulary(store) -> Vocabulary:
     """The vocabulary of the indexed passages (and their headings), cached per index generation."""
     key = store.manifest.generation
     if key not in _vocabularies:
-        words = frozenset(t for p in store.passages for t in tokenize(f"{' '.join(p.section_path)} {p.text}"))
+        df = Counter(t for p in store.passages for t in set(tokenize(f"{' '.join(p.section_path)} {p.text}")))
         _vocabularies.clear()
-        _vocabularies[key] = Vocabulary(words, frozenset(store.manifest.ubiquitous_terms))
+        _vocabularies[key] = Vocabulary(frozenset(df), frozenset(store.manifest.ubiquitous_terms), df, len(store.passages))
     return _vocabularies[key]
 
 

@@ -23,7 +23,9 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .chunking import Passage
 from .index import Store, reaching_store
-from .lexical import looks_dutch, without_terms
+from .followup import corpus_vocabulary
+from .lexical import tokenize, without_terms
+from .question import analyse, content_stems, detect_language
 from .settings import Settings
 from .types import Hit
 
@@ -84,9 +86,10 @@ class WindowRetriever(BaseRetriever):
 class LexicalRetriever(BaseRetriever):
     """Best BM25 matches (Dutch stemming and stop words).
 
-    It stays silent on an English or French question: Dutch stemming finds only
-    accidental matches there, and relative-score fusion would stretch those to full
-    weight. The dense retrievers are multilingual and carry such questions alone.
+    On an English or French question it searches only the question's numbers, dates,
+    abbreviations and article numbers ("458ter", "2016/679"): Dutch stemming finds only
+    accidental matches in its other words, and relative-score fusion would stretch those
+    to full weight. The dense retrievers are multilingual and carry the rest.
     """
 
     def __init__(self, store: Store, nodes: PassageNodes, top_k: int):
@@ -96,10 +99,14 @@ class LexicalRetriever(BaseRetriever):
         self._top_k = top_k
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if not looks_dutch(query_bundle.query_str):
-            return []
+        query = query_bundle.query_str
+        if detect_language(query) != "nl":
+            # Numbers, dates, abbreviations and article numbers mean the same in any language.
+            query = " ".join(analyse(query).entities)
+            if not query:
+                return []
         results = []
-        for passage_id, score in self._index.top(query_bundle.query_str, self._top_k):
+        for passage_id, score in self._index.top(query, self._top_k):
             _record("lexical", passage_id, score)
             results.append(NodeWithScore(node=self._nodes[passage_id], score=score))
         return results
@@ -133,6 +140,7 @@ class HybridSearch:
             use_async=False,
         )
         self.settings = settings
+        self._passage_terms: dict[str, frozenset[str]] = {}
         # One model cache keyed by text: a question without ubiquitous terms is searched
         # and matched as asked with the same vector, computed once.
         self.embed_full = lru_cache(maxsize=2048)(lambda text: tuple(embedder.get_query_embedding(text)))
@@ -140,8 +148,13 @@ class HybridSearch:
 
     def _embed_query(self, question: str) -> tuple[float, ...]:
         # The dense side sees the question without the words nearly every passage
-        # contains ("LIVC-R"); BM25 discounts them by itself.
-        return self.embed_full(without_terms(question, self.store.manifest.ubiquitous_terms))
+        # contains ("LIVC-R"); BM25 discounts them by itself. A question that would keep
+        # fewer than two content words ("Wie zit de LIVC-R voor?" -> "Wie zit de voor?")
+        # is searched as asked.
+        stripped = without_terms(question, self.store.manifest.ubiquitous_terms)
+        if stripped != question and len(content_stems(stripped)) < self.settings.min_stripped_words:
+            stripped = question
+        return self.embed_full(stripped)
 
     def search(self, question: str) -> list[Hit]:
         """The top passages for `question`, best first, with raw scores attached."""
@@ -163,7 +176,29 @@ class HybridSearch:
             )
             for n in fused
         ]
-        return self._match_question(question, hits)
+        return self._match_question(question, self._rerank(question, hits))
+
+    def _rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """Hits reordered by their fused score plus `coverage_weight` x the share of the
+        question's content (its Dutch stems and its language-independent terms, each
+        weighted by rarity) found in the passage and its headings."""
+        weight = self.settings.coverage_weight
+        reading = analyse(question)
+        if not weight or not reading.stems:
+            return hits
+        vocabulary = corpus_vocabulary(self.store)
+        total = sum(vocabulary.idf(t) for t in reading.stems)
+        for hit in hits:
+            found = self._terms(hit.passage.id)
+            hit.score += weight * sum(vocabulary.idf(t) for t in reading.stems if t in found) / total
+        return sorted(hits, key=lambda h: -h.score)
+
+    def _terms(self, passage_id: str) -> frozenset[str]:
+        terms = self._passage_terms.get(passage_id)
+        if terms is None:
+            p = self.store.by_id[passage_id]
+            terms = self._passage_terms[passage_id] = frozenset(tokenize(p.embed_text))
+        return terms
 
     def _match_question(self, question: str, hits: list[Hit]) -> list[Hit]:
         """Mark the Q&A entry whose own question is clearly the one asked; put it first

@@ -69,16 +69,37 @@ class Settings:
     window_weight: float = 0.25
     lexical_weight: float = 0.25
     top_k: int = 10
+    # Reranking (retrieval.HybridSearch._rerank): fused score + coverage_weight x the share
+    # of the question's content found in the passage. A question is searched without its
+    # ubiquitous words ("LIVC-R") only when min_stripped_words content words remain.
+    coverage_weight: float = 0.4
+    min_stripped_words: int = 2
     # Answers
     answer_passages: int = 3  # sentences are chosen from this many top passages
     answer_sentences: int = 3  # at most this many sentence windows
     answer_words: int = 85  # stop adding windows beyond this many words
     answer_gap: float = 0.05  # add a window only if its cosine is this close to the best
+    # Choosing the answer's place (answer.best_place): a sentence's window cosine, less
+    # rank_penalty per rank of its passage, plus overlap_weight x the share of the
+    # question's content it holds, plus kind_weight when it holds what is asked (a date...).
+    rank_penalty: float = 0.01
+    overlap_weight: float = 0.05
+    kind_weight: float = 0.02
     faq_min_similarity: float = 0.90  # a top-ranked Q&A entry answers when its question is this close
     faq_same_question: float = 0.95  # a Q&A entry whose question is this close ranks first
     faq_margin: float = 0.01  # ... and only with this lead over the next closest entry question
     abstain_margin: float = 0.007  # see answer.decide_abstain
     abstain_min_cosine: float = 0.82
+    # ... and when the question names a term the corpus never uses, below this margin
+    # while the top passage holds less than this share of the question.
+    abstain_unknown_margin: float = 0.045
+    abstain_unknown_coverage: float = 0.2
+    # A high-confidence answer (answer.confidence): the top passage leads the next by
+    # confident_lead (fused score), the guide is confident_margin closer than other
+    # subjects, and the quote holds confident_overlap of the question's content.
+    confident_lead: float = 0.3
+    confident_margin: float = 0.04
+    confident_overlap: float = 0.5
     # Privacy: question text in logs and feedback (masked by the personal-data guard first);
     # the guard itself ("warn": mask what looks like personal data and answer with a notice;
     # "refuse": do not answer such a question); the JSON-lines log ("" = standard error).
