@@ -221,7 +221,8 @@ class Gate:
             name, _, digest = entry.partition(":")
             tokens[digest] = name
         users = read_users(Path(settings.users_file)) if settings.auth == "basic" else {}
-        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies] \
+            if proxy_configured(settings) else []
         gate = cls(settings.auth, settings.auth_header.lower(), proxies, tokens, users)
         if settings.auth == "basic":
             gate._dummy = _dummy_like(next(iter(users.values())))
@@ -300,6 +301,14 @@ def _dummy_like(stored: str) -> str:
     value = hashlib.scrypt(password, salt=new_salt, n=int(n), r=int(r), p=int(p),
                            dklen=len(base64.b64decode(digest)) or 32, maxmem=2**27)
     return "$".join(["scrypt", n, r, p, base64.b64encode(new_salt).decode(), base64.b64encode(value).decode()])
+
+
+def proxy_configured(settings: Settings) -> bool:
+    """Whether the app runs behind a proxy: `header` sign-on (the proxy sets the user), or
+    `trusted_proxies` set by the operator. The default (the loopback addresses) alone is no
+    proxy: an app on 127.0.0.1 with auth `none` would otherwise let every local client
+    name its own address in X-Forwarded-For, and so dodge the rate limit."""
+    return settings.auth == "header" or settings.sources.get("trusted_proxies", "default") != "default"
 
 
 def _plausible_user(name: str) -> bool:
