@@ -24,9 +24,9 @@ only the tokens' SHA-256 hashes. A token that is sent but unknown is always a 40
 Connections from ``trusted_proxies`` also have their ``X-Forwarded-For``,
 ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` applied here (so uvicorn runs with
 ``proxy_headers=False``: the peer address must still be known when the SSO header is
-judged). Only when a proxy is configured (``proxy_configured``: mode ``header``, or
-``trusted_proxies`` set by the operator): the default loopback entries alone are no
-proxy, so a local client of an app without one cannot pick its own address. The user
+judged). Only when a proxy is configured (``proxy_configured``: ``trusted_proxies`` set
+by the operator, or a sign-on mode): in mode ``none`` the default loopback entries alone
+are no proxy, so a local client of an app without one cannot pick its own address. The user
 and client address end up in ``scope["livc.user"]`` and ``scope["client"]``, where the
 rate limiter finds them.
 
@@ -304,11 +304,13 @@ def _dummy_like(stored: str) -> str:
 
 
 def proxy_configured(settings: Settings) -> bool:
-    """Whether the app runs behind a proxy: `header` sign-on (the proxy sets the user), or
-    `trusted_proxies` set by the operator. The default (the loopback addresses) alone is no
-    proxy: an app on 127.0.0.1 with auth `none` would otherwise let every local client
-    name its own address in X-Forwarded-For, and so dodge the rate limit."""
-    return settings.auth == "header" or settings.sources.get("trusted_proxies", "default") != "default"
+    """Whether forwarded headers may count: `trusted_proxies` set by the operator, or a
+    sign-on mode (`header`: the proxy sets the user; `basic`: usually behind the same
+    local proxy, whose client addresses the per-address throttling needs). In mode `none`
+    the default (the loopback addresses) alone is no proxy: an app on 127.0.0.1 would
+    otherwise let every local client name its own address in X-Forwarded-For, and so dodge
+    the rate limit."""
+    return settings.auth != "none" or settings.sources.get("trusted_proxies", "default") != "default"
 
 
 def _plausible_user(name: str) -> bool:
