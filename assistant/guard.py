@@ -99,7 +99,8 @@ class Guard:
                 return
             await self.app(scope, receive, send)
             return
-        receive = timed(receive)
+        if _has_body(scope):
+            receive = timed(receive)
         if api:
             await self.app(scope, receive, send)
             return
@@ -120,7 +121,7 @@ class Guard:
         except TooLarge:
             await respond(scope, send, 413, "too_large")
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await respond(scope, send, 408, "timeout")
             return
         try:
@@ -255,17 +256,26 @@ class TooLarge(Exception):
     pass
 
 
+def _has_body(scope) -> bool:
+    """Whether the request announces a body (a length above 0, or chunks)."""
+    length = _header(scope, b"content-length")
+    return _header(scope, b"transfer-encoding") is not None or (length is not None and length.strip() not in ("", "0"))
+
+
 def timed(receive):
-    """`receive` that gives up (asyncio.TimeoutError) when the next part of the request
-    body takes longer than BODY_TIMEOUT; once the body is in, it waits as long as needed
-    (streamed answers wait on it for the client to go away)."""
+    """`receive` that gives up (TimeoutError) when the next part of the request body
+    takes longer than BODY_TIMEOUT; once the body is in, it waits as long as needed
+    (streamed answers wait on it for the client to go away). No task of its own, so a
+    caller that only peeks (Starlette's is_disconnected, in a cancelled scope) still
+    gets a message that is already there."""
     done = False
 
     async def wrapped():
         nonlocal done
         if done:
             return await receive()
-        message = await asyncio.wait_for(receive(), BODY_TIMEOUT)
+        async with asyncio.timeout(BODY_TIMEOUT):
+            message = await receive()
         if message["type"] != "http.request" or not message.get("more_body"):
             done = True
         return message
@@ -282,7 +292,7 @@ async def read_body(scope, receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise asyncio.TimeoutError
+            raise TimeoutError
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -15,10 +15,12 @@ index of the small corpus plus hostile documents, real Chromium.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -40,7 +42,7 @@ from test_widget import HostSite
 TIMEOUT = 30_000
 PROXY = "127.0.0.2"
 EVIL_HOST = {"Host": "assistent.stad.be", "Origin": "https://evil.example"}
-UPLOAD_MARKER = "zebra-upload-7f3a"
+UPLOAD_MARKER = f"zebra-upload-{uuid.uuid4().hex[:12]}"  # new every run: no file of an earlier run counts
 
 HOSTILE_MD = """# Zebra-notities
 
@@ -63,8 +65,9 @@ ZEBRA_QUESTION = "Wat is de zebrakwestie?"
 
 
 class Flagged:
-    """The real assistant, except that a question with "onzeker" in it is answered with
-    low confidence and an English language note (the answer itself is the real one)."""
+    """The real assistant with its confidence set by the question: one with "onzeker" in
+    it is answered with low confidence and an English language note, every other one with
+    high confidence and none (the answer itself is the real one)."""
 
     NOTE = "The guide is in Dutch; this answer quotes it."
 
@@ -77,8 +80,9 @@ class Flagged:
     def ask(self, question, history=None):
         answer = self._assistant.ask(question, history)
         if "onzeker" in question:
-            answer = dataclasses.replace(answer, confidence="low", language="en", language_note=self.NOTE)
-        return answer
+            return dataclasses.replace(answer, confidence="low", language="en", language_note=self.NOTE)
+        return dataclasses.replace(answer, confidence="low" if answer.abstained else "high", language="nl",
+                                   language_note=None)
 
 
 # ---------------------------------------------------------------------------
@@ -385,6 +389,23 @@ def test_a_request_body_that_stalls_is_cut_off(server, monkeypatch):
             reply = s.recv(65536)
         assert reply.startswith(b"HTTP/1.1 " + status), (path, reply[:200])
         assert time.monotonic() - started < 8
+
+
+def test_the_body_timeout_leaves_disconnect_checks_working():
+    """Gradio's event streams ask Starlette's is_disconnected(), which peeks at receive()
+    in a cancelled scope: the timed receive must still hand over a message that is there."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", b"10")]}
+    assert guard._has_body(scope)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a loop of its own (Playwright's may be running here)
+        seen = pool.submit(asyncio.run, Request(scope, guard.timed(receive)).is_disconnected()).result()
+    assert seen is True
 
 
 def test_app_py_closes_connections_whose_headers_are_slow_or_huge(hostile, tmp_path):
