@@ -20,6 +20,14 @@ manifest (``Assistant.reload_if_changed``); older and failed generations are rem
 Only changed documents are read again: a document whose file hash is unchanged takes
 its passages from the generation being replaced, and unchanged text is never embedded
 twice (the embedding cache).
+
+Damage is named, never a bare library error: a vector store file (``chroma/chroma.sqlite3``)
+that SQLite cannot read, a damaged embedding cache (safe to delete: it only saves
+embedding time), an index folder the build may not write. ``livc index --force`` rebuilds
+from nothing when a part cannot be opened: a damaged ``chroma/`` is moved aside to
+``chroma.damaged-<time>`` and a fresh one is written (the old one served nothing any more;
+it is removed once the new generation is switched in, and kept if the build fails), and a
+damaged cache is replaced by an empty one.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -150,6 +158,7 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
     offtopic = offtopic_passages()
     content = _hash_json([INDEX_FORMAT, sorted(hashes.items()), embedder.model_id, settings.chunk_words, offtopic])[:16]
     with build_lock(settings.index_dir, progress), reaching_store(settings):
+        aside = _set_aside_damaged_store(settings) if force else None
         current = read_manifest(settings.index_dir)
         serving = current.generation if current else None
         if not force and serving and _content_of(serving) == content and _generation_complete(settings, serving):
@@ -165,9 +174,11 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
         # content, or a return to an earlier corpus gets a fresh name.
         taken = {serving, current.previous if current else None}
         generation = content if content not in taken else f"{content}-{secrets.token_hex(4)}"
-        manifest, embedded, reused = _write(settings, embedder, generation, read, offtopic, progress)
+        manifest, embedded, reused = _write(settings, embedder, generation, read, offtopic, progress, force)
         manifest.previous = serving if serving and _generation_complete(settings, serving) else None
         _switch_to(settings, manifest)
+        if aside is not None:  # the new generation serves: the damaged store is no longer needed
+            shutil.rmtree(aside, ignore_errors=True)
     removed = sorted({d["name"] for d in current.documents} - {d["name"] for d in manifest.documents}) if current else []
     return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started,
                        parsed=read.parsed, kept=read.kept, pages=read.pages, removed=removed)
@@ -269,11 +280,12 @@ def _previous_documents(settings: Settings, current: Manifest | None) -> dict[tu
             if len(by_doc.get(e["name"], [])) == e.get("passages")}
 
 
-def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic: list[str], progress: bool):
+def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic: list[str], progress: bool,
+           force: bool = False):
     """Embed what is new and write the complete generation; returns its manifest (not yet served)."""
     passages = read.passages
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with EmbeddingCache(settings.index_dir / "embed-cache.sqlite", embedder) as cache:
+    with EmbeddingCache(settings.index_dir / "embed-cache.sqlite", embedder, replace_damaged=force) as cache:
         passage_vecs = cache.embed([p.embed_text for p in passages], "passage", progress, "Passages")
         windows = sentence_windows(passages)
         window_vecs = cache.embed([text for _, _, text in windows], "passage", progress, "Vensters")
@@ -307,8 +319,14 @@ def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic:
 def build_lock(index_dir: Path, progress: bool = False):
     """Hold the index folder's build lock: one build at a time, across processes. A build
     that is killed releases it with its process."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "build.lock", "a+") as handle, _THREAD_LOCK:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / "build.lock", "a+")
+    except OSError as exc:
+        raise StoreError(f"cannot write to the index folder {index_dir} ({exc.strerror or exc}): a build needs "
+                         "write access there (an app that only serves an index built elsewhere: "
+                         "build_on_start = false)") from None
+    with handle, _THREAD_LOCK:
         try:
             import fcntl
         except ImportError:  # not on POSIX: builds in one process are still serialised
@@ -598,12 +616,88 @@ def _store_errors() -> tuple[type[Exception], ...]:
 def reaching_store(settings: Settings):
     """Turn the errors of a vector store that cannot be reached (a Chroma server that is
     down, hangs or fails) into StoreUnavailable, so callers answer with a clear message
-    instead of a trace. The embedded store raises nothing of the kind."""
+    instead of a trace. An embedded store that fails is damaged or cannot be written: the
+    message names the file or folder and what to do (the app still answers 503, as for a
+    server that is down)."""
     try:
         yield
     except _store_errors() as exc:
-        where = settings.chroma_url or str(settings.index_dir / "chroma")
-        raise StoreUnavailable(f"the vector store at {where} is unavailable ({type(exc).__name__})") from exc
+        if not settings.chroma_url:
+            raise StoreUnavailable(_embedded_store_problem(settings, exc)) from exc
+        raise StoreUnavailable(f"the vector store at {settings.chroma_url} is unavailable ({type(exc).__name__})") from exc
+
+
+def _embedded_store_problem(settings: Settings, exc: Exception) -> str:
+    """What is wrong with the embedded store in index_dir/chroma, in one line."""
+    folder = settings.index_dir / "chroma"
+    damage = store_damage(settings)
+    if damage:
+        return (f"the vector store file {folder / 'chroma.sqlite3'} is damaged ({damage}): "
+                "run 'livc index --force' to rebuild the index from the documents")
+    if not os.access(folder, os.W_OK) or not _writable(folder):
+        return (f"the vector store in {folder} cannot be opened: embedded Chroma needs write access to that "
+                "folder even to read (for read-only replicas use a Chroma server: chroma_url)")
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"the vector store in {folder} cannot be opened ({type(exc).__name__}{': ' + detail if detail else ''})"
+
+
+def store_damage(settings: Settings) -> str | None:
+    """Why SQLite cannot read the embedded store's database file, or None when it can
+    (or there is none: a server store, a first build)."""
+    path = settings.index_dir / "chroma" / "chroma.sqlite3"
+    if settings.chroma_url or not path.is_file():
+        return None
+    return sqlite_damage(path)
+
+
+def sqlite_damage(path: Path) -> str | None:
+    """What SQLite says is wrong with the database file `path` (opened read-only), or None."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            result = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.OperationalError:
+        return None  # cannot be opened now (locked, no access): not proof of damage
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if result and result[0] == "ok" else f"integrity check: {result[0] if result else 'no answer'}"
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in `folder` (os.access says yes to root on a read-only mount)."""
+    try:
+        probe = folder / f".write-test-{secrets.token_hex(4)}"
+        probe.touch()
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _set_aside_damaged_store(settings: Settings) -> Path | None:
+    """Before a forced build: move a damaged embedded store (see store_damage) out of the
+    way, so the build writes a fresh one. Returns where it went."""
+    damage = store_damage(settings)
+    if damage is None:
+        return None
+    folder = settings.index_dir / "chroma"
+    aside = settings.index_dir / f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder.rename(aside)
+    _forget_embedded_clients()
+    log.warning("the vector store file %s is damaged (%s): moved to %s, building a new one",
+                folder / "chroma.sqlite3", damage, aside)
+    print(f"De vectoropslag {folder / 'chroma.sqlite3'} is beschadigd ({damage}); opzijgezet als {aside.name}, "
+          "de index wordt opnieuw opgebouwd.", file=sys.stderr, flush=True)
+    return aside
+
+
+def _forget_embedded_clients() -> None:
+    """Chroma keeps one client per folder in the process; a moved folder needs a new one."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except (ImportError, AttributeError):
+        pass
 
 
 def _collection_names(client) -> list[str]:
@@ -627,14 +721,44 @@ def _generation_complete(settings: Settings, generation: str) -> bool:
 
 
 class EmbeddingCache:
-    """Vectors by hash of (model, kind, text) in SQLite, so unchanged text is never re-embedded."""
+    """Vectors by hash of (model, kind, text) in SQLite, so unchanged text is never re-embedded.
 
-    def __init__(self, path: Path, embedder):
+    A damaged cache file is a StoreError that names it and says it is safe to delete;
+    with `replace_damaged` (a forced build) it is replaced by an empty one instead."""
+
+    def __init__(self, path: Path, embedder, replace_damaged: bool = False):
+        self.path = path
         self.embedder = embedder
         self.embedded = 0
         self.reused = 0
-        self._db = sqlite3.connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            if not replace_damaged or isinstance(exc, sqlite3.OperationalError):
+                raise self._error(exc) from None
+            log.warning("the embedding cache %s is damaged (%s): starting an empty one", path, exc)
+            print(f"De embeddingcache {path} is beschadigd ({exc}); een lege wordt gebruikt.", file=sys.stderr, flush=True)
+            path.unlink()
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as again:
+                raise self._error(again) from None
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
+            db.execute("SELECT key FROM vectors LIMIT 1").fetchall()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        if isinstance(exc, sqlite3.OperationalError):  # locked, read-only, no space: not damage
+            return StoreError(f"cannot use the embedding cache {self.path} ({exc})")
+        return StoreError(f"the embedding cache {self.path} is damaged ({exc}): it is safe to delete (it only "
+                          "saves time: the next build embeds every text again), or run 'livc index --force'")
 
     def __enter__(self):
         return self
@@ -643,6 +767,12 @@ class EmbeddingCache:
         self._db.close()
 
     def embed(self, texts: list[str], kind: str, progress: bool, label: str) -> np.ndarray:
+        try:
+            return self._embed(texts, kind, progress, label)
+        except sqlite3.DatabaseError as exc:  # damage further in than the first page
+            raise self._error(exc) from None
+
+    def _embed(self, texts: list[str], kind: str, progress: bool, label: str) -> np.ndarray:
         keys = [hashlib.sha256(f"{self.embedder.model_id}\0{kind}\0{t}".encode()).hexdigest() for t in texts]
         found = dict(self._lookup(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())

@@ -363,3 +363,75 @@ def test_livc_index_shows_progress_and_a_summary_with_skipped_files(mixed_corpus
     assert "read 6 new or changed document(s) (2 pages)" in lines[1] and "1 texts embedded" in lines[1]
     assert "skipped oud.doc: unsupported file type .doc" in captured.out
     assert "skipped scan.pdf: no text layer" in captured.out and "OCR" in captured.out
+
+
+# ---------------------------------------------------------------- damaged parts
+
+
+def livc_run(small_corpus, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    process = livc_process(*args, small_corpus=small_corpus)
+    out, err = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "%|" not in line]
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("livc: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_a_damaged_vector_store_is_named_and_index_force_rebuilds_it(small_corpus, embedder):
+    import os
+
+    build_index(small_corpus.settings, embedder, progress=False)
+    store_file = small_corpus.index_dir / "chroma" / "chroma.sqlite3"
+    with open(store_file, "r+b") as handle:  # bytes written over the start of the file
+        handle.write(os.urandom(4096))
+    for args in (["ask", "Wie zit de cel voor?"], ["index", "--quiet"]):
+        line = one_error_line(livc_run(small_corpus, *args))
+        assert f"{store_file} is damaged" in line and "livc index --force" in line, line
+    rebuilt = livc_run(small_corpus, "index", "--force", "--quiet")
+    assert rebuilt.returncode == 0 and "Index built" in rebuilt.stdout, rebuilt.stderr
+    assert "beschadigd" in rebuilt.stderr  # it says what it did
+    assert not list(small_corpus.index_dir.glob("chroma.damaged-*"))  # set aside, removed once switched
+    answered = livc_run(small_corpus, "ask", "Wie zit de cel voor?")
+    assert answered.returncode == 0 and "burgemeester" in answered.stdout, answered.stderr
+
+
+def test_a_damaged_embedding_cache_is_named_safe_to_delete_and_index_force_replaces_it(small_corpus, embedder):
+    build_index(small_corpus.settings, embedder, progress=False)
+    cache = small_corpus.index_dir / "embed-cache.sqlite"
+    cache.write_bytes(b"\x00garbage, not SQLite" * 200)
+    edit(small_corpus.guide, OLD, NEW)  # the next build must embed, so it opens the cache
+    line = one_error_line(livc_run(small_corpus, "index", "--quiet"))
+    assert f"the embedding cache {cache} is damaged" in line and "safe to delete" in line, line
+    rebuilt = livc_run(small_corpus, "index", "--force", "--quiet")
+    assert rebuilt.returncode == 0 and "Index built" in rebuilt.stdout, rebuilt.stderr
+    assert NEW in json.dumps([p.text for p in open_index(small_corpus.settings).passages], ensure_ascii=False)
+    with sqlite3.connect(cache) as db:  # a working cache again, holding what was embedded
+        assert db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] > 0
+
+
+def read_only(folder: Path, *command: str) -> list[str]:
+    """`command` run in a private mount namespace where `folder` is mounted read-only
+    (nothing changes outside that process)."""
+    quoted = " ".join(f"'{part}'" for part in command)
+    return ["unshare", "-rm", "sh", "-c",
+            f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' && exec {quoted}"]
+
+
+def test_a_read_only_index_folder_is_named_with_what_to_do(small_corpus, embedder):
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"]).returncode != 0:
+        pytest.fail("this test needs unshare (util-linux) with user and mount namespaces")
+    build_index(small_corpus.settings, embedder, progress=False)
+    edit(small_corpus.guide, OLD, NEW)
+    config = small_corpus.index_dir.parent / "empty-livc.toml"
+    env = cli_env(LIVC_CORPUS_DIR=str(small_corpus.corpus_dir), LIVC_INDEX_DIR=str(small_corpus.index_dir),
+                  LIVC_CONFIG=str(config))
+    for args, words in ((["index", "--quiet"], f"cannot write to the index folder {small_corpus.index_dir}"),
+                        (["ask", "Wie zit de cel voor?"], "needs write access to that folder")):
+        result = subprocess.run(read_only(small_corpus.index_dir, PYTHON, "-m", "assistant.cli", *args), cwd=ROOT,
+                                env=env, capture_output=True, text=True, timeout=300)
+        line = one_error_line(result)
+        assert words in line and "build.lock" not in line, line
