@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("privacy-eval", "precision and recall of the personal-data guard", cmd_privacy_eval)
     p.add_argument("--cases", type=Path, default=Path("eval/privacy-cases.jsonl"), help="invented case sentences (JSONL)")
-    p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/followup-dev.jsonl")],
+    p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/gold-dev2.jsonl"),
+                                                          Path("eval/followup-dev.jsonl")],
                    help="gold question files: no personal data, so every hit is a false positive")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 

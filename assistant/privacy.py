@@ -803,7 +803,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Precision and recall of the personal-data guard.")
     parser.add_argument("--cases", type=Path, default=Path("eval/privacy-cases.jsonl"))
     parser.add_argument("--gold", type=Path, nargs="*",
-                        default=[Path("eval/gold-dev.jsonl"), Path("eval/followup-dev.jsonl")])
+                        default=[Path("eval/gold-dev.jsonl"), Path("eval/gold-dev2.jsonl"), Path("eval/followup-dev.jsonl")])
     parser.add_argument("--corpus", type=Path, default=Path("corpus"))
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
