@@ -524,6 +524,8 @@ TRANSLATIONS = {
 #   this says "nl-BE" first, so the interface is Dutch in a browser set to English too.
 # - A marker is a link "#bron-<turn>-<n>"; clicking it (or pressing Enter on it) opens
 #   the folded block holding that card, scrolls the card into view and flashes it.
+# - The copy button of a message copies what it shows, not its HTML (Gradio copies the
+#   message's source; ours is written to the clipboard just after).
 # - After a thumbs down the reasons appear (Gradio adds #livc-reason to the page); on a
 #   small screen they would sit below the fold, so they are scrolled into view.
 PAGE_SCRIPT = b"""<script>try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return "nl-BE"},\
@@ -544,6 +546,14 @@ document.addEventListener("click", function (event) {
   void card.offsetWidth;
   card.classList.add("livc-flash");
   card.focus({preventScroll: true});
+}, true);
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest('#livc-chat button[title="Bericht kopi\u00ebren"]');
+  var row = button && button.closest(".message-row");
+  var message = row && row.querySelector("[data-testid='bot'], [data-testid='user']");
+  if (!message || !navigator.clipboard) return;
+  var plain = message.innerText.trim();
+  setTimeout(function () { navigator.clipboard.writeText(plain).catch(function () {}); }, 150);
 }, true);
 var livcReasonShown = false;
 new MutationObserver(function () {

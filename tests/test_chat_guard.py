@@ -500,6 +500,25 @@ def test_html_in_documents_and_questions_stays_text_in_the_chat(browser, server)
         context.close()
 
 
+def test_copying_a_message_copies_its_text_not_its_html(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(server.url + "/")
+        page.wait_for_selector("#livc-question textarea")
+        reply = ask_in_chat(page, "Wie zit de cel voor?")
+        reply.hover()
+        page.locator("#livc-chat .bot-row button[title='Bericht kopiëren']").last.click()
+        page.wait_for_timeout(600)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == reply.inner_text().strip(), copied
+        assert "burgemeester" in copied and "[1]" in copied and "<" not in copied and "livc-" not in copied
+    finally:
+        context.close()
+
+
 def test_a_low_confidence_answer_is_set_apart_in_the_chat(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
     try:
