@@ -23,6 +23,11 @@ from .types import Answer, Citation, Hit
 
 NOT_IN_GUIDE = "Dit staat niet in het draaiboek of de vraag-en-antwoordfiche."
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
+# Shown with the answer to an English or French question, in its language.
+LANGUAGE_NOTES = {
+    "en": "The guide is in Dutch: this answer quotes it word for word, with its sources.",
+    "fr": "Le guide est rédigé en néerlandais : cette réponse le cite mot pour mot, avec ses sources.",
+}
 
 
 @dataclass
@@ -133,13 +138,14 @@ def compose(evidence: Evidence, store: Store, settings: Settings, parts: list[Ev
     """
     support = measure_support(evidence, store)
     if decide_abstain(evidence, store, settings, support):
-        return abstention(evidence)
-    faq = match_faq(evidence, store, settings)
-    if faq is not None and not parts:
+        answer = abstention(evidence)
+    elif (faq := match_faq(evidence, store, settings)) is not None and not parts:
         answer = _faq_answer(evidence, faq)
     else:
         answer = _extractive_answer(evidence, store, settings, parts or [])
     answer.confidence = confidence(answer, evidence, support, settings)
+    answer.language = evidence.reading.language
+    answer.language_note = LANGUAGE_NOTES.get(answer.language)
     return answer
 
 
@@ -202,7 +208,7 @@ def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, par
     if not places:
         top = evidence.hits[0].passage
         places = [[(top, j) for j in range(min(2, len(top.sentences)))]]
-    chosen = _in_reading_order({(p.id, j) for place in places for p, j in place}, store)
+    chosen = _best_first(places)
     # One marker per passage, numbered in reading order; the marker follows each run of
     # sentences from that passage.
     numbers: dict[str, int] = {}
@@ -223,9 +229,14 @@ def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, par
     )
 
 
-def _in_reading_order(pairs: set[tuple[str, int]], store: Store) -> list[tuple[Passage, str]]:
-    ordered = sorted(((store.by_id[pid], j) for pid, j in pairs), key=lambda pair: (pair[0].order, pair[1]))
-    return [(p, p.sentences[j]) for p, j in ordered]
+def _best_first(places: list[list[tuple[Passage, int]]]) -> list[tuple[Passage, str]]:
+    """The places' sentences, the best place first, each place in reading order; places
+    from one passage read as one, and no sentence twice."""
+    by_passage: dict[str, tuple[Passage, set[int]]] = {}
+    for place in places:
+        for p, j in place:
+            by_passage.setdefault(p.id, (p, set()))[1].add(j)
+    return [(p, p.sentences[j]) for p, numbers in by_passage.values() for j in sorted(numbers)]
 
 
 def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[list[tuple[Passage, int]]]:
@@ -295,8 +306,12 @@ _LEANS_BACK = re.compile(
 def _span(store: Store, passage: Passage, i: int, budget: int) -> list[tuple[Passage, int]]:
     """Sentence i with what it needs to be read on its own: the sentence before it when
     it leans on it, the next one while the answer is short, and a list whole with its
-    lead-in (a list item brings its list; a sentence announcing a list brings it)."""
+    lead-in (a list item brings its list; a sentence announcing a list brings it). In a
+    Q&A entry, everything from the entry's first sentence, which holds its answer."""
     sentences = passage.sentences
+    if passage.kind == "faq" and i > 0:
+        # A Q&A entry gives its answer first ("Ja.", "De burgemeester ..."): quote from there.
+        return _with_list(store, passage, list(range(0, i + 1)))
     if _is_list_item(sentences[i]):
         first = i
         while first > 0 and _is_list_item(sentences[first - 1]):

@@ -25,7 +25,9 @@ from typing import Mapping
 from pathlib import Path
 
 from .lexical import fold, tokenize
-from .question import GENERIC_VERBS, QUESTION_WORDS
+from .lexical import content_words
+from .question import GENERIC_VERBS, QUESTION_WORDS, detect_language
+from .question import content_stems as question_content_stems
 
 # A question opening with one of these continues the previous one ("En in Gent?").
 CONNECTORS = {"en", "maar", "ook", "dus", "of", "anders", "verder", "daarnaast", "bovendien"}
@@ -35,6 +37,8 @@ REFERRING = {
     "daar", "daarvan", "daarover", "daarbij", "daarmee", "daarin", "daarop", "daarvoor", "daaraan",
     "daarna", "daardoor", "daartoe", "hiervan", "hierover", "hierbij", "hiermee", "hierin", "hiervoor",
     "ervan", "erover", "erbij", "ermee", "erin", "erop", "ervoor", "eraan", "erna", "erdoor", "ertoe",
+    "it", "he", "she", "they", "them", "his", "its", "their", "there", "il", "elle", "ils", "elles", "lui", "leur",
+    "cela", "ça",
 }
 # "die", "dat", "deze", "dit" also open relative clauses and name things ("deze cel"), so
 # they only count as pointing back in a question that names little else.
@@ -105,30 +109,43 @@ def contextualize(question: str, history: list[str] | None, vocabulary: Vocabula
 
 
 def needs_context(question: str, vocabulary: Vocabulary | None = None) -> bool:
-    """Whether the question leans on an earlier one to be understood.
+    """Whether the question cannot be understood without an earlier one.
 
-    In order: a word pointing back ("hij", "daarvan"), or a demonstrative ("dat") in a
-    short question, says yes; a word the guide does not know says no, since the question
-    brings a new subject, perhaps one the guide lacks, and must get its own answer or
-    abstention; then an opening "En ...", a question with a single content word, or
-    fewer than two known content words without a named subject all say yes.
+    A misread costs more than a miss: a standalone question searched with an old subject
+    added gets a worse answer, labelled as a follow-up. So a question leans on an earlier
+    one only when it names too little to stand alone:
+    - it points back ("hij", "daarvan", "it", or "die"/"dat" without a named subject)
+      and holds fewer than three content words of its own; or
+    - it holds at most one content word, names no subject and asks for no definition
+      ("En in Gent?", "Onder welke voorwaarden?"; not "Wat is casusoverleg?").
+    A content word the guide does not know brings a new subject (perhaps one the guide
+    lacks), so the question stands alone and gets its own answer or abstention.
     """
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
         return False
+    content = _content(question)
     if any(w in REFERRING for w in words):
-        return True
-    content = content_stems(question)
-    if any(w in DEMONSTRATIVES for w in words) and len(content) < 3:
-        return True  # "Wanneer stopt dat?"
+        return len(content) < 3
     if vocabulary is not None and any(len(t) >= NEW_SUBJECT_LENGTH and not vocabulary.knows(t) for t in content):
         return False
-    if words[0] in CONNECTORS:
-        return True
-    if len(content) <= 1 and not names_subject(question):
-        return True  # "Wanneer werd het gepubliceerd?"
-    known = [t for t in content if vocabulary is None or vocabulary.knows(t)]
-    return len(known) < 2 and not names_subject(question)
+    named = names_subject(question)
+    if any(w in DEMONSTRATIVES for w in words) and len(content) < 3 and not named:
+        return True  # "Wanneer stopt dat?", "Welke rechten heeft die persoon dan?"
+    if len(content) <= 1 and not named and not _DEFINITION.search(question):
+        return True  # "Wanneer werd het gepubliceerd?", "Onder welke voorwaarden?"
+    return False
+
+
+_DEFINITION = re.compile(r"\b(?:wat|what|qu'est-ce)\s+(?:is|zijn|betekent|betekenen|are|means?|que)\b", re.IGNORECASE)
+
+
+def _content(question: str) -> tuple[str, ...]:
+    """The question's content words: Dutch stems, or for an English or French question
+    the words that are no stop word of either language."""
+    if detect_language(question) != "nl":
+        return tuple(content_words(question))
+    return question_content_stems(question)
 
 
 def content_stems(question: str) -> list[str]:

@@ -29,6 +29,7 @@ GENERIC_VERBS = {
     "doet", "doen", "betekent", "betekenen", "houdt", "maakt", "maken", "gebeurt", "regelt", "zit", "zitten",
     "staat", "staan", "heeft", "hebben", "kan", "kunnen", "mag", "mogen", "bedraagt", "bedragen", "krijgt",
     "krijgen", "gaat", "gaan", "komt", "komen", "zal", "zullen", "hoort", "horen", "geldt", "gelden",
+    "laten", "laat", "zich",
     "moet", "moeten", "wordt", "worden", "werd", "is", "zijn", "was", "waren",
 }
 
@@ -37,6 +38,7 @@ EVERYDAY_WORDS = {
     "onze", "ons", "wij", "we", "jullie", "u", "uw", "mijn", "zeg", "zegt", "echt", "nu", "weer", "eens", "heel",
     "wel", "even", "info", "iemand", "iets", "gewoon", "ok", "oke", "graag", "soms", "best", "beetje", "zo'n",
 }
+SEPARABLE_PARTICLES = {"voor", "op", "uit", "aan", "mee", "af", "door", "terug", "bij", "toe", "na", "vast", "in", "over"}
 _WORD = re.compile(r"\w+")
 _DUTCH = frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_EN_PLUS) - frozenset(STOPWORDS_FRENCH)
 _ENGLISH = frozenset(STOPWORDS_EN_PLUS) - frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_FRENCH)
@@ -108,8 +110,12 @@ def analyse(question: str) -> Reading:
 def content_stems(text: str) -> tuple[str, ...]:
     """The Dutch stems of the words that say what a question is about: no stop words,
     question words or verbs that only say how it asks."""
-    ignored = QUESTION_WORDS | GENERIC_VERBS | EVERYDAY_WORDS
-    words = [w for w in _WORD.findall(text) if fold(w) not in ignored]
+    words = _WORD.findall(text)
+    # A question ending in a separable verb's particle ("Wie zit de cel voor?", "Wie
+    # nodigt hen uit?") keeps its verb: with the particle it says what is asked.
+    separable = bool(words) and fold(words[-1]) in SEPARABLE_PARTICLES
+    ignored = QUESTION_WORDS | EVERYDAY_WORDS | (set() if separable else GENERIC_VERBS)
+    words = [w for w in words if fold(w) not in ignored]
     return tuple(dict.fromkeys(tokenize(" ".join(words))))
 
 
