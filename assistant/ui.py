@@ -676,6 +676,9 @@ CSS = """
 .livc-faq-label { display: inline-block; font-size: .85rem; font-weight: 600; color: #1e6b34;
                   background: #e6f4ea; border-radius: 6px; padding: 2px 8px; }
 .livc-faq-question { font-style: italic; font-weight: 400; }
+/* A refused event (too many questions, too long, queue full) says why in Gradio's toast;
+   its full-size error cover would hide the conversation, so the chat and sources keep showing. */
+#livc-chat .wrap.full:has(> .error), #livc-sources .wrap.full:has(> .error) { display: none; }
 #livc-reason { padding: 8px; }
 #livc-feedback-note p { margin: 0; color: var(--body-text-color-subdued); }
 @media (max-width: 640px) {

@@ -317,6 +317,34 @@ def test_a_session_hash_used_by_another_user_reaches_nothing(header_server):
 # 4. Rate and size
 
 
+def test_over_the_limit_the_chat_says_so_and_keeps_the_conversation(browser, hostile):
+    from playwright.sync_api import expect
+
+    settings, assistant = hostile
+    settings = settings.replace(rate_limit=1, rate_window=60)
+    with AppServer(mount(create_app(settings, assistant), assistant, settings)) as running:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT)
+            page.goto(running.url + "/")
+            page.wait_for_selector("#livc-question textarea")
+            first = ask_in_chat(page, "Wie zit de cel voor?")
+            page.fill("#livc-question textarea", "Hoe vaak vergadert de cel?")
+            page.press("#livc-question textarea", "Enter")
+            expect(page.get_by_text("U hebt te veel vragen na elkaar gesteld", exact=False)).to_be_visible()
+            page.wait_for_timeout(1000)
+            expect(page.locator("#livc-chat [data-testid='bot']")).to_have_count(1)  # no second answer
+            expect(first).to_be_visible()
+            assert "burgemeester" in first.inner_text()
+            box = first.bounding_box()  # nothing covers the conversation
+            assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest(\"[data-testid='bot']\")",
+                                 [box["x"] + 20, box["y"] + 10])
+            page.screenshot(path=str(ARTIFACTS / "chat-rate-limited.png"))
+        finally:
+            context.close()
+
+
 def test_chat_questions_count_in_the_api_rate_limit(header_server):
     """rate_limit 3 per minute per user, for API and chat questions together."""
     jan = {"X-Remote-User": "jan-rate"}
