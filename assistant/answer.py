@@ -299,35 +299,54 @@ def overlap(reading: Reading, text: str, vocabulary: Vocabulary | None) -> float
 
 # A sentence that opens like this leans on the one before it ("Daarom ...", "Die ...").
 _LEANS_BACK = re.compile(
-    r"^(?:daarom|daardoor|daarbij|daarnaast|daarna|bovendien|ook|dat|die|deze|dit|zo|hij|zij|ze|het|hun|dan|"
-    r"toch|wel|maar|echter|evenmin|zij|hiervoor|hierbij|daarvoor|dergelijke|zulke)\b", re.IGNORECASE)
+    r"^(?:dat|die|deze|dit|zo|hij|zij|ze|het|hun|dan|toch|maar|hiervoor|hierbij|daarvoor|dergelijke|zulke|ook)\b"
+    r"|^(?:\W*\w+\W+){0,2}(?:daarom|daardoor|daarbij|daarnaast|daarna|dus|echter|bovendien|hierdoor|immers|"
+    r"evenmin|tevens|eveneens)\b", re.IGNORECASE)
 
 
 def _span(store: Store, passage: Passage, i: int, budget: int) -> list[tuple[Passage, int]]:
-    """Sentence i with what it needs to be read on its own: the sentence before it when
-    it leans on it, the next one while the answer is short, and a list whole with its
-    lead-in (a list item brings its list; a sentence announcing a list brings it). In a
-    Q&A entry, everything from the entry's first sentence, which holds its answer."""
+    """Sentence i with what it needs to be read on its own: a list whole with its lead-in
+    (a list item brings its list; a sentence announcing a list brings it), the next
+    sentence while the answer is short, and the sentence before when the first one leans
+    on it ("Leg daarom ..."). In a Q&A entry, everything from the entry's first sentence,
+    which holds its answer."""
     sentences = passage.sentences
-    if passage.kind == "faq" and i > 0:
-        # A Q&A entry gives its answer first ("Ja.", "De burgemeester ..."): quote from there.
-        return _with_list(store, passage, list(range(0, i + 1)))
+    if passage.kind == "faq":
+        return _with_list(store, passage, list(range(0, min(max(i, 1), len(sentences) - 1) + 1)))
     if _is_list_item(sentences[i]):
         first = i
         while first > 0 and _is_list_item(sentences[first - 1]):
             first -= 1
         lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
-        return _with_list(store, passage, list(range(lead, first)) + [first])
-    chosen = [i]
-    if i > 0 and (_LEANS_BACK.match(sentences[i]) or sentences[i][:1].islower()) \
-            and not _is_list_item(sentences[i - 1]) and not _is_label(sentences[i - 1]):
-        chosen.insert(0, i - 1)
-    if not sentences[chosen[-1]].rstrip().endswith(":") and chosen[-1] + 1 < len(sentences):
-        following = sentences[chosen[-1] + 1]
-        if not _is_label(following) and not _is_list_item(following) \
-                and sum(len(sentences[j].split()) for j in chosen + [chosen[-1] + 1]) <= budget:
-            chosen.append(chosen[-1] + 1)
-    return _with_list(store, passage, chosen)
+        chosen = list(range(lead, first)) + [first]
+    else:
+        chosen = [i]
+        following = sentences[i + 1] if i + 1 < len(sentences) else None
+        if following and not sentences[i].rstrip().endswith(":") and not _is_label(following) \
+                and not _is_list_item(following) and len(f"{sentences[i]} {following}".split()) <= budget:
+            chosen.append(i + 1)
+    return _leaning_on(store, passage, chosen[0]) + _with_list(store, passage, chosen)
+
+
+def _leaning_on(store: Store, passage: Passage, i: int) -> list[tuple[Passage, int]]:
+    """The sentence that sentence i leans on ("Daarom ...", "Die ...", a lower-case
+    start), also across a passage boundary within the section; [] when it stands alone."""
+    sentence = passage.sentences[i]
+    if not (_LEANS_BACK.match(sentence) or sentence[:1].islower()):
+        return []
+    previous = (passage, i - 1) if i > 0 else _last_of_previous(store, passage)
+    if previous is None:
+        return []
+    text = previous[0].sentences[previous[1]]
+    return [] if _is_list_item(text) or _is_label(text) else [previous]
+
+
+def _last_of_previous(store: Store, passage: Passage) -> tuple[Passage, int] | None:
+    """The last sentence of the passage before `passage` in its section, if any."""
+    earlier = store.passages[passage.order - 1] if passage.order > 0 else None
+    if earlier and (earlier.doc, earlier.anchor) == (passage.doc, passage.anchor) and earlier.sentences:
+        return earlier, len(earlier.sentences) - 1
+    return None
 
 
 def _with_list(store: Store, passage: Passage, chosen: list[int]) -> list[tuple[Passage, int]]:
