@@ -259,7 +259,7 @@ def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[
             break
         if (passage.id, i) in taken:
             continue
-        place = _span(store, passage, i, settings.answer_words)
+        place = _span(store, passage, i, settings.answer_words, evidence.reading.kind)
         if places and _place_words(places + [place]) > settings.answer_words:
             break
         places.append(place)
@@ -304,12 +304,13 @@ _LEANS_BACK = re.compile(
     r"evenmin|tevens|eveneens)\b", re.IGNORECASE)
 
 
-def _span(store: Store, passage: Passage, i: int, budget: int) -> list[tuple[Passage, int]]:
+def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open") -> list[tuple[Passage, int]]:
     """Sentence i with what it needs to be read on its own: a list whole with its lead-in
     (a list item brings its list; a sentence announcing a list brings it), the next
     sentence while the answer is short, and the sentence before when the first one leans
-    on it ("Leg daarom ..."). In a Q&A entry, everything from the entry's first sentence,
-    which holds its answer."""
+    on it ("Leg daarom ..."). A question asking for a list gets the list its sentence's
+    window announces, from the lead-in on. In a Q&A entry, everything from the entry's
+    first sentence, which holds its answer."""
     sentences = passage.sentences
     if passage.kind == "faq":
         return _with_list(store, passage, list(range(0, min(max(i, 1), len(sentences) - 1) + 1)))
@@ -319,6 +320,8 @@ def _span(store: Store, passage: Passage, i: int, budget: int) -> list[tuple[Pas
             first -= 1
         lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
         chosen = list(range(lead, first)) + [first]
+    elif kind == "list" and i + 1 < len(sentences) and sentences[i + 1].rstrip().endswith(":"):
+        chosen = [i + 1]
     else:
         chosen = [i]
         following = sentences[i + 1] if i + 1 < len(sentences) else None

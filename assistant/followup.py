@@ -127,11 +127,11 @@ def needs_context(question: str, vocabulary: Vocabulary | None = None) -> bool:
     content = _content(question)
     if any(w in REFERRING for w in words):
         return len(content) < 3
-    if vocabulary is not None and any(len(t) >= NEW_SUBJECT_LENGTH and not vocabulary.knows(t) for t in content):
-        return False
     named = names_subject(question)
     if any(w in DEMONSTRATIVES for w in words) and len(content) < 3 and not named:
         return True  # "Wanneer stopt dat?", "Welke rechten heeft die persoon dan?"
+    if vocabulary is not None and any(len(t) >= NEW_SUBJECT_LENGTH and not vocabulary.knows(t) for t in content):
+        return False
     if len(content) <= 1 and not named and not _DEFINITION.search(question):
         return True  # "Wanneer werd het gepubliceerd?", "Onder welke voorwaarden?"
     return False
@@ -145,7 +145,7 @@ def _content(question: str) -> tuple[str, ...]:
     the words that are no stop word of either language."""
     if detect_language(question) != "nl":
         return tuple(content_words(question))
-    return question_content_stems(question)
+    return question_content_stems(question, separable_verbs=False)  # a verb names no subject
 
 
 def content_stems(question: str) -> list[str]:

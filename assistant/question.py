@@ -1,7 +1,7 @@
 """What a question asks for, read without a language model.
 
 `analyse()` turns a question into a `Reading`: its language (Dutch, English or French),
-the kind of answer it wants (a person, a date, a number, an article, what an
+the kind of answer it wants (a person, a date, a number, an article, a list, what an
 abbreviation stands for, yes or no, or an open answer), its content words as Dutch
 stems, and its language-independent terms (numbers, dates, abbreviations, article
 numbers), which are evidence in any language. Answer composition uses the kind to
@@ -75,6 +75,9 @@ _KINDS = (
              r"|\bwhen\b|\bwhat date\b|\bwhich (?:date|year)\b|\bwhat year\b|\bquand\b|\bquelle date\b"
              r"|\bquelle annee\b|\ben quelle annee\b|\bdepuis quand\b|\bdatum\b|\bjaartal\b"),
     ("how_many", r"\bhoeveel\b|\bhow many\b|\bhow much\b|\bcombien\b|\bhoe vaak\b|\bhow often\b|\bhoelang\b|\bhoe lang\b"),
+    ("list", r"\ballemaal\b|\bwelke (?:\w+ ){0,3}(?:zijn|moeten|kunnen|mogen|horen|staan)\b|\bwat (?:moet|hoort|staat)"
+             r" er (?:\w+ )?in\b|\bopsomming\b|\bwhich (?:\w+ ){0,3}(?:are|must|should|can)\b|\bwhat (?:must|should) "
+             r"(?:\w+ ){0,3}contain\b|\bquel(?:le)?s (?:\w+ ){0,3}(?:sont|doivent|peuvent)\b"),
     ("who", r"\bwie\b|\bwho\b|\bqui\b|\bwelke (?:minister|ministers|instantie|instanties|organisatie|organisaties|dienst"
             r"|diensten|partners?|deelnemers?|raad|hof)\b"),
 )
@@ -93,7 +96,7 @@ class Reading:
 
     text: str
     language: str  # "nl", "en" or "fr"
-    kind: str  # "abbreviation" | "article" | "when" | "how_many" | "who" | "yes_no" | "open"
+    kind: str  # "abbreviation" | "article" | "when" | "how_many" | "list" | "who" | "yes_no" | "open"
     stems: tuple[str, ...]  # Dutch content stems (for a foreign question: only its entities)
     entities: tuple[str, ...]  # numbers, dates, abbreviations, article numbers, as written
 
@@ -107,13 +110,13 @@ def analyse(question: str) -> Reading:
     return Reading(question, language, question_kind(question), stems, entities)
 
 
-def content_stems(text: str) -> tuple[str, ...]:
+def content_stems(text: str, separable_verbs: bool = True) -> tuple[str, ...]:
     """The Dutch stems of the words that say what a question is about: no stop words,
-    question words or verbs that only say how it asks."""
+    question words or verbs that only say how it asks. With `separable_verbs`, a question
+    ending in a separable verb's particle ("Wie zit de cel voor?", "Wie nodigt hen uit?")
+    keeps its verb: with the particle it says what is asked."""
     words = _WORD.findall(text)
-    # A question ending in a separable verb's particle ("Wie zit de cel voor?", "Wie
-    # nodigt hen uit?") keeps its verb: with the particle it says what is asked.
-    separable = bool(words) and fold(words[-1]) in SEPARABLE_PARTICLES
+    separable = separable_verbs and bool(words) and fold(words[-1]) in SEPARABLE_PARTICLES
     ignored = QUESTION_WORDS | EVERYDAY_WORDS | (set() if separable else GENERIC_VERBS)
     words = [w for w in words if fold(w) not in ignored]
     return tuple(dict.fromkeys(tokenize(" ".join(words))))
@@ -149,6 +152,8 @@ def holds_answer_kind(kind: str, sentence: str, reading: Reading | None = None) 
         return bool(_QUANTITY.search(fold(_DATE.sub(" ", fold(sentence)))))
     if kind == "article":
         return bool(_ARTICLE.search(fold(sentence)))
+    if kind == "list":
+        return bool(re.search(r":\s*$|:\s+-|^\s*(?:[-*+]|\d+[.)])\s", sentence, re.MULTILINE))
     if kind == "abbreviation":
         wanted = {fold(e) for e in (reading.entities if reading else ()) if _ABBREVIATION.fullmatch(e)}
         found = {fold(a) for a in _ABBREVIATION.findall(sentence)}

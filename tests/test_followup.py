@@ -117,10 +117,13 @@ def test_context_helps_on_the_follow_up_gold_set(followup_result):
     without = result["without_context"]["retrieval"]["hit@1"]
     print(f"follow-up hit@1: with context {with_context:.2f}, without {without:.2f}")
     print(format_followup(result))
-    assert with_context >= without + 0.15
-    # 0.75 on the first 13 follow-ups; the harder kinds added with the negative pairs ("Ook voor
-    # leerkrachten?", "Onder welke voorwaarden?", an English one) brought it to 0.67.
+    # Follow-ups are read as such only when they cannot stand alone (a misread costs more than
+    # a miss), so some follow-ups are searched as asked: the gain is smaller than when every
+    # short question was read with the previous one (0.15), and no standalone one is misread.
+    assert with_context >= without + 0.05
     assert with_context >= 0.6
+    detection = result["detection"]
+    assert detection["precision"] >= 0.95 and detection["recall"] >= 0.7, detection
 
 
 def test_the_follow_up_measurement_reports_detection_and_both_kinds_of_rows(followup_result):
