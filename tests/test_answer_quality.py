@@ -198,3 +198,12 @@ def test_a_list_the_question_asks_for_is_quoted_whole_with_its_lead_in(assistant
 ])
 def test_the_kind_of_answer_a_question_wants(question, kind):
     assert analyse(question).kind == kind
+
+
+def test_a_compound_question_of_many_parts_costs_at_most_three_searches():
+    from assistant.answer import MAX_PARTS, split_question
+
+    parts = split_question("Wie zit de cel voor en " + "wie is dat en " * 150 + "wie nodigt de partners uit?")
+    assert len(parts) == MAX_PARTS == 3
+    assert split_question("Wie zit de cel voor, en wie nodigt de partners uit?") == [
+        "Wie zit de cel voor", "wie nodigt de partners uit?"]

@@ -117,7 +117,10 @@ def test_the_dense_index_lives_in_the_server_and_the_rest_in_the_shared_folder(c
 
 
 def test_two_app_processes_answer_at_once(cluster):
-    questions = ["Wie zit de cel voor?", "Hoe vaak vergadert de cel?", "Wie neemt deel namens de politie?"] * 4
+    # Questions in the small corpus's own words: it never says "politie", and a question about
+    # a term the corpus never uses, closer to other subjects, is rightly refused.
+    questions = ["Wie zit de cel voor?", "Hoe vaak vergadert de cel?",
+                 "Welke machtiging heeft de vertegenwoordiger van de korpschef?"] * 4
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(lambda i: (i % 2, ask(cluster.apps[i % 2], questions[i])), range(len(questions))))
     assert all(r.status_code == 200 for _, r in responses), [r.text for _, r in responses if r.status_code != 200]
