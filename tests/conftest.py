@@ -141,6 +141,17 @@ def write_small_corpus(folder: Path) -> None:
     (folder / "vragen.md").write_text(SMALL_FAQ, encoding="utf-8")
 
 
+def build_small_index(folder: Path, small_cache: tuple[Path, BuildReport], embedder) -> Settings:
+    """The small corpus written into `folder` and built beside it, its embedding cache
+    pre-filled from `small_cache` (so nothing is embedded); returns its settings."""
+    write_small_corpus(folder / "corpus")
+    (folder / "index").mkdir()
+    shutil.copyfile(small_cache[0], folder / "index" / "embed-cache.sqlite")
+    settings = settings_for(folder / "corpus", folder / "index")
+    build_index(settings, embedder, progress=False)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def small_cache(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
     """A first, real build of the small corpus into an empty folder: its report, and the

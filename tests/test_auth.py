@@ -270,18 +270,9 @@ def test_sliding_window_frees_a_slot_when_the_oldest_request_leaves():
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory, small_cache, embedder):
     """A built index of the small corpus (its embedding cache pre-filled: no embedding)."""
-    import shutil
+    from conftest import build_small_index
 
-    from assistant.index import build_index
-    from conftest import settings_for, write_small_corpus
-
-    base = tmp_path_factory.mktemp("small-index")
-    write_small_corpus(base / "corpus")
-    (base / "index").mkdir()
-    shutil.copyfile(small_cache[0], base / "index" / "embed-cache.sqlite")
-    settings = settings_for(base / "corpus", base / "index")
-    build_index(settings, embedder, progress=False)
-    return settings
+    return build_small_index(tmp_path_factory.mktemp("small-index"), small_cache, embedder)
 
 
 @pytest.mark.parametrize("content, words", [

@@ -523,17 +523,9 @@ def test_legal_numbers_and_wrong_check_digits_without_a_cue_still_pass():
 @pytest.fixture
 def small_index(tmp_path, small_cache, embedder):
     """A built index of the small corpus in tmp_path (embedding cache pre-filled)."""
-    import shutil
+    from conftest import build_small_index
 
-    from assistant.index import build_index
-    from conftest import settings_for, write_small_corpus
-
-    write_small_corpus(tmp_path / "corpus")
-    (tmp_path / "index").mkdir()
-    shutil.copyfile(small_cache[0], tmp_path / "index" / "embed-cache.sqlite")
-    settings = settings_for(tmp_path / "corpus", tmp_path / "index")
-    build_index(settings, embedder, progress=False)
-    return settings
+    return build_small_index(tmp_path, small_cache, embedder)
 
 
 def test_gradio_tracebacks_with_the_raw_inputs_are_logged_masked(small_index, tmp_path):
