@@ -17,7 +17,7 @@ from .chunking import Passage
 from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
-from .question import Reading, analyse, holds_answer_kind
+from .question import Reading, analyse, holds_answer_kind, share_found
 from .settings import Settings
 from .types import Answer, Citation, Hit
 
@@ -295,12 +295,7 @@ def _place_words(places: list[list[tuple[Passage, int]]]) -> int:
 def overlap(reading: Reading, text: str, vocabulary: Vocabulary | None) -> float:
     """The share of the question's content stems found in `text`, each weighted by its
     rarity in the corpus (0 when the question has none)."""
-    if not reading.stems:
-        return 0.0
-    found = set(tokenize(text))
-    weight = vocabulary.idf if vocabulary else (lambda _: 1.0)
-    total = sum(weight(s) for s in reading.stems)
-    return sum(weight(s) for s in reading.stems if s in found) / total if total else 0.0
+    return share_found(reading, tokenize(text), vocabulary.idf if vocabulary else None)
 
 
 # A sentence that opens like this leans on the one before it ("Daarom ...", "Die ...").

@@ -12,6 +12,7 @@ check that the quoted text is about what was asked.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
@@ -159,6 +160,15 @@ def holds_answer_kind(kind: str, sentence: str, reading: Reading | None = None) 
         found = {fold(a) for a in _ABBREVIATION.findall(sentence)}
         return bool(wanted & found) if wanted else bool(found)
     return False
+
+
+def share_found(reading: Reading, found: Iterable[str], idf: Callable[[str], float] | None = None) -> float:
+    """The share of the question's content stems that are among the stems `found`, each
+    weighted by `idf` (its rarity in the corpus); 0 when the question has none."""
+    found = found if isinstance(found, (set, frozenset)) else set(found)
+    weight = idf or (lambda _: 1.0)
+    total = sum(weight(s) for s in reading.stems)
+    return sum(weight(s) for s in reading.stems if s in found) / total if total else 0.0
 
 
 def entities_in(text: str) -> set[str]:

@@ -25,7 +25,7 @@ from .chunking import Passage
 from .index import Store, reaching_store
 from .followup import corpus_vocabulary
 from .lexical import tokenize, without_terms
-from .question import analyse, content_stems, detect_language
+from .question import analyse, content_stems, detect_language, share_found
 from .settings import Settings
 from .types import Hit
 
@@ -186,11 +186,9 @@ class HybridSearch:
         reading = analyse(question)
         if not weight or not reading.stems:
             return hits
-        vocabulary = corpus_vocabulary(self.store)
-        total = sum(vocabulary.idf(t) for t in reading.stems)
+        idf = corpus_vocabulary(self.store).idf
         for hit in hits:
-            found = self._terms(hit.passage.id)
-            hit.score += weight * sum(vocabulary.idf(t) for t in reading.stems if t in found) / total
+            hit.score += weight * share_found(reading, self._terms(hit.passage.id), idf)
         return sorted(hits, key=lambda h: -h.score)
 
     def _terms(self, passage_id: str) -> frozenset[str]:
