@@ -22,10 +22,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
-    from assistant.auth import Gate
-    from assistant.cli import describe
-    from assistant.logs import configure_logging
-    from assistant.settings import Settings
+    from assistant.web.auth import Gate
+    from assistant.ops.cli import describe
+    from assistant.web.logs import configure_logging
+    from assistant.core.settings import Settings
 
     try:
         settings = Settings.load(
@@ -41,17 +41,17 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from assistant.serving import uvicorn_options
+    from assistant.web.serving import uvicorn_options
 
     where = f"http://{settings.host}:{settings.port}{settings.root_path if settings.root_path.startswith('/') else ''}/"
     print(f"LIVC-assistent: open {where} in your browser (Ctrl+C stops).", flush=True)
     warn_if_open(settings)
-    from assistant.logs import capture_stderr
+    from assistant.web.logs import capture_stderr
 
     capture_stderr()  # what libraries print there (Gradio's tracebacks quote raw inputs) is logged, masked
-    # proxy_headers off (assistant.auth applies forwarded headers, only from a configured
+    # proxy_headers off (assistant.web.auth applies forwarded headers, only from a configured
     # proxy), uvicorn's loggers through the JSON-lines handler, and timeouts and limits
-    # for headers, idle connections and shutdown (assistant.serving).
+    # for headers, idle connections and shutdown (assistant.web.serving).
     uvicorn.run(app, **uvicorn_options(settings))
     return 0
 
@@ -65,9 +65,9 @@ def warn_if_open(settings) -> None:
 
 def build(settings):
     """The whole web app for `settings`: index brought up to date, model and index loaded once."""
-    from assistant.assistant import WARM_UP_QUESTION, Assistant
-    from assistant.ui import mount
-    from assistant.web import create_app
+    from assistant.core.assistant import WARM_UP_QUESTION, Assistant
+    from assistant.web.chat import mount
+    from assistant.web.app import create_app
 
     if settings.build_on_start:
         print("Index controleren en zo nodig bijwerken…", flush=True)

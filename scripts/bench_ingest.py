@@ -44,8 +44,8 @@ def generate(folder: Path) -> None:
 def measure(folder: Path, embed: bool = False, settings=None) -> dict:
     """Reading and chunking speed per format for the documents in `folder`; with `embed`,
     also a cold and a warm index build (into a temporary index folder)."""
-    from assistant.chunking import chunk_sections
-    from assistant.documents import LOADERS, corpus_files
+    from assistant.core.chunking import chunk_sections
+    from assistant.core.documents import LOADERS, corpus_files
 
     files, skipped = corpus_files(folder)
     per_format: dict[str, dict] = {}
@@ -74,9 +74,9 @@ def measure(folder: Path, embed: bool = False, settings=None) -> dict:
 
 
 def _builds(folder: Path, settings=None) -> dict:
-    from assistant.embeddings import make_embedder
-    from assistant.index import build_index
-    from assistant.settings import Settings
+    from assistant.core.embeddings import make_embedder
+    from assistant.core.index import build_index
+    from assistant.core.settings import Settings
 
     out = {}
     with tempfile.TemporaryDirectory() as index:

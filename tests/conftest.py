@@ -32,10 +32,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assistant import Assistant
-from assistant.embeddings import make_embedder
-from assistant.index import BuildReport, build_index
-from assistant.settings import Settings
+from assistant.core.assistant import Assistant
+from assistant.core.embeddings import make_embedder
+from assistant.core.index import BuildReport, build_index
+from assistant.core.settings import Settings
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +189,7 @@ def browser():
 
 
 def cli_env(**livc: str) -> dict[str, str]:
-    """The environment for a `python -m assistant.cli` subprocess: no inherited LIVC_*
+    """The environment for a `python -m assistant.ops.cli` subprocess: no inherited LIVC_*
     settings, no livc.toml from the working directory, plus the given LIVC_* values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVC_")}
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

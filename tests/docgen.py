@@ -75,7 +75,7 @@ def _squash(text: str) -> str:
 def _blocks(markdown: str):
     """(kind, level, text) for headings, paragraphs, items, table rows and quotes. A front
     matter block is not printed: it describes the file, it is not its text."""
-    from assistant.documents import split_front_matter
+    from assistant.core.documents import split_front_matter
 
     markdown = split_front_matter(markdown)[1]
     paragraph: list[str] = []

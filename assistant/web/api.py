@@ -1,0 +1,440 @@
+"""The REST API, version 1, under ``/api/v1``: the same ``Assistant.ask()`` as the chat.
+
+- ``POST /api/v1/ask`` ``{"question": ..., "history": [earlier questions]}``: the answer
+  text (Markdown with ``[n]`` markers), ``abstained``, ``mode``, citations (n, document,
+  title, section path, page, URL to the section in the document viewer, quoted text),
+  suggestions when the guide does not cover the question, timings, a notice,
+  ``confidence`` (high, or low: "Mogelijk relevant — controleer de bron"), the question's
+  ``language`` and, for an English or French question, a ``language_note``.
+- ``GET /api/v1/search?q=...&k=...``: the ranked passages behind an answer, with scores.
+- ``GET /api/v1/documents``: what is indexed (title, file, version hash, indexed at).
+
+Errors are JSON ``{"code": <stable English code>, "message": <Dutch sentence>}``; bad
+input is a 4xx, never a 500. The OpenAPI description is at ``/openapi.json`` and a
+Swagger UI at ``/docs``, served from the files that the ``fastapi-offline`` package ships
+(FastAPI's default page loads Swagger from a CDN; this one loads nothing from outside).
+
+Questions are answered in a worker thread, at most ``concurrency`` at a time with at
+most ``queue_size`` waiting; beyond that the API says "busy" (503) rather than piling
+up. The question text is logged only when ``log_questions`` is on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import math
+import re
+from importlib import resources
+from typing import Annotated, Any, Literal
+from urllib.parse import urljoin
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.assistant import (MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, PersonalDataError, QuestionError,
+                        clean_question)
+from .auth import USER_KEY
+from ..core.index import StoreUnavailable
+from .logs import log_answer
+from .ratelimit import RateLimiter, client_key
+from ..core.settings import Settings
+from ..core.types import Answer, Citation, Hit
+from .app import document_url
+
+log = logging.getLogger("livc.api")
+
+PREFIX = "/api/v1"
+MAX_BODY_CHARS = 20_000  # a question longer than this is refused before it is even cleaned
+MAX_HISTORY = 20
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class ApiError(Exception):
+    """An error answered as ``{"code", "message"}``; the message is Dutch."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable, for programs: e.g. invalid_question, rate_limited, unauthorized")
+    message: str = Field(description="Dutch, for people")
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+HTTP_CODES = {
+    400: ("bad_request", "Het verzoek is ongeldig."),
+    401: ("unauthorized", "Aanmelden is vereist."),
+    404: ("not_found", "Dit adres bestaat niet in de API."),
+    405: ("method_not_allowed", "Deze methode is hier niet toegestaan."),
+    413: ("too_large", "Het verzoek is te groot."),
+    415: ("unsupported_media_type", "Stuur de vraag als JSON (Content-Type: application/json)."),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """JSON errors with Dutch messages for the API; other paths keep FastAPI's defaults."""
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("vector store unavailable: %s", exc)
+        return error_response(503, "store_unavailable", UNAVAILABLE_TEXT, {"Retry-After": "30"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        if not _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "invalid_json", "De inhoud van het verzoek is geen geldige JSON.")
+        return error_response(422, "invalid_request", dutch_validation_message(errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if not _is_api(request):
+            return await http_exception_handler(request, exc)
+        code, message = HTTP_CODES.get(exc.status_code, ("error", "Het verzoek kon niet worden verwerkt."))
+        return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+
+
+def _is_api(request: Request) -> bool:
+    path = request.scope.get("path", "")
+    return path.startswith(PREFIX) or f"{PREFIX}/" in path
+
+
+FIELD_NAMES = {"question": "de vraag", "history": "de geschiedenis", "q": "de zoekvraag", "k": "het aantal resultaten",
+               "body": "de inhoud van het verzoek"}
+
+
+def dutch_validation_message(errors: list[dict]) -> str:
+    """One Dutch sentence for the first validation error (FastAPI's are English)."""
+    if not errors:
+        return "Het verzoek is ongeldig."
+    error = errors[0]
+    where = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+    name = FIELD_NAMES.get(where[0], f"het veld '{where[0]}'") if where else "de inhoud van het verzoek"
+    if len(where) > 1 and where[0] == "history":
+        name = f"vraag {where[1]} van de geschiedenis"
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    problems = {
+        "missing": "ontbreekt",
+        "string_type": "moet tekst zijn",
+        "list_type": "moet een lijst van vragen zijn",
+        "int_parsing": "moet een geheel getal zijn",
+        "int_type": "moet een geheel getal zijn",
+        "model_attributes_type": "moet een JSON-object zijn",
+        "dict_type": "moet een JSON-object zijn",
+        "string_too_long": f"is te lang (hoogstens {ctx.get('max_length')} tekens)",
+        "too_long": f"bevat te veel elementen (hoogstens {ctx.get('max_length')})",
+        "greater_than_equal": f"moet minstens {ctx.get('ge')} zijn",
+        "less_than_equal": f"mag hoogstens {ctx.get('le')} zijn",
+    }
+    return f"Het verzoek is ongeldig: {name} {problems.get(kind, 'heeft een ongeldige waarde')}."
+
+
+# ---------------------------------------------------------------------------
+# Request and response bodies
+
+
+class AskRequest(BaseModel):
+    question: str = Field(max_length=MAX_BODY_CHARS, description="the question, in plain text (Dutch, or English/French)",
+                          examples=["Wie zit de LIVC-R voor?"])
+    history: list[Annotated[str, Field(max_length=MAX_BODY_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY,
+        description="earlier questions of the conversation, oldest first, so follow-ups are understood")
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="the number of the [n] marker in the answer text")
+    document: str = Field(description="file name of the source document")
+    title: str
+    section: str = Field(description="the section's own heading")
+    section_path: list[str] = Field(description="headings from the chapter down to the section")
+    page: int | None = Field(description="page number (PDF sources only)")
+    kind: str = Field(description="guide (draaiboek) or faq (vraag-en-antwoordfiche)")
+    anchor: str
+    url: str = Field(description="the section in the document viewer")
+    quote: str = Field(description="the sentence(s) the answer quotes, verbatim")
+    passage: str = Field(description="the whole cited passage")
+
+
+class AnswerOut(BaseModel):
+    question: str
+    text: str = Field(description="Markdown with [n] markers")
+    abstained: bool = Field(description="true when the guide does not cover the question")
+    mode: str = Field(description="faq, extractive or generative")
+    citations: list[CitationOut]
+    suggestions: list[CitationOut] = Field(description="nearest sections, when abstained")
+    timings: dict[str, float] = Field(description="milliseconds: retrieval, answer, total")
+    notice: str | None = Field(description="a Dutch note to the user, e.g. how a follow-up was read")
+    masked: list[str] = Field(description="kinds of personal data masked in the question (privacy guard)")
+    confidence: Literal["high", "low"] = Field(
+        description="high: the guide's answer; low: shown as 'Mogelijk relevant — controleer de bron' (check the "
+                    "source). An abstention is low.")
+    language: str = Field(description="the question's language: nl, en or fr")
+    language_note: str | None = Field(
+        description="for an English or French question: one line in its language saying the guide is Dutch and the "
+                    "answer quotes it")
+
+
+class SearchResult(BaseModel):
+    rank: int
+    score: float = Field(description="fused score, higher is better")
+    dense: float | None = Field(description="cosine similarity, if the dense retriever found it")
+    lexical: float | None = Field(description="BM25 score, if the lexical retriever found it")
+    document: str
+    title: str
+    section: str
+    section_path: list[str]
+    page: int | None
+    kind: str
+    anchor: str
+    url: str
+    text: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class DocumentOut(BaseModel):
+    file: str
+    title: str
+    sha256: str = Field(description="version: hash of the file's bytes when it was indexed")
+    passages: int
+    indexed_at: str
+    url: str
+
+
+class DocumentsOut(BaseModel):
+    built_at: str
+    documents: list[DocumentOut]
+
+
+ERRORS = {
+    400: {"model": ErrorBody, "description": "malformed JSON"},
+    401: {"model": ErrorBody, "description": "not signed in, or an unknown API token"},
+    422: {"model": ErrorBody, "description": "a question or parameter the assistant cannot take"},
+    429: {"model": ErrorBody, "description": "too many requests; see Retry-After"},
+}
+
+
+# ---------------------------------------------------------------------------
+# Converting answers
+
+
+def public_url(request: Request, path: str) -> str:
+    """An absolute URL for an app path (with root path), as the client reached us."""
+    try:
+        return urljoin(f"{request.url.scheme}://{request.url.netloc}/", path)
+    except ValueError:
+        return path
+
+
+def citation_out(c: Citation, settings: Settings, request: Request) -> CitationOut:
+    p = c.passage
+    return CitationOut(n=c.n, document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
+                       page=p.page, kind=p.kind, anchor=p.anchor,
+                       url=public_url(request, document_url(settings, p.doc, p.anchor, p.page)), quote=c.quote, passage=p.text)
+
+
+def answer_out(answer: Answer, settings: Settings, request: Request) -> AnswerOut:
+    return AnswerOut(
+        question=answer.question, text=answer.text, abstained=answer.abstained, mode=answer.mode,
+        citations=[citation_out(c, settings, request) for c in answer.citations],
+        suggestions=[citation_out(c, settings, request) for c in answer.suggestions],
+        timings={k: round(v, 2) for k, v in answer.timings.items() if math.isfinite(v)},
+        notice=answer.notice,
+        masked=list(getattr(answer, "masked", [])),
+        confidence="low" if getattr(answer, "confidence", "high") == "low" else "high",
+        language=getattr(answer, "language", "nl") or "nl",
+        language_note=getattr(answer, "language_note", None),
+    )
+
+
+def hit_out(rank: int, hit: Hit, settings: Settings, request: Request) -> SearchResult:
+    p = hit.passage
+    return SearchResult(rank=rank, score=_finite(hit.score) or 0.0, dense=_finite(hit.dense), lexical=_finite(hit.lexical),
+                        document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
+                        page=p.page, kind=p.kind, anchor=p.anchor,
+                        url=public_url(request, document_url(settings, p.doc, p.anchor, p.page)), text=p.text)
+
+
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def earlier_questions(history: list[str]) -> list[str]:
+    """The history as the assistant takes it: each question cleaned; unusable ones left out
+    (they are context, not the question)."""
+    out = []
+    for item in history:
+        try:
+            out.append(clean_question(item))
+        except QuestionError:
+            continue
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The routes
+
+
+class Workers:
+    """At most `concurrency` questions at once in worker threads; at most `queue_size` waiting."""
+
+    def __init__(self, settings: Settings):
+        self.slots = asyncio.Semaphore(settings.concurrency)
+        self.queue_size = settings.queue_size
+        self.waiting = 0
+
+    async def run(self, fn, *args):
+        if self.slots.locked() and self.waiting >= self.queue_size:
+            raise ApiError(503, "busy", "De assistent is even erg druk. Probeer het over een minuut opnieuw.",
+                           {"Retry-After": "30"})
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            return await run_in_threadpool(fn, *args)
+        finally:
+            self.slots.release()
+
+
+def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | None = None) -> APIRouter:
+    """The /api/v1 routes over one loaded assistant; `limiter` is shared with the chat's
+    questions (``assistant.web.guard``), one budget per user."""
+    limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_window)
+    workers = Workers(settings)
+
+    def rate_limited(request: Request) -> None:
+        verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
+        if not verdict.allowed:
+            raise ApiError(429, "rate_limited",
+                           f"U hebt te veel vragen na elkaar gesteld. Probeer het over {verdict.retry_after} "
+                           f"seconden opnieuw.", {"Retry-After": str(verdict.retry_after)})
+
+    router = APIRouter(prefix=PREFIX, tags=["api"], dependencies=[Depends(rate_limited)], responses=ERRORS)
+
+    @router.post("/ask", response_model=AnswerOut, summary="Answer a question from the guide, with citations",
+                 responses={503: {"model": ErrorBody, "description": "busy"}})
+    async def ask(body: AskRequest, request: Request) -> AnswerOut:
+        question = _clean(body.question)
+        history = earlier_questions(body.history)
+        try:
+            answer = await workers.run(assistant.ask, question, history)
+        except PersonalDataError as exc:  # privacy_guard "refuse": the message names kinds, never data
+            raise ApiError(422, "personal_data", str(exc)) from None
+        except QuestionError as exc:
+            raise ApiError(422, "invalid_question", str(exc)) from None
+        _log_answer(answer, settings)
+        return answer_out(answer, settings, request)
+
+    @router.get("/search", response_model=SearchOut, summary="The ranked passages for a query, with scores")
+    async def search(request: Request,
+                     q: Annotated[str, Query(max_length=MAX_BODY_CHARS, description="the question or search words")],
+                     k: Annotated[int, Query(ge=1, le=50, description="at most this many results")] = 10) -> SearchOut:
+        query = _clean(q)
+        try:  # personal data is masked (or refused) as in /ask, and never echoed back
+            shown, hits = await workers.run(assistant.search_masked, query)
+        except PersonalDataError as exc:
+            raise ApiError(422, "personal_data", str(exc)) from None
+        return SearchOut(query=shown, results=[hit_out(i, h, settings, request) for i, h in enumerate(hits[:k], 1)])
+
+    @router.get("/documents", response_model=DocumentsOut, summary="The documents in the index")
+    def documents(request: Request) -> DocumentsOut:
+        manifest = assistant.store.manifest
+        return DocumentsOut(built_at=manifest.built_at, documents=[
+            DocumentOut(file=d["name"], title=d["title"], sha256=d["sha256"], passages=d.get("passages", 0),
+                        indexed_at=manifest.built_at, url=public_url(request, document_url(settings, d["name"])))
+            for d in manifest.documents])
+
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown(rest: str) -> None:
+        if rest.strip("/") in ("ask", "search", "documents"):
+            raise ApiError(405, "method_not_allowed", "Deze methode is hier niet toegestaan. Zie /docs.")
+        raise ApiError(404, "not_found", "Dit adres bestaat niet in de API. Zie /docs voor wat er is.")
+
+    return router
+
+
+def _clean(question: str) -> str:
+    try:
+        return clean_question(question)
+    except QuestionError as exc:
+        code = "question_too_long" if len(question) > MAX_QUESTION_CHARS else "invalid_question"
+        raise ApiError(422, code, str(exc)) from None
+
+
+def _log_answer(answer: Answer, settings: Settings) -> None:
+    """One structured log line per API answer, the same as the chat's (assistant.web.logs): ids,
+    timings and modes; the question text, masked, only if the operator enabled that."""
+    log_answer(log, answer, settings, source="api")
+
+
+# ---------------------------------------------------------------------------
+# Swagger UI, served locally
+
+
+SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
+# Scripts: the bundle from this origin and the page's one inline script by its hash (no
+# 'unsafe-inline'); Swagger UI styles its parts inline.
+DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+def docs_router(settings: Settings) -> APIRouter:
+    """``/docs``: Swagger UI over /openapi.json with its files from the fastapi-offline package."""
+    router = APIRouter(include_in_schema=False)
+    root = settings.root_path.rstrip("/")
+    folder = resources.files("fastapi_offline") / "static"
+    page = get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json", title="LIVC-assistent API",
+        swagger_js_url=f"{root}/docs/swagger-ui-bundle.js", swagger_css_url=f"{root}/docs/swagger-ui.css",
+        swagger_favicon_url=f"{root}/docs/favicon.png",
+        swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0}).body
+    policy = DOCS_CSP.format(hashes=script_hashes(page.decode("utf-8")))
+
+    @router.get("/docs")
+    def docs() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": policy})
+
+    @router.get("/docs/{name}")
+    def asset(name: str) -> Any:
+        if name not in SWAGGER_FILES:
+            return JSONResponse({"code": "not_found", "message": "Dit bestand bestaat niet."}, status_code=404)
+        return FileResponse(str(folder / name), media_type=SWAGGER_FILES[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    return router
+
+
+def script_hashes(page: str) -> str:
+    """CSP sources ('sha256-...') for the inline scripts of `page`, so they may run and no other."""
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
+    return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'"
+                    for s in scripts)

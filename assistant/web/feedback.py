@@ -1,0 +1,191 @@
+"""Feedback: thumbs up or down per answer, kept in a local SQLite file.
+
+Maintainers read it (``livc feedback``, CSV export) to find answers that went wrong and
+grow the gold set. A record holds the rating, an optional reason from a fixed list, the
+answer text, its citations (passage id, document, section) and mode. The question text
+is stored only when the operator turned on ``log_questions`` (env ``LIVC_LOG_QUESTIONS``),
+and then with personal data masked: officials may type names or case details despite the
+warning.
+
+The file lies beside the index folder (``feedback.sqlite``) unless ``feedback_db`` names
+another; rebuilding or deleting the index leaves it alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from ..core.privacy import mask_text
+from ..core.settings import Settings
+from ..core.types import Answer
+
+# The reasons offered after a thumbs down (Dutch, as shown to the user and stored).
+REASONS = (
+    "bron klopt niet",
+    "antwoord onvolledig",
+    "antwoord klopt niet",
+    "vraag niet begrepen",
+    "verkeerd onderwerp",
+    "iets anders",
+)
+
+CSV_COLUMNS = ("id", "created_at", "rating", "reason", "mode", "abstained", "question", "answer", "citations")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+    reason TEXT,
+    mode TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    question TEXT,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL
+)
+"""
+
+
+@dataclass
+class Feedback:
+    """One rating of one answer."""
+
+    rating: int  # +1 thumbs up, -1 thumbs down
+    answer: str
+    mode: str
+    abstained: bool = False
+    citations: list[dict] = field(default_factory=list)  # {"n", "passage_id", "doc", "section", "section_path"}
+    reason: str | None = None
+    question: str | None = None  # only when the operator enabled log_questions
+    created_at: str = ""
+    id: int | None = None
+
+
+def feedback_path(settings: Settings) -> Path:
+    """Where the feedback database lives: ``feedback_db``, or feedback.sqlite beside the index."""
+    if settings.feedback_db:
+        return Path(settings.feedback_db)
+    return settings.index_dir.parent / "feedback.sqlite"
+
+
+def from_answer(answer: Answer, rating: int, log_questions: bool, reason: str | None = None) -> Feedback:
+    """A feedback record for an answer; the question text only if `log_questions`, and
+    then masked by the personal-data guard (``Assistant.ask`` masked it already; an answer
+    made elsewhere is masked here)."""
+    cited = answer.suggestions if answer.abstained else answer.citations
+    return Feedback(
+        rating=rating,
+        answer=answer.text,
+        mode=answer.mode,
+        abstained=answer.abstained,
+        citations=[
+            {"n": c.n, "passage_id": c.passage.id, "doc": c.passage.doc, "section": c.passage.section,
+             "section_path": list(c.passage.section_path)}
+            for c in cited
+        ],
+        reason=reason,
+        question=mask_text(answer.question) if log_questions else None,
+    )
+
+
+class FeedbackStore:
+    """The feedback table in one SQLite file. Each call opens its own connection, so the
+    store can be shared by the web server's worker threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10)
+        conn.row_factory = sqlite3.Row
+        conn.execute(_SCHEMA)
+        return conn
+
+    def add(self, item: Feedback) -> int:
+        """Store a record; returns its id."""
+        _check(item.rating, item.reason)
+        created = item.created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with closing(self._connect()) as conn, conn:
+            cur = conn.execute(
+                "INSERT INTO feedback (created_at, rating, reason, mode, abstained, question, answer, citations)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (created, item.rating, item.reason, item.mode, int(item.abstained), item.question, item.answer,
+                 json.dumps(item.citations, ensure_ascii=False)),
+            )
+            return int(cur.lastrowid)
+
+    def update(self, feedback_id: int, rating: int | None = None, reason: str | None = None) -> None:
+        """Change the rating or set the reason of a stored record (a user changing their mind)."""
+        with closing(self._connect()) as conn, conn:
+            if rating is not None:
+                _check(rating, None)
+                conn.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, feedback_id))
+            if reason is not None:
+                _check(-1, reason)
+                conn.execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, feedback_id))
+
+    def delete(self, feedback_id: int) -> None:
+        """Remove a record (the user took the thumb back)."""
+        with closing(self._connect()) as conn, conn:
+            conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+
+    def list(self, limit: int | None = None) -> list[Feedback]:
+        """Records, newest first."""
+        if not self.path.exists():
+            return []
+        query = "SELECT * FROM feedback ORDER BY id DESC" + (" LIMIT ?" if limit else "")
+        with closing(self._connect()) as conn:
+            rows = conn.execute(query, (limit,) if limit else ()).fetchall()
+        return [_record(r) for r in rows]
+
+    def export_csv(self, out: TextIO) -> int:
+        """Write every record as CSV (oldest first); returns how many. Text cells that a
+        spreadsheet would run as a formula are neutralised (`spreadsheet_safe`)."""
+        records = list(reversed(self.list()))
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for f in records:
+            writer.writerow([f.id, f.created_at, f.rating, spreadsheet_safe(f.reason or ""), f.mode, int(f.abstained),
+                             spreadsheet_safe(f.question or ""), spreadsheet_safe(f.answer),
+                             spreadsheet_safe(json.dumps(f.citations, ensure_ascii=False))])
+        return len(records)
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice ("=HYPERLINK(...)"
+# sends the sheet's contents elsewhere when clicked); a typed question can start so.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a spreadsheet shows it, never runs it: a leading formula character gets an
+    apostrophe before it (the spreadsheets' own way of saying "text")."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _check(rating: int, reason: str | None) -> None:
+    if rating not in (-1, 1):
+        raise ValueError(f"rating must be 1 or -1, not {rating!r}")
+    if reason is not None and reason not in REASONS:
+        raise ValueError(f"unknown reason {reason!r}; expected one of {', '.join(REASONS)}")
+
+
+def _record(row: sqlite3.Row) -> Feedback:
+    return Feedback(
+        id=row["id"],
+        created_at=row["created_at"],
+        rating=row["rating"],
+        reason=row["reason"],
+        mode=row["mode"],
+        abstained=bool(row["abstained"]),
+        question=row["question"],
+        answer=row["answer"],
+        citations=json.loads(row["citations"]),
+    )

@@ -1,0 +1,227 @@
+"""Answers over the real corpus: quoted, cited, honest about what the guide does not cover.
+
+All tests share one index of the shipped corpus (the session fixture ``corpus_index``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from assistant.core.answer import NOT_IN_GUIDE
+from assistant.core.assistant import QuestionError
+from conftest import CORPUS, FAQ, normalise, unquote
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+IN_SCOPE = [
+    "Wie zit de LIVC-R voor?",
+    "Waar staat de afkorting LIVC-R voor?",
+    "Welke veiligheidsmachtiging moet de vertegenwoordiger van de korpschef hebben?",
+    "Hoe lang worden de verslagen van de LIVC-R bewaard?",
+    "Mag een CLB-medewerker informatie delen in de LIVC-R?",
+    "Wat is het verschil tussen een LIVC-R en een Local Task Force?",
+    "Wanneer trad de wet van 30 juli 2018 in werking?",
+    "Welke stappen doorloopt een casus?",
+]
+OUT_OF_SCOPE = "Hoe vraag ik een parkeervergunning aan voor bewoners?"
+
+
+@pytest.fixture(scope="module")
+def assistant(corpus_index):
+    return corpus_index.assistant
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, str]:
+    """Each corpus file's text, blockquote markers removed and whitespace normalised."""
+    return {p.name: normalise(unquote(p.read_text(encoding="utf-8"))) for p in CORPUS.glob("*.md")}
+
+
+@pytest.fixture(scope="module")
+def answers(assistant):
+    return {q: assistant.ask(q) for q in IN_SCOPE}
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in MARKER.findall(text)]
+
+
+# ---------------------------------------------------------------- the reference question
+
+
+def test_who_chairs_is_answered_with_the_mayor_and_a_citation(answers):
+    answer = answers["Wie zit de LIVC-R voor?"]
+    assert not answer.abstained
+    assert "burgemeester" in answer.text.lower()
+    assert "[1]" in answer.text
+    assert answer.citations[0].n == 1
+    assert answer.mode in ("faq", "extractive")
+    assert set(answer.timings) >= {"retrieval", "answer", "total"}
+
+
+# ---------------------------------------------------------------- citations hold, for every answer
+
+
+@pytest.mark.parametrize("question", IN_SCOPE)
+def test_in_scope_questions_are_answered(answers, question):
+    answer = answers[question]
+    assert not answer.abstained, question
+    assert answer.citations and answer.text.strip()
+
+
+@pytest.mark.parametrize("question", IN_SCOPE)
+def test_every_marker_resolves_to_a_citation_and_every_citation_is_used(answers, question):
+    answer = answers[question]
+    numbers = [c.n for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1))
+    used = markers(answer.text)
+    assert used, answer.text
+    assert set(used) == set(numbers)
+
+
+@pytest.mark.parametrize("question", IN_SCOPE)
+def test_every_quote_is_verbatim_from_its_passage_and_the_passage_from_its_source(answers, sources, question):
+    answer = answers[question]
+    for c in answer.citations + answer.suggestions:
+        assert normalise(c.quote) and normalise(c.quote) in normalise(c.passage.text), (c.n, c.quote)
+        for sentence in c.passage.sentences:
+            assert normalise(unquote(sentence)) in sources[c.passage.doc], sentence
+
+
+@pytest.mark.parametrize("question", IN_SCOPE)
+def test_the_answer_text_is_made_only_of_quoted_sentences(answers, question):
+    answer = answers[question]
+    rest = normalise(MARKER.sub(" ", answer.text))
+    quoted = [
+        normalise(s) for c in answer.citations for s in c.passage.sentences
+        if normalise(s) in normalise(c.quote)
+    ]
+    for sentence in sorted(set(quoted), key=len, reverse=True):
+        rest = rest.replace(sentence, " ")
+    assert not re.search(r"\w", rest), f"text not quoted from a cited passage: {rest!r}"
+
+
+def test_every_indexed_passage_is_verbatim_from_the_corpus(assistant, sources):
+    store = assistant.store
+    assert {p.doc for p in store.passages} == {"draaiboek-livc-r.md", FAQ}
+    for p in store.passages:
+        for sentence in p.sentences:
+            assert normalise(unquote(sentence)) in sources[p.doc], (p.doc, p.section, sentence)
+
+
+def test_sources_md_is_not_indexed(corpus_index):
+    manifest = corpus_index.assistant.store.manifest
+    assert "SOURCES.md" not in {d["name"] for d in manifest.documents}
+    assert all(p.doc != "SOURCES.md" for p in corpus_index.assistant.store.passages)
+
+
+# ---------------------------------------------------------------- abstention and FAQ
+
+
+def test_an_out_of_scope_question_abstains_in_dutch_and_offers_sections(assistant, sources):
+    answer = assistant.ask(OUT_OF_SCOPE)
+    assert answer.abstained is True
+    assert answer.text == NOT_IN_GUIDE == "Dit staat niet in het draaiboek of de vraag-en-antwoordfiche."
+    assert answer.citations == []
+    assert len(answer.suggestions) >= 1
+    for s in answer.suggestions:
+        assert normalise(s.quote) in normalise(s.passage.text)
+    assert len({(s.passage.doc, s.passage.anchor) for s in answer.suggestions}) == len(answer.suggestions)
+
+
+@pytest.mark.parametrize("question, entry", [
+    ("Waar staat de afkorting LIVC-R voor?", "Vraag 2: Waar staat de afkorting LIVC-R voor?"),
+    ("Moet elke gemeente een LIVC-R hebben?", "Vraag 3: Moet elke gemeente een LIVC-R hebben?"),
+    ("Bestaat de LIVC-R ook in Brussel en Wallonië?", "Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?"),
+])
+def test_a_question_from_the_faq_sheet_is_answered_by_its_entry(assistant, question, entry):
+    answer = assistant.ask(question)
+    assert answer.mode == "faq", (answer.mode, [c.passage.section for c in answer.citations])
+    assert not answer.abstained
+    [citation] = answer.citations
+    assert citation.passage.doc == FAQ and citation.passage.kind == "faq"
+    assert citation.passage.section == entry
+    assert normalise(citation.quote) == normalise(citation.passage.text)
+    assert answer.text.rstrip().endswith("[1]")
+
+
+# ---------------------------------------------------------------- questions that are not questions
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "?!… -- !!", "🙂🙂🤔", "?" * 10, "x" * 50_000])
+def test_unusable_questions_raise_question_error_in_dutch(assistant, question):
+    with pytest.raises(QuestionError) as caught:
+        assistant.ask(question)
+    message = str(caught.value)
+    assert "vraag" in message.lower()
+    assert "\n" not in message
+
+
+def test_control_characters_are_tolerated(assistant, answers):
+    answer = assistant.ask("Wie\x00 zit de\x07 LIVC-R\x1b voor?\r\n")
+    assert answer.question == "Wie zit de LIVC-R voor?"
+    assert not answer.abstained
+    assert answer.text == answers["Wie zit de LIVC-R voor?"].text
+
+
+@pytest.mark.parametrize("pasted, question", [
+    ("\ufeffWie zit de LIVC\u200b-R voor?", "Wie zit de LIVC-R voor?"),
+    ("Hoe lang worden de ver\u00adslagen van de LIVC-R bewaard?", "Hoe lang worden de verslagen van de LIVC-R bewaard?"),
+])
+def test_invisible_format_characters_inside_words_are_dropped(assistant, answers, pasted, question):
+    answer = assistant.ask(pasted)
+    assert answer.question == question
+    assert answer.text == answers[question].text
+
+
+# ---------------------------------------------------------------- other languages
+
+
+@pytest.mark.parametrize("question", [
+    "Who chairs the LIVC-R?",
+    "Qui préside la LIVC-R ?",
+])
+def test_english_and_french_questions_get_a_cited_dutch_answer(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.abstained, [s.passage.section for s in answer.suggestions]
+    assert answer.citations
+    cited = " ".join(c.passage.text for c in answer.citations).lower()
+    assert "burgemeester" in cited
+
+
+def test_an_english_question_about_data_retention_cites_the_privacy_chapter(assistant):
+    answer = assistant.ask("How long are the reports of the LIVC-R kept?")
+    assert not answer.abstained
+    assert any(c.passage.section_path[0].startswith("7.") or "bewaar" in c.passage.text.lower()
+               for c in answer.citations)
+
+
+# ---------------------------------------------------------------- concurrency and serialisation
+
+
+def signature(answer) -> tuple:
+    return (answer.text, answer.abstained, answer.mode,
+            tuple((c.n, c.passage.id, c.quote) for c in answer.citations),
+            tuple(h.passage.id for h in answer.hits))
+
+
+def test_concurrent_questions_get_the_same_answers_as_sequential_ones(assistant):
+    questions = IN_SCOPE[:6] + [OUT_OF_SCOPE, "Who chairs the LIVC-R?"]
+    sequential = [signature(assistant.ask(q)) for q in questions]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rounds = [list(pool.map(lambda q: signature(assistant.ask(q)), questions)) for _ in range(2)]
+    assert rounds[0] == sequential
+    assert rounds[1] == sequential
+
+
+def test_answers_serialise_to_json(assistant, answers):
+    for answer in [*answers.values(), assistant.ask(OUT_OF_SCOPE)]:
+        data = json.loads(json.dumps(answer.to_dict(with_hits=True), ensure_ascii=False))
+        assert {"text", "citations", "abstained", "mode", "timings", "suggestions"} <= set(data)
+        for c in data["citations"]:
+            assert {"n", "doc", "section", "section_path", "anchor", "quote", "passage_id"} <= set(c)
+        assert data["hits"] and all(isinstance(h["score"], float) for h in data["hits"])
