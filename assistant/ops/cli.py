@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("config", "print the effective settings and where each came from", cmd_config)
 
+    p = command("serve", "serve the chat, the API, the embed page and the widget in the browser (as python app.py)",
+                cmd_serve)
+    from .serve import add_options
+
+    add_options(p, folders=False)
+
     p = command("privacy-eval", "precision and recall of the personal-data guard", cmd_privacy_eval)
     p.add_argument("--cases", type=Path, default=Path("eval/privacy-cases.jsonl"), help="invented case sentences (JSONL)")
     p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/gold-dev2.jsonl"),
@@ -327,6 +333,12 @@ def cmd_bench(args, settings: Settings) -> int:
     print(format_table(result))
     print(f"\nwritten: {result['files']['json']}, {result['files']['latest']}, {result['files']['plot']}")
     return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from .serve import serve
+
+    return serve(settings, prog="livc")
 
 
 def cmd_config(args, settings: Settings) -> int:
