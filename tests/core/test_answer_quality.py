@@ -22,7 +22,7 @@ from assistant.ops.evaluation import normalise as fold
 from assistant.core.followup import contextualize, corpus_vocabulary
 from assistant.core.question import analyse, detect_language
 from assistant.web.chat import EXAMPLES
-from conftest import ROOT
+from helpers import ROOT
 
 DATA = Path(__file__).parent.parent / "data"
 

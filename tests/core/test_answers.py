@@ -13,7 +13,7 @@ import pytest
 
 from assistant.core.answer import NOT_IN_GUIDE
 from assistant.core.assistant import QuestionError
-from conftest import CORPUS, FAQ, normalise, unquote
+from helpers import CORPUS, FAQ, normalise, unquote
 
 MARKER = re.compile(r"\[(\d+)\]")
 

@@ -30,9 +30,8 @@ from playwright.sync_api import expect
 from assistant.core.assistant import UNAVAILABLE_TEXT
 from assistant.core.index import _collection_names, build_index, chroma_client, read_manifest
 from assistant.core.settings import Settings, SettingsError
-from conftest import (PYTHON, ROOT, AppProcess, ask_in_chat, cli_env, free_port, settings_for, stop_process,
-                      write_small_corpus)
-from test_proxy import Nginx
+from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, settings_for, stop_process,
+                     write_small_corpus)
 
 CHROMA = Path(sys.executable).parent / "chroma"
 NEW_RULE = "De cel nodigt bij elke bespreking ook de preventiewerker van de gemeente uit."

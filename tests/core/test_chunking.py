@@ -10,7 +10,7 @@ import pytest
 
 from assistant.core.chunking import chunk_sections, section_units, split_sentences
 from assistant.core.documents import load_corpus, parse_markdown
-from conftest import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env, normalise, unquote
+from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env, normalise, unquote
 
 
 @pytest.fixture(scope="module")

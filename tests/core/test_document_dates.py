@@ -20,7 +20,7 @@ from assistant.core.documents import (display_date, file_date, load_corpus, load
                                  parse_markdown, split_front_matter)
 from assistant.core.index import build_index, open_index
 from assistant.core.types import Answer, Citation
-from conftest import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
+from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 
 CLONE_DAY = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # a file's mtime: the day it was copied
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.core.documents import DocumentError, corpus_files, load_corpus, load_markdown, parse_markdown, slugify
-from conftest import CORPUS, FAQ, GUIDE
+from helpers import CORPUS, FAQ, GUIDE
 
 
 @pytest.fixture(scope="module")

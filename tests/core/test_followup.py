@@ -12,7 +12,7 @@ from assistant.ops.evaluation import load_gold, unknown_sources
 from assistant.core.followup import Vocabulary, contextualize, corpus_vocabulary, needs_context, subject_words
 from assistant.ops.followup_eval import detection_scores, format_followup, is_followup, run_followup_eval
 from assistant.core.lexical import tokenize
-from conftest import CORPUS, ROOT
+from helpers import CORPUS, ROOT
 
 FOLLOWUP_GOLD = ROOT / "eval" / "followup-dev.jsonl"
 

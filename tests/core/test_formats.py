@@ -24,7 +24,7 @@ from assistant.core.chunking import chunk_sections, section_units
 from assistant.core.documents import load_corpus, load_document, parse_markdown
 from assistant.core.index import build_index
 from assistant.web.app import create_app, document_url
-from conftest import CORPUS, FAQ, GUIDE, ROOT, settings_for
+from helpers import CORPUS, FAQ, GUIDE, ROOT, settings_for
 
 
 def squash(text: str) -> str:
@@ -432,7 +432,7 @@ def pdf_only(tmp_path_factory, corpus_index, embedder):
     return layout, Assistant.open(settings, embedder=embedder), settings
 
 
-@pytest.mark.slow
+@pytest.mark.corpus
 @pytest.mark.parametrize("row_id", GOLD_ON_PDF)
 def test_a_gold_question_on_the_pdf_only_corpus_cites_the_right_section_and_page(pdf_only, row_id):
     layout, assistant, settings = pdf_only

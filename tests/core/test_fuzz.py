@@ -26,7 +26,7 @@ from assistant.core.assistant import QuestionError
 from assistant.core.chunking import chunk_sections, section_units, split_sentences
 from assistant.core.documents import parse_markdown
 from assistant.core.privacy import KINDS, PLACEHOLDERS, mask, scan, valid_national_number
-from conftest import normalise
+from helpers import normalise
 
 MARKER = re.compile(r"\[(\d+)\]")
 

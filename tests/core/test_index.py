@@ -17,7 +17,7 @@ import assistant.core.index as index_module
 from assistant.core.assistant import Assistant
 from assistant.core.index import StoreError, build_index, offtopic_passages, open_index, read_manifest, sentence_windows
 from assistant.core.settings import Settings
-from conftest import settings_for
+from helpers import settings_for
 
 REMOVED = "De burgemeester nodigt ook de partners uit."
 ADDED = "De burgemeester kan zich laten vertegenwoordigen door een schepen."

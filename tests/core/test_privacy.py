@@ -34,7 +34,7 @@ from assistant.core.privacy import (
     valid_national_number,
 )
 from assistant.core.settings import Settings, SettingsError
-from conftest import CORPUS, ROOT
+from helpers import CORPUS, ROOT
 
 # Invented personal data, typed into questions below; none of it may be kept anywhere.
 NAME = "Kevin Janssens"
@@ -393,7 +393,7 @@ def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_
 def test_api_answers_are_logged_as_the_same_structured_masked_event_as_the_chat(corpus_index, tmp_path, caplog):
     from assistant.web.logs import Event
     from assistant.web.app import create_app
-    from test_api import AppServer, client
+    from helpers import AppServer, client
 
     settings = corpus_index.settings.replace(feedback_db=str(tmp_path / "feedback.sqlite"), rate_limit=0,
                                              log_questions=True)
@@ -523,7 +523,7 @@ def test_legal_numbers_and_wrong_check_digits_without_a_cue_still_pass():
 @pytest.fixture
 def small_index(tmp_path, small_cache, embedder):
     """A built index of the small corpus in tmp_path (embedding cache pre-filled)."""
-    from conftest import build_small_index
+    from helpers import build_small_index
 
     return build_small_index(tmp_path, small_cache, embedder)
 
@@ -533,7 +533,7 @@ def test_gradio_tracebacks_with_the_raw_inputs_are_logged_masked(small_index, tm
 
     import httpx
 
-    from conftest import AppProcess
+    from helpers import AppProcess
 
     typed = f"{EMAIL} {PHONE} {NATIONAL}"
     with AppProcess(small_index, tmp_path) as app, httpx.Client(base_url=app.url, timeout=60) as http:

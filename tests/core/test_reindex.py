@@ -23,7 +23,7 @@ import docgen
 from assistant.core.assistant import Assistant
 from assistant.ops.cli import main as livc_main
 from assistant.core.index import _collection_names, chroma_client, build_index, open_index, read_manifest
-from conftest import PYTHON, ROOT, cli_env, settings_for, write_small_corpus
+from helpers import PYTHON, ROOT, cli_env, settings_for, write_small_corpus
 
 OLD = "De burgemeester nodigt ook de partners uit."
 NEW = "De burgemeester kan zich laten vertegenwoordigen door een schepen."

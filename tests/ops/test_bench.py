@@ -18,7 +18,7 @@ import pytest
 from assistant.ops.bench import QUALITY_KEYS, variant_text
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import parse_markdown
-from conftest import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
+from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TOP_KEYS = {"schema", "kind", "started_at", "seconds", "quick", "machine", "embedder", "settings", "questions",

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import PYTHON, ROOT, cli_env, write_small_corpus
+from helpers import PYTHON, ROOT, cli_env, write_small_corpus
 
 REPORT_KEYS = {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
                "by_type", "by_lang", "baseline", "settings", "questions"}

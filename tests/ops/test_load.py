@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import ARTIFACTS, ROOT, AppProcess
+from helpers import ARTIFACTS, ROOT, AppProcess
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import load_test  # noqa: E402

@@ -13,37 +13,17 @@ import hashlib
 import json
 import logging
 import re
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from assistant.core.assistant import MAX_QUESTION_CHARS
 from assistant.web.app import create_app
-from conftest import CORPUS, FAQ, GUIDE, settings_for
-from test_web import Server, free_port
+from helpers import CORPUS, FAQ, GUIDE, AppServer, client, settings_for
 
 GUIDE_QUESTION = "Hoe lang bewaren we de verslagen?"
 OUT_OF_SCOPE = "Hoe vraag ik een parkeervergunning aan?"
-
-
-class AppServer(Server):
-    """uvicorn on a free 127.0.0.1 port, configured as app.py runs it: uvicorn leaves the
-    client address alone (assistant.web.auth applies forwarded headers from trusted proxies)."""
-
-    def __init__(self, app, port: int | None = None):
-        self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", proxy_headers=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-
-def client(server: Server, source: str | None = None, **kwargs) -> httpx.Client:
-    """An HTTP client for `server`, optionally connecting from another loopback address."""
-    transport = httpx.HTTPTransport(local_address=source) if source else None
-    return httpx.Client(base_url=server.url, transport=transport, timeout=60, **kwargs)
 
 
 @pytest.fixture(scope="module")

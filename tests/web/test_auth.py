@@ -14,8 +14,7 @@ from assistant.web.ratelimit import RateLimiter
 from assistant.core.settings import SettingsError
 from assistant.web.chat import mount
 from assistant.web.app import create_app
-from conftest import GUIDE
-from test_api import AppServer, client
+from helpers import GUIDE, AppServer, client
 
 PROXY = "127.0.0.2"  # the reverse proxy's address in these tests
 TOKEN_A, TOKEN_B = "livc_token-for-tool-a", "livc_token-for-tool-b"
@@ -270,7 +269,7 @@ def test_sliding_window_frees_a_slot_when_the_oldest_request_leaves():
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory, small_cache, embedder):
     """A built index of the small corpus (its embedding cache pre-filled: no embedding)."""
-    from conftest import build_small_index
+    from helpers import build_small_index
 
     return build_small_index(tmp_path_factory.mktemp("small-index"), small_cache, embedder)
 
@@ -282,7 +281,7 @@ def small_index(tmp_path_factory, small_cache, embedder):
     ("# nobody yet\n", "holds no users"),
 ])
 def test_a_users_file_that_cannot_be_used_stops_app_py_with_one_line(small_index, tmp_path, content, words):
-    from conftest import AppProcess
+    from helpers import AppProcess
 
     users = tmp_path / "users.txt"
     if content is not None:
@@ -314,7 +313,7 @@ def _gate_of(app):
 @pytest.fixture
 def guarded(tmp_path):
     """create_app alone (no index needed): basic sign-on for alice and bob."""
-    from conftest import CORPUS, settings_for
+    from helpers import CORPUS, settings_for
 
     users = tmp_path / "users.txt"
     users.write_text(f"alice:{hash_password('geheim wachtwoord')}\nbob:{hash_password('ander wachtwoord')}\n",

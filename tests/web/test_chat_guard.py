@@ -35,9 +35,7 @@ from assistant.core.types import Answer, Citation
 from assistant.web.chat import LOW_CONFIDENCE_LABEL, mount, render_question, render_reply
 from assistant.web.app import create_app
 from assistant.web.serving import HEADER_TIMEOUT
-from conftest import ARTIFACTS, AppProcess, ask_in_chat, settings_for, write_small_corpus
-from test_api import AppServer, client
-from test_widget import HostSite
+from helpers import ARTIFACTS, AppProcess, AppServer, HostSite, ask_in_chat, client, settings_for, write_small_corpus
 
 TIMEOUT = 30_000
 PROXY = "127.0.0.2"

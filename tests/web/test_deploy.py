@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from assistant.core.settings import Settings
-from conftest import ROOT
+from helpers import ROOT
 
 DEPLOY = ROOT / "deploy"
 

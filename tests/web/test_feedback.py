@@ -15,7 +15,7 @@ from assistant.core.chunking import Passage
 from assistant.web.feedback import REASONS, FeedbackStore, feedback_path, from_answer
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation
-from conftest import PYTHON, ROOT, cli_env
+from helpers import PYTHON, ROOT, cli_env
 
 
 def passage(**extra) -> Passage:

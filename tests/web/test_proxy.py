@@ -12,12 +12,7 @@ import base64
 import hashlib
 import os
 import re
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlparse
 
 import httpx
@@ -25,10 +20,8 @@ import pytest
 
 from assistant.web.chat import mount
 from assistant.web.app import create_app
-from conftest import GUIDE, ROOT, ask_in_chat, stop_process
-from test_api import AppServer, client
-from test_web import free_port
-from test_widget import HostSite, ask_widget, host_pages, shot
+from helpers import (GUIDE, ROOT, AppServer, HostSite, Nginx, ask_in_chat, ask_widget, client, free_port, host_pages,
+                     shot)
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
@@ -37,13 +30,6 @@ TEMPLATE = ROOT / "deploy" / "nginx-livc.conf"
 PROXY_ADDRESS = "127.0.0.2"
 USER, PASSWORD = "an.peeters", "intranet-wachtwoord"
 TIMEOUT = 30_000
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if not found:
-        pytest.fail("nginx not found: install Debian's nginx (apt-get install -y nginx)")
-    return found
 
 
 def ssha(password: str) -> str:
@@ -70,56 +56,6 @@ def render_site(folder: Path, listen: int, upstream: int) -> str:
         assert old in text, f"deploy/nginx-livc.conf lost the line {old!r}"
         text = text.replace(old, new)
     return text
-
-
-def main_config(folder: Path) -> str:
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return f"""{user}worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-{temp}
-    include {folder}/livc.conf;
-}}
-"""
-
-
-class Nginx:
-    """A real nginx in the foreground, on a free 127.0.0.1 port, with the site config
-    `site(port)` (one of deploy/'s, rendered for the test)."""
-
-    def __init__(self, folder: Path, site: Callable[[int], str]):
-        self.folder, self.port = folder, free_port()
-        (folder / "livc.conf").write_text(site(self.port), encoding="utf-8")
-        (folder / "nginx.conf").write_text(main_config(folder), encoding="utf-8")
-        self.command = [nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e",
-                        str(folder / "error.log"), "-g", "daemon off;"]
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> "Nginx":
-        check = subprocess.run([*self.command[:-2], "-t"], capture_output=True, text=True)
-        assert check.returncode == 0, check.stderr
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx stopped: {self.process.stderr.read().decode()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not start")
-
-    def __exit__(self, *exc):
-        stop_process(self.process, timeout=10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture(scope="module")

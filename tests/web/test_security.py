@@ -24,9 +24,8 @@ from assistant.core.assistant import Assistant
 from assistant.core.index import build_index
 from assistant.web.chat import mount
 from assistant.web.app import create_app
-from conftest import ARTIFACTS, GUIDE, ask_in_chat, settings_for, write_small_corpus
+from helpers import ARTIFACTS, GUIDE, AppServer, ask_in_chat, client, settings_for, write_small_corpus
 from docgen import scanned_pdf
-from test_api import AppServer, client
 
 TIMEOUT = 30_000  # ms, for an answer to appear in the browser
 MARKER = "zeeslang-tomaat-4711"  # only in the file outside the corpus

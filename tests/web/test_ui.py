@@ -20,8 +20,7 @@ import pytest
 from assistant.web.feedback import FeedbackStore
 from assistant.web.chat import EXAMPLES, mount
 from assistant.web.app import create_app
-from conftest import ARTIFACTS, ROOT, ask_in_chat
-from test_web import Server
+from helpers import ARTIFACTS, ROOT, Server, ask_in_chat
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect  # noqa: E402
@@ -408,8 +407,7 @@ def test_python_app_py_serves_the_chat(corpus_index):
     import subprocess
     import urllib.request
 
-    from conftest import PYTHON, cli_env
-    from test_web import free_port
+    from helpers import PYTHON, cli_env, free_port
 
     port = free_port()
     env = cli_env(LIVC_PORT=str(port), LIVC_CONFIG=str(_empty_config()))

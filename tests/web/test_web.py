@@ -4,55 +4,16 @@ sends the path exactly as written, "../" included)."""
 
 from __future__ import annotations
 
-import http.client
 import re
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import load_corpus
 from assistant.web.app import create_app, document_url, render_document
-from conftest import CORPUS, FAQ, GUIDE, free_port, settings_for  # noqa: F401 - free_port: other modules take it from here
-
-
-class Server:
-    """A uvicorn server for `app` on a free 127.0.0.1 port, in a background thread."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        deadline = time.time() + 30
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def get(self, path: str) -> tuple[int, str, http.client.HTTPMessage]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            return response.status, response.read().decode("utf-8", "replace"), response.headers
-        finally:
-            conn.close()
+from helpers import CORPUS, FAQ, GUIDE, Server, settings_for
 
 
 @pytest.fixture(scope="module")

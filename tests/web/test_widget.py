@@ -9,8 +9,6 @@ One browser for the module; screenshots land in tests/artifacts/.
 
 from __future__ import annotations
 
-import http.server
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,64 +17,14 @@ import pytest
 from assistant.core.index import build_index
 from assistant.core.assistant import Assistant
 from assistant.web.app import create_app
-from conftest import ARTIFACTS, GUIDE, settings_for, write_small_corpus
-from test_api import AppServer
-from test_web import free_port
+from helpers import (GUIDE, AppServer, HostSite, ask_widget, free_port, host_pages, settings_for, shot,
+                     write_small_corpus)
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
 TIMEOUT = 30_000
 QUESTION = "Hoe lang bewaren we de verslagen?"
-HOSTILE_CSS = """
-* { font-family: serif !important; color: red !important; line-height: 3 !important; }
-button, textarea, section, header, div { display: none !important; }
-body > div { display: block !important; }
-"""
-
-
-class HostSite:
-    """A static intranet page on its own 127.0.0.1 port: another origin than the app."""
-
-    def __init__(self, pages: dict[str, str], port: int | None = None):
-        pages = {path: body.encode("utf-8") for path, body in pages.items()}
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                body = pages.get(self.path.split("?")[0])
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(body or b"niet gevonden")
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port or free_port()), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "HostSite":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-
-def host_pages(app_url: str) -> dict[str, str]:
-    """An intranet page with the widget tag, and one framing the embed page."""
-    widget = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Intranet</title>
-<style>{HOSTILE_CSS}</style></head><body><h1 id="host-title">Intranet van de stad</h1><p>Welkom op het intranet.</p>
-<script src="{app_url}/widget.js" data-label="Vraag het draaiboek" data-color="#0b6e4f"></script></body></html>"""
-    frame = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Intranet</title></head>
-<body><h1>Intranet</h1><iframe id="chat" src="{app_url}/embed" width="360" height="560" style="border:1px solid #ccc"
-title="LIVC-assistent"></iframe></body></html>"""
-    return {"/": widget, "/frame": frame}
 
 
 # ---------------------------------------------------------------------------
@@ -122,21 +70,6 @@ def open_page(context, url: str):
     page.on("dialog", lambda d: (context.dialogs.append(d.message), d.dismiss()))
     page.goto(url)
     return page
-
-
-def ask_widget(scope, question: str):
-    """Type a question into a widget (page or frame) and wait for the reply; returns it."""
-    replies = scope.locator(".msg.bot:not(.pending)")
-    before = replies.count()
-    scope.locator("textarea.question").fill(question)
-    scope.locator("textarea.question").press("Enter")
-    expect(replies).to_have_count(before + 1, timeout=TIMEOUT)
-    return replies.nth(before)
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
 
 
 def assert_local(requests: list[str]) -> None:
