@@ -156,6 +156,15 @@ class HybridSearch:
             stripped = question
         return self.embed_full(stripped)
 
+    def clear_caches(self) -> None:
+        """Empty the query-embedding caches: the next question runs the model again."""
+        self.embed_query.cache_clear()
+        self.embed_full.cache_clear()
+
+    def cache_sizes(self) -> dict[str, int]:
+        """The query-embedding caches (LRU, keyed by text) and how many entries each keeps."""
+        return {"embed_query": self.embed_query.cache_info().maxsize, "embed_full": self.embed_full.cache_info().maxsize}
+
     def search(self, question: str) -> list[Hit]:
         """The top passages for `question`, best first, with raw scores attached."""
         vector = list(self.embed_query(question))
