@@ -1,0 +1,147 @@
+"""Query latency in process (new and repeated questions, retrieval and whole answers),
+query embeddings with BLAS threads as they are and limited to one, and the summary of
+millisecond samples (`ms_summary`, with the one percentile of `assistant.ops.harness`)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from ..harness import percentile
+from .config import WARM_UP
+from .embedding import BenchEmbedding
+
+if TYPE_CHECKING:
+    from .baseline import Baseline
+
+
+def measure_latency(assistant: Any, rows: list[dict], embedder: BenchEmbedding,
+                    baseline: "Baseline | None" = None) -> tuple[dict, list, list[float]]:
+    """p50/p95/p99 of retrieval and of whole answers, for new and for repeated questions,
+    and the time of the very first question (the warm-up) of a freshly opened assistant.
+
+    Each question is measured every way (and by the `baseline`, if given) before the next
+    one, so that a burst of other work on the machine hits every column alike. Returns the
+    figures, the (answer, ms) pairs of the new-question ask() calls and the baseline's ms."""
+    started = time.perf_counter()
+    assistant.ask(WARM_UP)  # loads what is loaded lazily: Chroma's HNSW files, names and vocabulary of the corpus
+    first = (time.perf_counter() - started) * 1000
+    assistant.search(WARM_UP)
+    if baseline:
+        baseline.retrieve(WARM_UP)
+    calls = {
+        "retrieval": lambda row: assistant.search(row["question"]),
+        "end_to_end": lambda row: assistant.ask(row["question"], history=row.get("history")),
+    }
+    keys = [(name, state) for name in calls for state in ("new", "cached")]
+    times: dict[tuple, list[float]] = {key: [] for key in keys}
+    model_calls = dict.fromkeys(keys, 0)
+    answers, baseline_ms = [], []
+    for row in rows:
+        for name, state in keys:
+            if state == "new":
+                clear_query_cache(assistant)
+            before = embedder.stats()["query_calls"]
+            started = time.perf_counter()
+            result = calls[name](row)
+            times[(name, state)].append((time.perf_counter() - started) * 1000)
+            model_calls[(name, state)] += embedder.stats()["query_calls"] - before
+            if (name, state) == ("end_to_end", "new"):
+                answers.append((result, times[(name, state)][-1]))
+        if baseline:
+            started = time.perf_counter()
+            baseline.retrieve(row["question"])
+            baseline_ms.append((time.perf_counter() - started) * 1000)
+    out: dict[str, Any] = {"first_question": _ms(first)}
+    for name, state in keys:
+        out.setdefault(name, {})[state] = {
+            **ms_summary(times[(name, state)]),
+            "model_calls_per_question": round(model_calls[(name, state)] / len(rows), 2),
+            "samples_ms": [round(t, 1) for t in times[(name, state)]],  # in gold order, to find slow questions
+        }
+    return out, answers, baseline_ms
+
+
+def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: int = 4) -> dict | None:
+    """Query embeddings with the BLAS library's own number of threads (one per core) and
+    with one, alone and `workers` at a time (as the API's worker threads answer), alternating
+    in small groups so both see the same machine. numpy's OpenBLAS lets its threads spin
+    while they wait for each other, which costs dearly when every core is busy. None
+    without threadpoolctl (it comes with the test extra)."""
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:
+        return None
+    default = max((i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas"), default=None)
+    alone: dict[str, list[float]] = {"default": [], "one": []}
+    together: dict[str, list[float]] = {"default": [], "one": []}
+    walls = {"default": 0.0, "one": 0.0}
+
+    def embed(question: str) -> float:
+        started = time.perf_counter()
+        model.get_query_embedding(question)
+        return (time.perf_counter() - started) * 1000
+
+    groups = [questions[i:i + 2 * workers] for i in range(0, len(questions), 2 * workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        for n, group in enumerate(groups):
+            for label in (("default", "one") if n % 2 == 0 else ("one", "default")):
+                with threadpool_limits(limits=None if label == "default" else 1, user_api="blas"):
+                    alone[label] += [embed(q) for q in group]
+                    started = time.perf_counter()
+                    together[label] += list(pool.map(embed, group))
+                    walls[label] += time.perf_counter() - started
+    return {
+        "blas_threads_default": default,
+        "alone_ms": {label: ms_summary(values) for label, values in alone.items()},
+        f"{workers}_at_once": {label: {"per_call_ms": ms_summary(together[label]),
+                                       "calls_per_s": round(len(together[label]) / walls[label], 2)}
+                               for label in together},
+    }
+
+
+def clear_query_cache(assistant: Any) -> bool:
+    """Empty the query-embedding caches of the engine in use (its `clear_caches()`);
+    False when it has none."""
+    clear = getattr(assistant.search_engine, "clear_caches", None)
+    if clear is None:
+        return False
+    clear()
+    return True
+
+
+def query_cache_info(engine: Any) -> dict:
+    """What the engine caches of query embeddings (its `cache_sizes()`), if anything."""
+    sizes = getattr(engine, "cache_sizes", None)
+    return {name: {"maxsize": maxsize} for name, maxsize in sizes().items()} if sizes else {}
+
+
+def same_text_share(assistant: Any, rows: list[dict]) -> float:
+    """Share of the questions whose dense query (the question without the words nearly every
+    passage holds, see HybridSearch) is the question itself. A new question needs two
+    embeddings (dense query, question as asked); for these questions they are of one text,
+    so an engine that caches by text runs the model once (compare model calls per question)."""
+    from ...core.assistant import clean_question
+    from ...core.lexical import without_terms
+
+    terms = assistant.store.manifest.ubiquitous_terms
+    questions = [clean_question(r["question"]) for r in rows]
+    return round(sum(without_terms(q, terms) == q for q in questions) / len(questions), 3)
+
+
+def ms_summary(values: list[float]) -> dict:
+    """n, p50, p95, p99 (`harness.percentile`), mean and max of millisecond values."""
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "p99": None, "mean": None, "max": None}
+    array = np.asarray(values, dtype=float)
+    return {"n": len(values), "p50": _ms(percentile(array, 50)), "p95": _ms(percentile(array, 95)),
+            "p99": _ms(percentile(array, 99)), "mean": _ms(array.mean()), "max": _ms(array.max())}
+
+
+def _ms(value: float) -> float:
+    return round(float(value), 3)
