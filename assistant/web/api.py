@@ -39,10 +39,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.assistant import (MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, PersonalDataError, QuestionError,
-                        clean_question)
+from ..core.assistant import MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, clean_question
+from ..core.errors import ApiError, PersonalDataError, QuestionError, StoreUnavailable
 from .auth import USER_KEY
-from ..core.index import StoreUnavailable
 from .logs import log_answer
 from .ratelimit import RateLimiter, client_key
 from ..core.settings import Settings
@@ -58,14 +57,6 @@ MAX_HISTORY = 20
 
 # ---------------------------------------------------------------------------
 # Errors
-
-
-class ApiError(Exception):
-    """An error answered as ``{"code", "message"}``; the message is Dutch."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
 class ErrorBody(BaseModel):

@@ -57,7 +57,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.settings import Settings, SettingsError
+from ..core.errors import AuthError
+from ..core.settings import Settings
 
 log = logging.getLogger("livc.auth")
 
@@ -80,11 +81,6 @@ MESSAGES = {
     "invalid_token": "De API-sleutel is ongeldig of ingetrokken.",
     "throttled": "Te veel mislukte aanmeldpogingen. Probeer het over {seconds} seconden opnieuw.",
 }
-
-
-class AuthError(SettingsError):
-    """A users file or token setting that cannot be used (a settings error: the app
-    refuses to start with one, in one line)."""
 
 
 # ---------------------------------------------------------------------------

@@ -39,8 +39,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from ..core.assistant import UNAVAILABLE_TEXT, Assistant, QuestionError  # noqa: E402
-from ..core.index import StoreUnavailable  # noqa: E402
+from ..core.assistant import UNAVAILABLE_TEXT, Assistant  # noqa: E402
+from ..core.errors import QuestionError, StoreUnavailable  # noqa: E402
 from .feedback import REASONS, FeedbackStore, feedback_path, from_answer  # noqa: E402
 from .logs import log_answer  # noqa: E402
 from ..core.settings import Settings  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core.answer import LANGUAGE_NOTES, NOT_IN_GUIDE
-from assistant.core.assistant import QuestionError
+from assistant.core.errors import QuestionError
 from assistant.ops.evaluation import normalise as fold
 from assistant.core.followup import contextualize, corpus_vocabulary
 from assistant.core.question import analyse, detect_language

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant.core.answer import NOT_IN_GUIDE
-from assistant.core.assistant import QuestionError
+from assistant.core.errors import QuestionError
 from helpers import CORPUS, FAQ, normalise, unquote
 
 MARKER = re.compile(r"\[(\d+)\]")

@@ -29,7 +29,8 @@ from playwright.sync_api import expect
 
 from assistant.core.assistant import UNAVAILABLE_TEXT
 from assistant.core.index import _collection_names, build_index, chroma_client, read_manifest
-from assistant.core.settings import Settings, SettingsError
+from assistant.core.errors import SettingsError
+from assistant.core.settings import Settings
 from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, settings_for, stop_process,
                      write_small_corpus)
 

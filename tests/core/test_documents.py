@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core.documents import DocumentError, corpus_files, load_corpus, load_markdown, parse_markdown, slugify
+from assistant.core.documents import corpus_files, load_corpus, load_markdown, parse_markdown, slugify
+from assistant.core.errors import DocumentError
 from helpers import CORPUS, FAQ, GUIDE
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.core.embeddings import EmbedderError, make_embedder
+from assistant.core.embeddings import make_embedder
+from assistant.core.errors import EmbedderError
 from assistant.core.settings import Settings
 
 DUTCH_QUERY = "Wie zit de LIVC-R voor?"

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.core.answer import NOT_IN_GUIDE
-from assistant.core.assistant import QuestionError
 from assistant.core.chunking import chunk_sections, section_units, split_sentences
 from assistant.core.documents import parse_markdown
+from assistant.core.errors import QuestionError
 from assistant.core.privacy import KINDS, PLACEHOLDERS, mask, scan, valid_national_number
 from helpers import normalise
 

@@ -15,7 +15,8 @@ import pytest
 
 import assistant.core.index as index_module
 from assistant.core.assistant import Assistant
-from assistant.core.index import StoreError, build_index, offtopic_passages, open_index, read_manifest, sentence_windows
+from assistant.core.errors import StoreError
+from assistant.core.index import build_index, offtopic_passages, open_index, read_manifest, sentence_windows
 from assistant.core.settings import Settings
 from helpers import settings_for
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.assistant import PersonalDataError, QuestionError
 from assistant.core.documents import load_corpus
+from assistant.core.errors import PersonalDataError, QuestionError, SettingsError
 from assistant.web.feedback import FeedbackStore, from_answer
 from assistant.web.logs import JsonFormatter, answer_event, configure_logging
 from assistant.ops.privacy_eval import evaluate
@@ -33,7 +33,7 @@ from assistant.core.privacy import (
     valid_iban,
     valid_national_number,
 )
-from assistant.core.settings import Settings, SettingsError
+from assistant.core.settings import Settings
 from helpers import CORPUS, ROOT
 
 # Invented personal data, typed into questions below; none of it may be kept anywhere.

@@ -9,9 +9,9 @@ import concurrent.futures
 
 import pytest
 
-from assistant.web.auth import check_password, hash_password, hash_token, read_users, AuthError
+from assistant.web.auth import check_password, hash_password, hash_token, read_users
 from assistant.web.ratelimit import RateLimiter
-from assistant.core.settings import SettingsError
+from assistant.core.errors import AuthError, SettingsError
 from assistant.web.chat import mount
 from assistant.web.app import create_app
 from helpers import GUIDE, AppServer, client

@@ -18,7 +18,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from ..documents import Document, DocumentError, file_date, read_bytes
+from ..documents import Document, file_date, read_bytes
+from ..errors import DocumentError
 from .outline import Outline, clean_text
 
 HEADING_STYLE = re.compile(r"^(?:heading|kop)\s*(\d)$", re.IGNORECASE)

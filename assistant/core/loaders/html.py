@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
 
-from ..documents import Document, DocumentError, file_date, parse_date
+from ..documents import Document, file_date, parse_date
+from ..errors import DocumentError
 from .outline import Outline, clean_text
 
 SKIP = {"script", "style", "noscript", "template", "svg", "math", "nav", "iframe", "object", "embed",

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..documents import Document, DocumentError, assign_pages, parse_markdown
+from ..documents import Document, assign_pages, parse_markdown
+from ..errors import DocumentError
 
 # Characters that would make a line mean something else in Markdown when they start it.
 _LINE_START = re.compile(r"^(#|>|\||```|~~~|[-*+](?=\s)|=+\s*$|-+\s*$)")

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..documents import FAQ_HEADING, Document, DocumentError, file_date, read_bytes
+from ..documents import FAQ_HEADING, Document, file_date, read_bytes
+from ..errors import DocumentError
 from .outline import Outline, clean_text
 
 log = logging.getLogger(__name__)
