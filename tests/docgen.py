@@ -10,7 +10,7 @@
 - ``sample_html``: an intranet page with navigation, scripts, styles and a Q&A block.
 - small broken files: encrypted, scanned (image only), empty, zero pages, corrupt.
 
-The benchmark (scripts/bench_ingest.py) reuses these generators.
+The ingestion benchmark (livc bench-ingest) reuses these generators.
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ class Settings:
         for entry in self.api_tokens:
             if not _TOKEN_ENTRY.match(entry):
                 raise SettingsError("api_tokens entries must look like 'name:<64 hex digits of the token's SHA-256>' "
-                                    "(python -m assistant.web.auth token NAME makes one)")
+                                    "(livc auth token NAME makes one)")
         for name in ("frame_origins", "allowed_origins"):
             for origin in getattr(self, name):
                 if not _ORIGIN.match(origin):

@@ -1,4 +1,6 @@
-"""The ``livc`` command: index, documents, ask, eval, bench, config, feedback, privacy-eval. It mirrors the library one to one.
+"""The ``livc`` command: index, documents, ask, eval, bench, bench-ingest, load-test, serve, auth, config,
+feedback, privacy-eval. It mirrors the library one to one, and it is the one command of the project
+(``python app.py`` is a shim for ``livc serve``).
 
 Every command accepts ``--corpus DIR`` and ``--index DIR``. Errors print one line to
 stderr and exit non-zero; no traceback reaches the user.
@@ -118,6 +120,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", type=_scales, help="corpus scales, starting at 1 (default 1,10,100; --quick 1,10)")
     p.add_argument("--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="questions: JSONL with a 'question' field")
     p.add_argument("--questions", type=int, help="use only this many of the gold questions")
+
+    p = command("bench-ingest", "ingestion speed: pages/s and passages/s of reading and chunking per format, "
+                                "and with --embed a cold and a warm index build", cmd_bench_ingest)
+    from .bench.ingest import add_options as add_ingest_options
+
+    add_ingest_options(p)
+
+    p = command("load-test", "many clients at once against a running app (or one it starts with --start) for a "
+                             "while: failures, latency percentiles, requests/s, the server's memory", cmd_load_test)
+    from .load_test import add_options as add_load_options
+
+    add_load_options(p)
+
+    p = command("auth", "make API tokens and users-file lines", cmd_auth)
+    auth = p.add_subparsers(dest="auth_command", required=True)
+    token = auth.add_parser("token", help="a new API token, and the api_tokens entry that accepts it")
+    token.add_argument("name", help="who uses the token, e.g. 'monitoring'")
+    password = auth.add_parser("password", help="a users-file line (asks for the password, or reads a line from stdin)")
+    password.add_argument("user")
 
     p = command("feedback", "list the feedback users gave on answers, or export it as CSV", cmd_feedback)
     p.add_argument("--csv", type=Path, dest="csv_path", help="write every record to this CSV file ('-' for stdout)")
@@ -326,6 +347,37 @@ def cmd_bench(args, settings: Settings) -> int:
         return EXIT_ERROR
     print(format_table(result))
     print(f"\nwritten: {result['files']['json']}, {result['files']['latest']}, {result['files']['plot']}")
+    return 0
+
+
+def cmd_bench_ingest(args, settings: Settings) -> int:
+    from .bench.ingest import command
+
+    return command(args, settings)
+
+
+def cmd_load_test(args, settings: Settings) -> int:
+    from .load_test import command
+
+    return command(args, settings)
+
+
+def cmd_auth(args, settings: Settings) -> int:
+    """livc auth token NAME | livc auth password USER (the password from the terminal, or a line of stdin)."""
+    import getpass
+
+    from ..web.auth import hash_password, hash_token, new_token
+
+    if args.auth_command == "token":
+        value = new_token()
+        print(f"token (give to the program; shown once): {value}")
+        print(f'api_tokens entry (livc.toml or LIVC_API_TOKENS): "{args.name}:{hash_token(value)}"')
+        return 0
+    secret = getpass.getpass(f"password for {args.user}: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if not secret:
+        print("livc: error: empty password", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{args.user}:{hash_password(secret)}")
     return 0
 
 

@@ -30,17 +30,15 @@ are no proxy, so a local client of an app without one cannot pick its own addres
 and client address end up in ``scope["livc.user"]`` and ``scope["client"]``, where the
 rate limiter finds them.
 
-``python -m assistant.web.auth token NAME`` makes an API token and its config entry;
-``python -m assistant.web.auth password USER`` prints a users-file line.
+``livc auth token NAME`` makes an API token and its config entry; ``livc auth password USER``
+prints a users-file line (both in assistant.ops.cli, with the helpers here).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import binascii
-import getpass
 import hashlib
 import hmac
 import html
@@ -49,7 +47,6 @@ import json
 import logging
 import secrets
 import math
-import sys
 import threading
 import time
 from collections import deque
@@ -132,10 +129,10 @@ def read_users(path: Path) -> dict[str, str]:
             continue
         user, sep, stored = line.partition(":")
         if not sep or not user or not _well_formed(stored):
-            raise AuthError(f"{path}:{number}: expected 'user:scrypt$...' (python -m assistant.web.auth password USER)")
+            raise AuthError(f"{path}:{number}: expected 'user:scrypt$...' (livc auth password USER)")
         users[user] = stored
     if not users:
-        raise AuthError(f"users_file {path} holds no users (python -m assistant.web.auth password USER makes a line)")
+        raise AuthError(f"users_file {path} holds no users (livc auth password USER makes a line)")
     return users
 
 
@@ -423,32 +420,3 @@ main{{max-width:32rem;margin:0 auto;background:#fff;border:1px solid #d0d7de;bor
 h1{{font-size:1.3rem;color:#1d4f91}}</style></head>
 <body><main><h1>Aanmelden vereist</h1><p>{message}</p></main></body></html>"""
 
-
-# ---------------------------------------------------------------------------
-# Command line: make a token or a users-file line
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.web.auth",
-                                     description="Make API tokens and users-file lines for the LIVC-assistent.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    token = sub.add_parser("token", help="a new API token, and the api_tokens entry that accepts it")
-    token.add_argument("name", help="who uses the token, e.g. 'monitoring'")
-    password = sub.add_parser("password", help="a users-file line (asks for the password)")
-    password.add_argument("user")
-    args = parser.parse_args(argv)
-    if args.command == "token":
-        value = new_token()
-        print(f"token (give to the program; shown once): {value}")
-        print(f'api_tokens entry (livc.toml or LIVC_API_TOKENS): "{args.name}:{hash_token(value)}"')
-        return 0
-    secret = getpass.getpass(f"password for {args.user}: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    if not secret:
-        print("error: empty password", file=sys.stderr)
-        return 1
-    print(f"{args.user}:{hash_password(secret)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

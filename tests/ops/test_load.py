@@ -1,6 +1,6 @@
 """A bounded load test: the real app (``python app.py``, in its own process, over the
 session's index of the shipped corpus) under 50 clients at once for a minute
-(``LIVC_LOAD_SECONDS`` changes that), through ``scripts/load_test.py``.
+(``LIVC_LOAD_SECONDS`` changes that), through ``livc load-test`` (assistant.ops.load_test).
 
 Every request must be answered (200: no 503 from a full queue, no 5xx, no broken
 connection) and the server's memory must not keep growing. Latency is measured and written
@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import pytest
 
-from helpers import ARTIFACTS, ROOT, AppProcess
+from helpers import ARTIFACTS, AppProcess
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import load_test  # noqa: E402
+from assistant.ops import load_test
 
 CLIENTS = 50  # fits the app's queue (queue_size 64 waiting beside concurrency 4 answering): none gets a 503
 SECONDS = float(os.environ.get("LIVC_LOAD_SECONDS", "60"))

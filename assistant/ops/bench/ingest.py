@@ -1,9 +1,9 @@
-"""Ingestion speed: how fast documents are read, cut into passages and indexed.
+"""Ingestion speed (``livc bench-ingest``): how fast documents are read, cut into passages and indexed.
 
-    python scripts/bench_ingest.py                 # generated corpus (see below), no embedding
-    python scripts/bench_ingest.py --embed         # ... and a full index build, cold and warm
-    python scripts/bench_ingest.py DIR [--embed]   # your own documents
-    python scripts/bench_ingest.py --json out.json # the figures as JSON too
+    livc bench-ingest                 # generated corpus (see below), no embedding
+    livc bench-ingest --embed         # ... and a full index build, cold and warm
+    livc bench-ingest DIR [--embed]   # your own documents
+    livc bench-ingest --json out.json # the figures as JSON too
 
 Without DIR it generates the official formats from the shipped Markdown (tests/docgen.py,
 needs the test extra for reportlab): the draaiboek and the Q&A sheet as PDF, a 300-page
@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ..harness import ROOT
 
 
 def generate(folder: Path) -> None:
@@ -44,8 +43,8 @@ def generate(folder: Path) -> None:
 def measure(folder: Path, embed: bool = False, settings=None) -> dict:
     """Reading and chunking speed per format for the documents in `folder`; with `embed`,
     also a cold and a warm index build (into a temporary index folder)."""
-    from assistant.core.chunking import chunk_sections
-    from assistant.core.documents import LOADERS, corpus_files
+    from ...core.chunking import chunk_sections
+    from ...core.documents import LOADERS, corpus_files
 
     files, skipped = corpus_files(folder)
     per_format: dict[str, dict] = {}
@@ -74,9 +73,9 @@ def measure(folder: Path, embed: bool = False, settings=None) -> dict:
 
 
 def _builds(folder: Path, settings=None) -> dict:
-    from assistant.core.embeddings import make_embedder
-    from assistant.core.index import build_index
-    from assistant.core.settings import Settings
+    from ...core.embeddings import make_embedder
+    from ...core.index import build_index
+    from ...core.settings import Settings
 
     out = {}
     with tempfile.TemporaryDirectory() as index:
@@ -100,18 +99,21 @@ def _builds(folder: Path, settings=None) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Measure ingestion speed (pages/s, passages/s).")
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``livc bench-ingest`` (beside --corpus, --index and --config)."""
     parser.add_argument("folder", nargs="?", type=Path, help="documents to measure (default: a generated corpus)")
     parser.add_argument("--embed", action="store_true", help="also build an index: cold (all embedded) and warm")
     parser.add_argument("--json", type=Path, dest="json_path", help="write the figures to this file")
-    args = parser.parse_args(argv)
+
+
+def command(args, settings=None) -> int:
+    """``livc bench-ingest``: measure, print a table per format (and the builds), write --json."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder
         if folder is None:
             folder = Path(tmp)
             generate(folder)
-        result = measure(folder, embed=args.embed)
+        result = measure(folder, embed=args.embed, settings=settings)
     print(f"{'format':<9}{'docs':>5}{'pages':>7}{'passages':>10}{'read s':>9}{'pages/s':>9}{'passages/s (chunk)':>20}")
     for fmt, row in sorted(result["formats"].items()):
         print(f"{fmt:<9}{row['documents']:>5}{row['pages']:>7}{row['passages']:>10}{row['read_s']:>9.2f}"
@@ -126,6 +128,3 @@ def main(argv: list[str] | None = None) -> int:
         args.json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,8 @@
-"""Load test for a running LIVC-assistent: many clients at once for a while, then the figures.
+"""``livc load-test``: many clients at once for a while against a LIVC-assistent, then the figures.
 
-    python scripts/load_test.py --url http://127.0.0.1:7860 [--clients 50] [--seconds 60]
-                                [--warmup 10] [--pid PID] [--json FILE]
+    livc load-test --url http://127.0.0.1:7860 [--clients 50] [--seconds 60]
+                   [--warmup 10] [--pid PID] [--json FILE]
+    livc load-test --start [--corpus DIR] [--index DIR] [--config FILE] [...]
 
 Each client is a thread with its own keep-alive connection that sends one request after
 the other: mostly questions (``POST /api/v1/ask``, varied, some with a conversation history,
@@ -13,7 +14,10 @@ server's process id on this machine, its resident memory (RSS) after the warm-up
 end and at its peak, and the CPU seconds it used. Standard library only.
 
 Run the server with the rate limit off (``LIVC_RATE_LIMIT=0``): all clients come from one
-address. Latency is reported, never judged: it depends on the machine.
+address. ``--start`` does that itself: it serves the given corpus and index in a subprocess
+on a free 127.0.0.1 port (`assistant.ops.harness`, rate limit off, the index as it is) and
+measures that process. Latency is reported, never judged: it depends on the machine; its
+percentiles are those of `harness.percentile` (linear interpolation, as everywhere).
 """
 
 from __future__ import annotations
@@ -21,17 +25,17 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import math
 import os
 import random
-import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from .harness import ROOT, AppProcess, cpu_seconds, percentile, rss_mb
+
 GOLD = ROOT / "eval" / "gold-dev.jsonl"
 
 # Beside the gold questions: follow-ups, questions the guide does not cover, and questions
@@ -150,21 +154,7 @@ def _has_text(data: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# The server's memory and CPU, from /proc
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of process `pid`, in MB (VmRSS in /proc/<pid>/status)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process `pid` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# The server's memory (harness.rss_mb, harness.cpu_seconds read /proc)
 
 
 class MemoryWatch:
@@ -223,18 +213,15 @@ def _phase(pool: list[Client], seconds: float, record: bool) -> float:
     return time.monotonic() - started
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile of `values` (0 for none)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def latency(results: list[Result]) -> dict:
     ms = [r.seconds * 1000 for r in results]
-    return {"requests": len(results), "p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1),
-            "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms, default=0.0), 1)}
+    return {"requests": len(results), "p50_ms": _ms(ms, 50), "p95_ms": _ms(ms, 95), "p99_ms": _ms(ms, 99),
+            "max_ms": round(max(ms, default=0.0), 1)}
+
+
+def _ms(values: list[float], q: float) -> float:
+    """The q-th percentile of `values` rounded to 0.1 ms (0 for none)."""
+    return round(percentile(values, q) or 0.0, 1)
 
 
 def report(results: list[Result], clients: int, seconds: float, elapsed: float, memory: dict) -> dict:
@@ -284,21 +271,36 @@ def summary(figures: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Load test for a running LIVC-assistent.")
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``livc load-test`` (beside --corpus, --index and --config)."""
     parser.add_argument("--url", default="http://127.0.0.1:7860", help="where the app runs (with its root path)")
+    parser.add_argument("--start", action="store_true",
+                        help="instead of --url: serve --corpus and --index in a subprocess on a free 127.0.0.1 port "
+                             "(rate limit off, the index as it is) and measure that process")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=10, help="seconds of load before counting")
     parser.add_argument("--pid", type=int, help="the server's process id (same machine), for its memory and CPU")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args(argv)
-    figures = run(args.url, args.clients, args.seconds, args.warmup, args.pid)
+    parser.add_argument("--json", type=Path, dest="json_path", help="also write the figures to this file")
+
+
+def command(args, settings) -> int:
+    """``livc load-test``: the figures printed (and written with --json); 1 when a request failed."""
+    if args.start:
+        with tempfile.TemporaryDirectory(prefix="livc-load-") as tmp, start_app(settings, Path(tmp), args.config) as app:
+            figures = run(app.url, args.clients, args.seconds, args.warmup, app.pid)
+    else:
+        figures = run(args.url, args.clients, args.seconds, args.warmup, args.pid)
     print(summary(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.json_path:
+        args.json_path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0 if figures["failures"] == 0 else 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def start_app(settings, folder: Path, config: Path | None = None) -> AppProcess:
+    """The app on `settings`' corpus and index, rate limit off, its log and feedback in `folder`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LIVC_PORT", "LIVC_HOST")}
+    env.update({"LIVC_RATE_LIMIT": "0", "LIVC_BUILD_ON_START": "false", "LIVC_LOG_FILE": str(folder / "app.jsonl"),
+                "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite")})
+    args = ["--corpus", settings.corpus_dir, "--index", settings.index_dir, *(["--config", config] if config else [])]
+    return AppProcess(args, env=env, output=folder / "app.out")
