@@ -29,9 +29,9 @@ import math
 import re
 from importlib import resources
 from typing import Annotated, Any, Literal
-from urllib.parse import urljoin
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -46,7 +46,7 @@ from .logs import log_answer
 from .ratelimit import RateLimiter, client_key
 from ..core.settings import Settings
 from ..core.types import Answer, Citation, Hit
-from .app import document_url
+from .urls import absolute, app_path, document_url, request_origin
 
 log = logging.getLogger("livc.api")
 
@@ -80,7 +80,6 @@ HTTP_CODES = {
 
 def install_error_handlers(app: FastAPI) -> None:
     """JSON errors with Dutch messages for the API; other paths keep FastAPI's defaults."""
-    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -238,10 +237,7 @@ ERRORS = {
 
 def public_url(request: Request, path: str) -> str:
     """An absolute URL for an app path (with root path), as the client reached us."""
-    try:
-        return urljoin(f"{request.url.scheme}://{request.url.netloc}/", path)
-    except ValueError:
-        return path
+    return absolute(request_origin(request), path)
 
 
 def citation_out(c: Citation, settings: Settings, request: Request) -> CitationOut:
@@ -401,12 +397,12 @@ DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'u
 def docs_router(settings: Settings) -> APIRouter:
     """``/docs``: Swagger UI over /openapi.json with its files from the fastapi-offline package."""
     router = APIRouter(include_in_schema=False)
-    root = settings.root_path.rstrip("/")
     folder = resources.files("fastapi_offline") / "static"
     page = get_swagger_ui_html(
-        openapi_url=f"{root}/openapi.json", title="LIVC-assistent API",
-        swagger_js_url=f"{root}/docs/swagger-ui-bundle.js", swagger_css_url=f"{root}/docs/swagger-ui.css",
-        swagger_favicon_url=f"{root}/docs/favicon.png",
+        openapi_url=app_path(settings, "/openapi.json"), title="LIVC-assistent API",
+        swagger_js_url=app_path(settings, "/docs/swagger-ui-bundle.js"),
+        swagger_css_url=app_path(settings, "/docs/swagger-ui.css"),
+        swagger_favicon_url=app_path(settings, "/docs/favicon.png"),
         swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0}).body
     policy = DOCS_CSP.format(hashes=script_hashes(page.decode("utf-8")))
 

@@ -25,8 +25,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 
-from .auth import route_path
 from ..core.settings import Settings
+from .auth import route_path
 
 STATIC = resources.files("assistant.web") / "static"
 EMBED_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "

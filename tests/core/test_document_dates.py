@@ -183,7 +183,7 @@ def test_livc_ask_shows_the_version_as_a_dutch_date():
 
 
 def test_the_chat_source_tooltip_shows_the_version_as_a_dutch_date():
-    from assistant.web.chat import version_label
+    from assistant.web.render import version_label
 
     assert version_label(passage("2021-07-01")) == "Draaiboek LIVC-R (versie van 1 juli 2021, sha256 abababababab)"
 

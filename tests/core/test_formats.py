@@ -23,7 +23,8 @@ from assistant.core.assistant import Assistant
 from assistant.core.chunking import chunk_sections, section_units
 from assistant.core.documents import load_corpus, load_document, parse_markdown
 from assistant.core.index import build_index
-from assistant.web.app import create_app, document_url
+from assistant.web.app import create_app
+from assistant.web.urls import document_url
 from helpers import CORPUS, FAQ, GUIDE, ROOT, settings_for
 
 

@@ -32,7 +32,8 @@ from assistant.core.chunking import Passage
 from assistant.core.index import build_index
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation
-from assistant.web.chat import LOW_CONFIDENCE_LABEL, mount, render_question, render_reply
+from assistant.web.chat import mount
+from assistant.web.render import LOW_CONFIDENCE_LABEL, render_question, render_reply
 from assistant.web.app import create_app
 from assistant.web.serving import HEADER_TIMEOUT
 from helpers import ARTIFACTS, AppProcess, AppServer, HostSite, ask_in_chat, client, settings_for, write_small_corpus

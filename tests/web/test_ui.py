@@ -388,7 +388,7 @@ def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
     from assistant.core.chunking import Passage
     from assistant.core.settings import Settings
     from assistant.core.types import Answer, Citation
-    from assistant.web.chat import render_reply
+    from assistant.web.render import render_reply
 
     p = Passage(id="p", doc="d.md", title="Draaiboek LIVC-R: lang", section="5.2 B", section_path=["5. A", "5.2 B"],
                 anchor="52-b", kind="guide", text="x", sentences=["x"])

@@ -12,7 +12,9 @@ import pytest
 
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import load_corpus
-from assistant.web.app import create_app, document_url, render_document
+from assistant.web.app import create_app
+from assistant.web.urls import document_url
+from assistant.web.viewer import render_document
 from helpers import CORPUS, FAQ, GUIDE, Server, settings_for
 
 

@@ -1,0 +1,52 @@
+"""Every URL the web floor hands out, built in one place.
+
+Paths carry the app's root path (behind a proxy the app lives under a prefix that the proxy
+strips); ``absolute()`` makes one absolute for a client, as that client reached the app.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urljoin
+
+from ..core.settings import Settings
+
+DOCUMENTS_PATH = "/documenten"  # the document viewer (assistant.web.viewer)
+API_PREFIX = "/api/v1"  # the REST API (assistant.web.api)
+
+
+def home_url(settings: Settings) -> str:
+    """The chat's page, with the app's root path: "/" or "/livc/"."""
+    return settings.root_path.rstrip("/") + "/"
+
+
+def app_path(settings: Settings, path: str) -> str:
+    """An app route (``"/openapi.json"``) with the app's root path in front."""
+    return f"{settings.root_path.rstrip('/')}{path}"
+
+
+def document_url(settings: Settings, doc: str, anchor: str | None = None, page: int | None = None) -> str:
+    """The viewer's URL of a document (and section), with the app's root path. A PDF is
+    served as it is and opens at `page` (``#page=N``, which browsers' PDF viewers follow)."""
+    url = app_path(settings, f"{DOCUMENTS_PATH}/{quote(doc)}")
+    if doc.lower().endswith(".pdf"):
+        return f"{url}#page={page}" if page else url
+    return f"{url}#{quote(anchor)}" if anchor else url
+
+
+def absolute(base: str | None, path: str) -> str:
+    """`path` (with root path) as an absolute URL under `base` ("http://host:port"), or
+    `path` itself when there is no base or it cannot be joined."""
+    if not base:
+        return path
+    try:
+        return urljoin(base.rstrip("/") + "/", path)
+    except ValueError:
+        return path
+
+
+def request_origin(request) -> str | None:
+    """ "scheme://host:port" as the client reached us (a Starlette request), or None."""
+    try:
+        return f"{request.url.scheme}://{request.url.netloc}"
+    except ValueError:
+        return None
