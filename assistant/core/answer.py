@@ -19,7 +19,7 @@ from .index import Store
 from .lexical import tokenize
 from .question import Reading, analyse, holds_answer_kind, share_found
 from .settings import Settings
-from .types import Answer, Citation, Hit
+from .types import Citation, Hit, Reply, Retrieval
 
 NOT_IN_GUIDE = "Dit staat niet in het draaiboek of de vraag-en-antwoordfiche."
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
@@ -28,22 +28,6 @@ LANGUAGE_NOTES = {
     "en": "The guide is in Dutch: this answer quotes it word for word, with its sources.",
     "fr": "Le guide est rédigé en néerlandais : cette réponse le cite mot pour mot, avec ses sources.",
 }
-
-
-@dataclass
-class Evidence:
-    """What the answer step knows about a question besides its hits."""
-
-    question: str
-    vector: np.ndarray  # the embedding retrieval used (see retrieval.HybridSearch._embed_query)
-    hits: list[Hit]
-    asked: np.ndarray  # the embedding of the question exactly as asked
-    vocabulary: Vocabulary | None = None  # the corpus's words (followup.corpus_vocabulary)
-    reading: Reading = None  # what the question asks for (question.analyse); filled in from `question`
-
-    def __post_init__(self):
-        if self.reading is None:
-            self.reading = analyse(self.question)
 
 
 @dataclass(frozen=True)
@@ -56,7 +40,7 @@ class Support:
     coverage: float  # share of the question's content found in the top passage (0..1)
 
 
-def measure_support(evidence: Evidence, store: Store) -> Support:
+def measure_support(retrieval: Retrieval, store: Store) -> Support:
     """The signals abstention and confidence are decided on.
 
     e5 cosines sit in a narrow band (about 0.75-0.93 for any text), so the main signal is
@@ -67,86 +51,73 @@ def measure_support(evidence: Evidence, store: Store) -> Support:
     terms the corpus never uses (a subject the guide lacks: "horeca", "GAS") and how much
     of the question the top passage holds.
     """
-    if not evidence.hits or not len(store.window_vectors):
+    if not retrieval.hits or not len(store.window_vectors):
         return Support(0.0, -1.0, (), 0.0)
-    best = float(np.max(store.window_vectors @ evidence.asked))
-    elsewhere = float(np.max(store.offtopic_vectors @ evidence.asked)) if len(store.offtopic_vectors) else 0.0
-    reading, vocabulary = evidence.reading, evidence.vocabulary
+    best = float(np.max(store.window_vectors @ retrieval.asked))
+    elsewhere = float(np.max(store.offtopic_vectors @ retrieval.asked)) if len(store.offtopic_vectors) else 0.0
+    reading, vocabulary = retrieval.reading, retrieval.vocabulary
     unknown: tuple[str, ...] = ()
     if vocabulary is not None:
         terms = [s for s in reading.stems if len(s) >= 4 and not vocabulary.resembles(s)]
         terms += [e for e in reading.entities if not all(t in vocabulary.words for t in tokenize(e))]
         unknown = tuple(dict.fromkeys(terms))
-    coverage = overlap(reading, evidence.hits[0].passage.embed_text, vocabulary)
+    coverage = overlap(reading, retrieval.hits[0].passage.embed_text, vocabulary)
     return Support(best, best - elsewhere, unknown, coverage)
 
 
-def decide_abstain(evidence: Evidence, store: Store, settings: Settings, support: Support | None = None) -> bool:
+def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, support: Support | None = None) -> bool:
     """True when nothing in the guide supports the question: it is farther from the guide
     than from other municipal subjects (or far from everything), or it names a subject
     the corpus never mentions while the guide is only a little closer and the top passage
     holds little of the question."""
-    if evidence.hits and (evidence.hits[0].question_match or 0.0) >= settings.faq_same_question:
+    if retrieval.faq and retrieval.faq.same_question:
         return False  # the Q&A sheet asks this very question
-    support = support or measure_support(evidence, store)
-    if not evidence.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
+    support = support or measure_support(retrieval, store)
+    if not retrieval.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
         return True
     return bool(support.unknown) and support.margin < settings.abstain_unknown_margin \
         and support.coverage < settings.abstain_unknown_coverage
 
 
-def confidence(answer: Answer, evidence: Evidence, support: Support, settings: Settings) -> str:
-    """ "high" when the answer can be shown as the guide's answer; "low" otherwise.
+def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings) -> str:
+    """ "high" when the reply can be shown as the guide's answer; "low" otherwise.
 
     High: the Q&A sheet asks this very question; or the top passage leads the next one
     clearly, the quoted sentences hold most of the question's content, the guide is
     clearly closer than other subjects, no term of the question is unknown to the
     corpus, and a question asking for a date, number or article gets one.
     """
-    if answer.abstained:
+    if reply.abstained:
         return "low"
-    top = evidence.hits[0]
-    if answer.mode == "faq" and (top.question_match or 0.0) >= settings.faq_min_similarity:
+    if reply.mode == "faq":
         return "high"
-    lead = top.score - evidence.hits[1].score if len(evidence.hits) > 1 else 1.0
-    quoted = " ".join(c.quote for c in answer.citations)
-    kind = evidence.reading.kind
+    top = retrieval.hits[0]
+    lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
+    quoted = " ".join(c.quote for c in reply.citations)
+    kind = retrieval.reading.kind
     wants = kind in ("when", "how_many", "article", "abbreviation")
     sure = (lead >= settings.confident_lead and support.margin >= settings.confident_margin and not support.unknown
-            and overlap(evidence.reading, quoted, evidence.vocabulary) >= settings.confident_overlap
-            and (not wants or holds_answer_kind(kind, quoted, evidence.reading)))
+            and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
+            and (not wants or holds_answer_kind(kind, quoted, retrieval.reading)))
     return "high" if sure else "low"
 
 
-def match_faq(evidence: Evidence, store: Store, settings: Settings) -> Passage | None:
-    """The Q&A entry that answers the question as a whole, if any: it must be the best
-    hit, and its own question must clearly be the closest to the one asked (see
-    retrieval.HybridSearch._match_question)."""
-    if not evidence.hits:
-        return None
-    top = evidence.hits[0]
-    if top.passage.kind == "faq" and (top.question_match or 0.0) >= settings.faq_min_similarity:
-        return top.passage
-    return None
+def compose(retrieval: Retrieval, store: Store, settings: Settings, parts: list[Retrieval] | None = None) -> Reply:
+    """The reply to a retrieved question: an abstention, a Q&A entry's answer, or quoted sentences.
 
-
-def compose(evidence: Evidence, store: Store, settings: Settings, parts: list[Evidence] | None = None) -> Answer:
-    """The answer for a question whose hits are known.
-
-    `parts` holds the evidence for each part of a compound question ("Wie zit er in de
+    `parts` holds the retrieval for each part of a compound question ("Wie zit er in de
     cel, en wie van hen ...?"); each part then contributes its own best sentences.
     """
-    support = measure_support(evidence, store)
-    if decide_abstain(evidence, store, settings, support):
-        answer = abstention(evidence)
-    elif (faq := match_faq(evidence, store, settings)) is not None and not parts:
-        answer = _faq_answer(evidence, faq)
+    support = measure_support(retrieval, store)
+    if decide_abstain(retrieval, store, settings, support):
+        reply = abstention(retrieval)
+    elif retrieval.faq and retrieval.faq.answers and not parts:
+        reply = _faq_answer(retrieval.faq.passage)
     else:
-        answer = _extractive_answer(evidence, store, settings, parts or [])
-    answer.confidence = confidence(answer, evidence, support, settings)
-    answer.language = evidence.reading.language
-    answer.language_note = LANGUAGE_NOTES.get(answer.language)
-    return answer
+        reply = _extractive_answer(retrieval, store, settings, parts or [])
+    language = retrieval.reading.language
+    return replace(reply, confidence=confidence(reply, retrieval, support, settings), language=language,
+                   language_note=LANGUAGE_NOTES.get(language))
 
 
 # "..., en hoe kan ...?" / "... en op welk artikel ...?": a second question joined by "en".
@@ -170,16 +141,8 @@ def split_question(question: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def abstention(evidence: Evidence) -> Answer:
-    return Answer(
-        question=evidence.question,
-        text=NOT_IN_GUIDE,
-        abstained=True,
-        mode="extractive",
-        confidence="low",
-        suggestions=suggest_sections(evidence.hits),
-        hits=evidence.hits,
-    )
+def abstention(retrieval: Retrieval) -> Reply:
+    return Reply(NOT_IN_GUIDE, mode="extractive", abstained=True, suggestions=suggest_sections(retrieval.hits))
 
 
 def suggest_sections(hits: list[Hit], limit: int = 3) -> list[Citation]:
@@ -195,24 +158,18 @@ def suggest_sections(hits: list[Hit], limit: int = 3) -> list[Citation]:
     return out
 
 
-def _faq_answer(evidence: Evidence, faq: Passage) -> Answer:
-    return Answer(
-        question=evidence.question,
-        text=f"{faq.text} [1]",
-        citations=[Citation(1, faq, faq.text)],
-        mode="faq",
-        hits=evidence.hits,
-    )
+def _faq_answer(faq: Passage) -> Reply:
+    return Reply(f"{faq.text} [1]", citations=[Citation(1, faq, faq.text)], mode="faq")
 
 
-def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, parts: list[Evidence]) -> Answer:
+def _extractive_answer(retrieval: Retrieval, store: Store, settings: Settings, parts: list[Retrieval]) -> Reply:
     if parts:
         share = replace(settings, answer_words=settings.answer_words // len(parts), answer_sentences=1)
         places = [place for part in parts for place in answer_places(part, store, share)]
     else:
-        places = answer_places(evidence, store, settings)
+        places = answer_places(retrieval, store, settings)
     if not places:
-        top = evidence.hits[0].passage
+        top = retrieval.hits[0].passage
         places = [[(top, j) for j in range(min(2, len(top.sentences)))]]
     chosen = _best_first(places)
     # One marker per passage, numbered in reading order; the marker follows each run of
@@ -226,13 +183,7 @@ def _extractive_answer(evidence: Evidence, store: Store, settings: Settings, par
         last_of_run = i + 1 == len(chosen) or chosen[i + 1][0].id != passage.id
         pieces.append(f"{sentence} [{n}]" if last_of_run else sentence)
     citations = [Citation(n, store.by_id[pid], _join(quotes[pid])) for pid, n in numbers.items()]
-    return Answer(
-        question=evidence.question,
-        text=_join(pieces),
-        citations=citations,
-        mode="extractive",
-        hits=evidence.hits,
-    )
+    return Reply(_join(pieces), citations=citations, mode="extractive")
 
 
 def _best_first(places: list[list[tuple[Passage, int]]]) -> list[tuple[Passage, str]]:
@@ -245,7 +196,7 @@ def _best_first(places: list[list[tuple[Passage, int]]]) -> list[tuple[Passage, 
     return [(p, p.sentences[j]) for p, numbers in by_passage.values() for j in sorted(numbers)]
 
 
-def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[list[tuple[Passage, int]]]:
+def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> list[list[tuple[Passage, int]]]:
     """The places that answer the question, best first: the best sentence with what it
     needs to be read (see `_span`), then further places only while they score within
     `answer_gap` of the best and the answer stays within `answer_words`.
@@ -257,7 +208,7 @@ def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[
     thing asked for (a date for "wanneer", a number for "hoeveel", an article for
     "welk artikel").
     """
-    candidates = sorted(_scored_sentences(evidence, store, settings), key=lambda c: -c[0])
+    candidates = sorted(_scored_sentences(retrieval, store, settings), key=lambda c: -c[0])
     places: list[list[tuple[Passage, int]]] = []
     taken: set[tuple[str, int]] = set()
     for score, passage, i in candidates:
@@ -265,7 +216,7 @@ def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[
             break
         if (passage.id, i) in taken:
             continue
-        place = _span(store, passage, i, settings.answer_words, evidence.reading.kind)
+        place = _span(store, passage, i, settings.answer_words, retrieval.reading.kind)
         if places and _place_words(places + [place]) > settings.answer_words:
             break
         places.append(place)
@@ -273,12 +224,12 @@ def answer_places(evidence: Evidence, store: Store, settings: Settings) -> list[
     return places
 
 
-def _scored_sentences(evidence: Evidence, store: Store, settings: Settings):
-    reading, vocabulary = evidence.reading, evidence.vocabulary
-    for rank, hit in enumerate(evidence.hits[: settings.answer_passages]):
+def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):
+    reading, vocabulary = retrieval.reading, retrieval.vocabulary
+    for rank, hit in enumerate(retrieval.hits[: settings.answer_passages]):
         passage = hit.passage
         start, end = store.sentence_rows[passage.id]
-        sims = store.window_vectors[start:end] @ evidence.vector
+        sims = store.window_vectors[start:end] @ retrieval.vector
         for i, sentence in enumerate(passage.sentences):
             if len(sentence.split()) < 4 or _is_label(sentence):
                 continue

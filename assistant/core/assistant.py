@@ -16,7 +16,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
-from .answer import Evidence, compose, split_question
+from .answer import compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
@@ -112,7 +112,7 @@ class Assistant:
         by one search and its caches filled). A question in progress keeps the engine (and
         through it the store) it started with."""
         engine = HybridSearch(store, self.embedder, self.settings)
-        engine.search(WARM_UP_QUESTION)
+        engine.retrieve(WARM_UP_QUESTION)
         public_names(store)
         corpus_vocabulary(store)
         self.search_engine = engine
@@ -132,13 +132,7 @@ class Assistant:
         guard set to refuse, PersonalDataError. As in ask(), retrieval never sees the data."""
         self.reload_if_changed(wait=False)
         asked = self.guard(clean_question(question))
-        return asked.text, self.search_engine.search(asked.searched)
-
-    def _evidence(self, query: str, hits: list[Hit] | None = None, engine: HybridSearch | None = None) -> Evidence:
-        engine = engine or self.search_engine
-        hits = engine.search(query) if hits is None else hits
-        return Evidence(query, engine.query_vector(query), hits, engine.asked_vector(query),
-                        corpus_vocabulary(engine.store))
+        return asked.text, self.search_engine.retrieve(asked.searched).hits
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation."""
@@ -152,24 +146,16 @@ class Assistant:
         question, masked, searched = asked.text, asked.kinds, asked.searched
         # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
         query = contextualize(searched, [g.searched for g in earlier], corpus_vocabulary(store))
-        hits = engine.search(query)
+        retrieval = engine.retrieve(query)
         retrieved = time.perf_counter()
-        evidence = self._evidence(query, hits, engine)
-        parts = [self._evidence(part, engine=engine) for part in split_question(query)]
-        answer = compose(evidence, store, self.settings, parts)
-        answer.question = question
-        if query != searched and answer.notice is None:
-            answer.notice = f"Gelezen als vervolg op uw vorige vraag: “{earlier[-1].text}”"
-        if masked:
-            answer.masked = masked
-            answer.notice = " ".join(n for n in (notice(masked), answer.notice) if n)
+        parts = [engine.retrieve(part) for part in split_question(query)]
+        reply = compose(retrieval, store, self.settings, parts)
+        followed = f"Gelezen als vervolg op uw vorige vraag: “{earlier[-1].text}”" if query != searched else None
         done = time.perf_counter()
-        answer.timings = {
-            "retrieval": (retrieved - started) * 1000,
-            "answer": (done - retrieved) * 1000,
-            "total": (done - started) * 1000,
-        }
-        return answer
+        timings = {"retrieval": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
+                   "total": (done - started) * 1000}
+        return Answer.from_reply(reply, question, hits=retrieval.hits, masked=masked, timings=timings,
+                                 notice=" ".join(n for n in (masked and notice(masked), followed) if n) or None)
 
     def guard(self, text: str) -> "Guarded":
         """`text` with its personal data masked; in "refuse" mode a text with personal data

@@ -25,9 +25,10 @@ from .chunking import Passage
 from .index import Store, reaching_store
 from .followup import corpus_vocabulary
 from .lexical import tokenize, without_terms
-from .question import analyse, content_stems, detect_language, share_found
+from .faq import match_question
+from .question import Reading, analyse, content_stems, detect_language, share_found
 from .settings import Settings
-from .types import Hit
+from .types import Hit, Retrieval
 
 # Raw per-retriever scores of the query being answered; per thread/task, so concurrent
 # questions never see each other's scores.
@@ -165,14 +166,17 @@ class HybridSearch:
         """The query-embedding caches (LRU, keyed by text) and how many entries each keeps."""
         return {"embed_query": self.embed_query.cache_info().maxsize, "embed_full": self.embed_full.cache_info().maxsize}
 
-    def search(self, question: str) -> list[Hit]:
-        """The top passages for `question`, best first, with raw scores attached."""
-        vector = list(self.embed_query(question))
+    def retrieve(self, question: str) -> Retrieval:
+        """The top passages for `question`, best first, with raw scores attached, the
+        vectors searched with, what the question asks for and its Q&A match."""
+        searched = self.embed_query(question)
+        asked = np.asarray(self.embed_full(question), dtype=np.float32)
+        reading = analyse(question)
         log: dict = {}
         token = _raw_scores.set(log)
         try:
             with reaching_store(self.settings):
-                fused = self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector))
+                fused = self.fusion.retrieve(QueryBundle(query_str=question, embedding=list(searched)))
         finally:
             _raw_scores.reset(token)
         dense, lexical = log.get("dense", {}), log.get("lexical", {})
@@ -185,14 +189,15 @@ class HybridSearch:
             )
             for n in fused
         ]
-        return self._match_question(question, self._rerank(question, hits))
+        hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings)
+        vector = np.asarray(searched, dtype=np.float32)
+        return Retrieval(question, hits, vector, asked, reading, corpus_vocabulary(self.store), faq)
 
-    def _rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+    def _rerank(self, reading: Reading, hits: list[Hit]) -> list[Hit]:
         """Hits reordered by their fused score plus `coverage_weight` x the share of the
         question's content (its Dutch stems and its language-independent terms, each
         weighted by rarity) found in the passage and its headings."""
         weight = self.settings.coverage_weight
-        reading = analyse(question)
         if not weight or not reading.stems:
             return hits
         idf = corpus_vocabulary(self.store).idf
@@ -206,36 +211,3 @@ class HybridSearch:
             p = self.store.by_id[passage_id]
             terms = self._passage_terms[passage_id] = frozenset(tokenize(p.embed_text))
         return terms
-
-    def _match_question(self, question: str, hits: list[Hit]) -> list[Hit]:
-        """Mark the Q&A entry whose own question is clearly the one asked; put it first
-        when it is a rephrasing of it.
-
-        Question-to-question similarity is only trustworthy at the top and with a clear
-        lead: every short question naming "LIVC-R" scores above 0.92 against "Wat is een
-        LIVC-R?", and "Wie zit de LIVC-R voor?" scores 0.975 against it but 0.969 against
-        "Wie leidt de LIVC-R?". A match needs a lead of `faq_margin` over the next entry.
-        """
-        if len(self.store.faq_ids) < 2:
-            return hits
-        sims = self.store.faq_vectors @ np.asarray(self.embed_full(question), dtype=np.float32)
-        second, best = np.argsort(sims)[-2:]
-        if sims[best] - sims[second] < self.settings.faq_margin:
-            return hits
-        passage = self.store.by_id[self.store.faq_ids[best]]
-        found = next((h for h in hits if h.passage.id == passage.id), None)
-        if found:
-            found.question_match = float(sims[best])
-        if sims[best] < self.settings.faq_same_question:
-            return hits
-        promoted = found or Hit(passage=passage, score=0.0, question_match=float(sims[best]))
-        promoted.score = max((h.score for h in hits), default=1.0)
-        return ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
-
-    def query_vector(self, question: str) -> np.ndarray:
-        """The embedding the dense retrievers search with."""
-        return np.asarray(self.embed_query(question), dtype=np.float32)
-
-    def asked_vector(self, question: str) -> np.ndarray:
-        """The embedding of the question exactly as asked."""
-        return np.asarray(self.embed_full(question), dtype=np.float32)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .chunking import Passage
+
+if TYPE_CHECKING:
+    from .followup import Vocabulary
+    from .question import Reading
 
 
 @dataclass
@@ -15,7 +22,30 @@ class Hit:
     score: float  # fused score, higher is better
     dense: float | None = None  # cosine similarity to the question, if the dense retriever found it
     lexical: float | None = None  # BM25 score, if the lexical retriever found it
-    question_match: float | None = None  # a Q&A entry whose question is clearly the closest to the one asked
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    """A Q&A entry whose own question is clearly the closest to the one asked (core.faq)."""
+
+    passage: Passage
+    similarity: float  # cosine between its question and the one asked
+    answers: bool  # it ranks first and is close enough for its answer to stand as the whole answer
+    same_question: bool  # a rephrasing of the very question: it was put first and is never abstained on
+
+
+@dataclass
+class Retrieval:
+    """What search found for one question, and everything it read and computed on the way;
+    the answer step works from this alone."""
+
+    question: str  # as searched (masked, a follow-up spelled out)
+    hits: list[Hit]  # best first
+    vector: np.ndarray  # the embedding the dense retrievers searched with (ubiquitous terms left out)
+    asked: np.ndarray  # the embedding of the question exactly as asked
+    reading: "Reading"  # what the question asks for (question.analyse)
+    vocabulary: "Vocabulary | None" = None  # the corpus's words (followup.corpus_vocabulary)
+    faq: FaqMatch | None = None  # the Q&A entry asking this question, if any
 
 
 @dataclass
@@ -47,6 +77,20 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What the answer step composes from a `Retrieval`; `Assistant.ask()` makes it an `Answer`."""
+
+    text: str  # Markdown with [n] markers
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"  # "faq" | "extractive" | "generative"
+    abstained: bool = False
+    suggestions: list[Citation] = field(default_factory=list)  # nearest sections, offered on abstention
+    confidence: str = "low"  # see Answer.confidence
+    language: str = "nl"
+    language_note: str | None = None
+
+
 @dataclass
 class Answer:
     """The assistant's reply to one question."""
@@ -66,6 +110,14 @@ class Answer:
     confidence: str = "high"
     language: str = "nl"  # the question's language: "nl", "en" or "fr"
     language_note: str | None = None  # for an English or French question: one line in its language saying the guide is Dutch
+
+    @classmethod
+    def from_reply(cls, reply: Reply, question: str, **rest) -> "Answer":
+        """The answer to `question` (as shown, masked) from the answer step's `reply`;
+        `rest` holds what the assistant adds: hits, notice, masked, timings."""
+        return cls(question=question, text=reply.text, citations=list(reply.citations), abstained=reply.abstained,
+                   mode=reply.mode, suggestions=list(reply.suggestions), confidence=reply.confidence,
+                   language=reply.language, language_note=reply.language_note, **rest)
 
     def to_dict(self, with_hits: bool = False) -> dict:
         data = {
@@ -91,4 +143,4 @@ class Answer:
         return data
 
 
-__all__ = ["Answer", "Citation", "Hit", "Passage", "asdict"]
+__all__ = ["Answer", "Citation", "FaqMatch", "Hit", "Passage", "Reply", "Retrieval", "asdict"]

@@ -259,7 +259,7 @@ def test_ask_masks_personal_data_before_retrieval(corpus_index, question):
     assert answer.masked and answer.masked == guarded.kinds
     assert answer.question == guarded.text and "[" in answer.question
     # Retrieval saw the masked question: the same ranking as searching the masked form.
-    assert [h.passage.id for h in answer.hits] == [h.passage.id for h in assistant.search_engine.search(guarded.searched)]
+    assert [h.passage.id for h in answer.hits] == [h.passage.id for h in assistant.search_engine.retrieve(guarded.searched).hits]
     assert answer.notice.startswith("Uw vraag leek persoonsgegevens te bevatten")
     assert_no_trace(json.dumps(answer.to_dict(with_hits=True), ensure_ascii=False))
     assert_no_trace(str(answer))
@@ -528,6 +528,7 @@ def small_index(tmp_path, small_cache, embedder):
     return build_small_index(tmp_path, small_cache, embedder)
 
 
+@pytest.mark.server
 def test_gradio_tracebacks_with_the_raw_inputs_are_logged_masked(small_index, tmp_path):
     import time
 

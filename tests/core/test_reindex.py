@@ -180,7 +180,7 @@ def test_a_reader_of_the_previous_generation_keeps_answering_after_a_build(small
     build_index(small_corpus.settings, embedder, progress=False)  # another build, as by another process
 
     # The generation it holds still answers (its Chroma collections were kept) ...
-    assert OLD in old_engine.search("Wie nodigt de partners uit?")[0].passage.text
+    assert OLD in old_engine.retrieve("Wie nodigt de partners uit?").hits[0].passage.text
     # ... and its next question is answered from the new one.
     answer = reader.ask("Door wie kan de burgemeester zich laten vertegenwoordigen?")
     assert reader.store.manifest.generation == read_manifest(small_corpus.index_dir).generation

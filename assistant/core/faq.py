@@ -1,0 +1,41 @@
+"""Q&A matching: is the question asked one of the Q&A sheet's own questions?
+
+The one place that decides it. Retrieval calls `match_question` after ranking; it puts a
+rephrased Q&A question first and returns a `FaqMatch` whose flags the answer step only
+reads (`answers`: the entry's answer can stand as the whole answer; `same_question`:
+never abstain on it).
+
+Question-to-question similarity is only trustworthy at the top and with a clear lead:
+every short question naming "LIVC-R" scores above 0.92 against "Wat is een LIVC-R?", and
+"Wie zit de LIVC-R voor?" scores 0.975 against it but 0.969 against "Wie leidt de
+LIVC-R?". A match needs a lead of `faq_margin` over the next entry's question.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .settings import Settings
+from .types import FaqMatch, Hit
+
+
+def match_question(store, asked: np.ndarray, hits: list[Hit], settings: Settings) -> tuple[list[Hit], FaqMatch | None]:
+    """`hits` with a rephrased Q&A question first, and the match (None without a clear one).
+
+    `asked` is the embedding of the question as asked; `store` holds one embedded
+    question per Q&A entry (`faq_vectors`, `faq_ids`)."""
+    if len(store.faq_ids) < 2:
+        return hits, None
+    sims = store.faq_vectors @ asked
+    second, best = np.argsort(sims)[-2:]
+    if sims[best] - sims[second] < settings.faq_margin:
+        return hits, None
+    passage, similarity = store.by_id[store.faq_ids[best]], float(sims[best])
+    same_question = similarity >= settings.faq_same_question
+    if same_question:
+        found = next((h for h in hits if h.passage.id == passage.id), None)
+        promoted = found or Hit(passage=passage, score=0.0)
+        promoted.score = max((h.score for h in hits), default=1.0)
+        hits = ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
+    answers = bool(hits) and hits[0].passage.id == passage.id and similarity >= settings.faq_min_similarity
+    return hits, FaqMatch(passage, similarity, answers=answers, same_question=same_question)
