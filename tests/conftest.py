@@ -37,15 +37,18 @@ from assistant.core.index import BuildReport, build_index
 from assistant.core.settings import Settings
 from helpers import CHROMIUM, CHROMIUM_ARGS, CORPUS, CorpusIndex, SmallCorpus, settings_for, write_small_corpus
 
-# fixture -> the marker every test using it carries
-FIXTURE_MARKERS = {"corpus_index": "corpus", "browser": "browser"}
+# fixture -> the markers every test using it carries (directly or through another fixture);
+# a test module adds its own fixtures with a FIXTURE_MARKERS dict of the same shape.
+FIXTURE_MARKERS = {"corpus_index": ("corpus",), "browser": ("browser",)}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        for fixture, marker in FIXTURE_MARKERS.items():
-            if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None:
-                item.add_marker(marker)
+        used = getattr(item, "fixturenames", ())
+        for fixture, markers in {**FIXTURE_MARKERS, **getattr(getattr(item, "module", None), "FIXTURE_MARKERS", {})}.items():
+            for marker in (markers,) if isinstance(markers, str) else markers:
+                if fixture in used and item.get_closest_marker(marker) is None:
+                    item.add_marker(marker)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -31,8 +31,10 @@ from assistant.core.assistant import UNAVAILABLE_TEXT
 from assistant.core.index import _collection_names, build_index, chroma_client, read_manifest
 from assistant.core.errors import SettingsError
 from assistant.core.settings import Settings
-from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, settings_for, stop_process,
-                     write_small_corpus)
+from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, require_marker, settings_for,
+                     stop_process, write_small_corpus)
+
+pytestmark = pytest.mark.server  # chroma run, app.py replicas, nginx
 
 CHROMA = Path(sys.executable).parent / "chroma"
 NEW_RULE = "De cel nodigt bij elke bespreking ook de preventiewerker van de gemeente uit."
@@ -48,6 +50,7 @@ class ChromaServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ChromaServer":
+        require_marker("server", "chroma run")
         log = open(self.folder / "chroma.log", "ab")
         self.process = subprocess.Popen(
             [str(CHROMA), "run", "--path", str(self.folder / "db"), "--host", "127.0.0.1", "--port", str(self.port)],

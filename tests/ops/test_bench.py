@@ -20,6 +20,9 @@ from assistant.core.chunking import chunk_sections
 from assistant.core.documents import parse_markdown
 from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 
+# livc bench --quick builds indexes of the shipped corpus and starts the app (conftest marks its users)
+FIXTURE_MARKERS = {"quick": ("corpus", "server")}
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TOP_KEYS = {"schema", "kind", "started_at", "seconds", "quick", "machine", "embedder", "settings", "questions",
             "hot_path", "scales", "baseline", "notes"}

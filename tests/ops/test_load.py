@@ -18,6 +18,8 @@ from helpers import ARTIFACTS, AppProcess
 
 from assistant.ops import load_test
 
+pytestmark = pytest.mark.server  # python app.py under load
+
 CLIENTS = 50  # fits the app's queue (queue_size 64 waiting beside concurrency 4 answering): none gets a 503
 SECONDS = float(os.environ.get("LIVC_LOAD_SECONDS", "60"))
 WARMUP = 10  # seconds of the same load first, so thread pools, caches and allocator arenas exist

@@ -274,6 +274,7 @@ def small_index(tmp_path_factory, small_cache, embedder):
     return build_small_index(tmp_path_factory.mktemp("small-index"), small_cache, embedder)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("content, words", [
     (None, "cannot read users_file"),
     ("alice:plaintext\n", "users.txt:1: expected 'user:scrypt$...'"),

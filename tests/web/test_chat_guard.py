@@ -435,6 +435,7 @@ def test_the_body_timeout_leaves_disconnect_checks_working():
     assert seen is True
 
 
+@pytest.mark.server
 def test_app_py_closes_connections_whose_headers_are_slow_or_huge(hostile, tmp_path):
     """python app.py as an operator runs it: a client that sends a header line every two
     seconds is cut off after HEADER_TIMEOUT, one that sends 100 kB of headers gets a 400."""

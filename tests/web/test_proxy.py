@@ -26,6 +26,8 @@ from helpers import (GUIDE, ROOT, AppServer, HostSite, Nginx, ask_in_chat, ask_w
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
+pytestmark = pytest.mark.server  # nginx
+
 TEMPLATE = ROOT / "deploy" / "nginx-livc.conf"
 PROXY_ADDRESS = "127.0.0.2"
 USER, PASSWORD = "an.peeters", "intranet-wachtwoord"

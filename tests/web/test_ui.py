@@ -402,6 +402,7 @@ def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
     assert "<p>gewone zin <a" in plain and "</a> en meer</p>" in plain and "<li>" not in plain
 
 
+@pytest.mark.server
 def test_python_app_py_serves_the_chat(corpus_index):
     """The README's run command: `python app.py`, here with the port from LIVC_PORT."""
     import subprocess
