@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("ask", "answer one question with cited sources", cmd_ask)
     p.add_argument("question", nargs="+", help="the question (quote it)")
-    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON: the API's body of POST /api/v1/ask")
 
     p = command("eval", "score the assistant against gold question sets", cmd_eval)
     p.add_argument("--gold", type=Path, nargs="+", action="extend", dest="gold",
@@ -232,8 +232,10 @@ def cmd_ask(args, settings: Settings) -> int:
 
     question = clean_question(" ".join(args.question))  # fail fast, before loading anything
     answer = Assistant.open(settings).ask(question)
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    if args.json:  # the API's body (POST /api/v1/ask); the URLs are the app's paths
+        from ..web.schemas import answer_json
+
+        print(json.dumps(answer_json(answer, settings), ensure_ascii=False, indent=2))
     else:
         print(format_answer(answer))
     return 0

@@ -25,43 +25,46 @@ import asyncio
 import base64
 import hashlib
 import logging
-import math
 import re
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.assistant import MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, clean_question
 from ..core.errors import ApiError, PersonalDataError, QuestionError, StoreUnavailable
+from ..core.settings import Settings
+from ..core.types import Answer
 from .auth import USER_KEY
 from .logs import log_answer
 from .ratelimit import RateLimiter, client_key
-from ..core.settings import Settings
-from ..core.types import Answer, Citation, Hit
-from .urls import absolute, app_path, document_url, request_origin
+from .schemas import (
+    ERRORS,
+    MAX_BODY_CHARS,
+    AnswerOut,
+    AskRequest,
+    DocumentOut,
+    DocumentsOut,
+    ErrorBody,
+    SearchOut,
+    answer_out,
+    hit_out,
+)
+from .urls import API_PREFIX, absolute, app_path, document_url, request_origin
 
 log = logging.getLogger("livc.api")
 
-PREFIX = "/api/v1"
-MAX_BODY_CHARS = 20_000  # a question longer than this is refused before it is even cleaned
-MAX_HISTORY = 20
+PREFIX = API_PREFIX
 
 
 # ---------------------------------------------------------------------------
 # Errors
-
-
-class ErrorBody(BaseModel):
-    code: str = Field(description="stable, for programs: e.g. invalid_question, rate_limited, unauthorized")
-    message: str = Field(description="Dutch, for people")
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -144,133 +147,7 @@ def dutch_validation_message(errors: list[dict]) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Request and response bodies
-
-
-class AskRequest(BaseModel):
-    question: str = Field(max_length=MAX_BODY_CHARS, description="the question, in plain text (Dutch, or English/French)",
-                          examples=["Wie zit de LIVC-R voor?"])
-    history: list[Annotated[str, Field(max_length=MAX_BODY_CHARS)]] = Field(
-        default_factory=list, max_length=MAX_HISTORY,
-        description="earlier questions of the conversation, oldest first, so follow-ups are understood")
-
-
-class CitationOut(BaseModel):
-    n: int = Field(description="the number of the [n] marker in the answer text")
-    document: str = Field(description="file name of the source document")
-    title: str
-    section: str = Field(description="the section's own heading")
-    section_path: list[str] = Field(description="headings from the chapter down to the section")
-    page: int | None = Field(description="page number (PDF sources only)")
-    kind: str = Field(description="guide (draaiboek) or faq (vraag-en-antwoordfiche)")
-    anchor: str
-    url: str = Field(description="the section in the document viewer")
-    quote: str = Field(description="the sentence(s) the answer quotes, verbatim")
-    passage: str = Field(description="the whole cited passage")
-
-
-class AnswerOut(BaseModel):
-    question: str
-    text: str = Field(description="Markdown with [n] markers")
-    abstained: bool = Field(description="true when the guide does not cover the question")
-    mode: str = Field(description="faq, extractive or generative")
-    citations: list[CitationOut]
-    suggestions: list[CitationOut] = Field(description="nearest sections, when abstained")
-    timings: dict[str, float] = Field(description="milliseconds: retrieval, answer, total")
-    notice: str | None = Field(description="a Dutch note to the user, e.g. how a follow-up was read")
-    masked: list[str] = Field(description="kinds of personal data masked in the question (privacy guard)")
-    confidence: Literal["high", "low"] = Field(
-        description="high: the guide's answer; low: shown as 'Mogelijk relevant — controleer de bron' (check the "
-                    "source). An abstention is low.")
-    language: str = Field(description="the question's language: nl, en or fr")
-    language_note: str | None = Field(
-        description="for an English or French question: one line in its language saying the guide is Dutch and the "
-                    "answer quotes it")
-
-
-class SearchResult(BaseModel):
-    rank: int
-    score: float = Field(description="fused score, higher is better")
-    dense: float | None = Field(description="cosine similarity, if the dense retriever found it")
-    lexical: float | None = Field(description="BM25 score, if the lexical retriever found it")
-    document: str
-    title: str
-    section: str
-    section_path: list[str]
-    page: int | None
-    kind: str
-    anchor: str
-    url: str
-    text: str
-
-
-class SearchOut(BaseModel):
-    query: str
-    results: list[SearchResult]
-
-
-class DocumentOut(BaseModel):
-    file: str
-    title: str
-    sha256: str = Field(description="version: hash of the file's bytes when it was indexed")
-    passages: int
-    indexed_at: str
-    url: str
-
-
-class DocumentsOut(BaseModel):
-    built_at: str
-    documents: list[DocumentOut]
-
-
-ERRORS = {
-    400: {"model": ErrorBody, "description": "malformed JSON"},
-    401: {"model": ErrorBody, "description": "not signed in, or an unknown API token"},
-    422: {"model": ErrorBody, "description": "a question or parameter the assistant cannot take"},
-    429: {"model": ErrorBody, "description": "too many requests; see Retry-After"},
-}
-
-
-# ---------------------------------------------------------------------------
-# Converting answers
-
-
-def public_url(request: Request, path: str) -> str:
-    """An absolute URL for an app path (with root path), as the client reached us."""
-    return absolute(request_origin(request), path)
-
-
-def citation_out(c: Citation, settings: Settings, request: Request) -> CitationOut:
-    p = c.passage
-    return CitationOut(n=c.n, document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
-                       page=p.page, kind=p.kind, anchor=p.anchor,
-                       url=public_url(request, document_url(settings, p.doc, p.anchor, p.page)), quote=c.quote, passage=p.text)
-
-
-def answer_out(answer: Answer, settings: Settings, request: Request) -> AnswerOut:
-    return AnswerOut(
-        question=answer.question, text=answer.text, abstained=answer.abstained, mode=answer.mode,
-        citations=[citation_out(c, settings, request) for c in answer.citations],
-        suggestions=[citation_out(c, settings, request) for c in answer.suggestions],
-        timings={k: round(v, 2) for k, v in answer.timings.items() if math.isfinite(v)},
-        notice=answer.notice,
-        masked=list(getattr(answer, "masked", [])),
-        confidence="low" if getattr(answer, "confidence", "high") == "low" else "high",
-        language=getattr(answer, "language", "nl") or "nl",
-        language_note=getattr(answer, "language_note", None),
-    )
-
-
-def hit_out(rank: int, hit: Hit, settings: Settings, request: Request) -> SearchResult:
-    p = hit.passage
-    return SearchResult(rank=rank, score=_finite(hit.score) or 0.0, dense=_finite(hit.dense), lexical=_finite(hit.lexical),
-                        document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
-                        page=p.page, kind=p.kind, anchor=p.anchor,
-                        url=public_url(request, document_url(settings, p.doc, p.anchor, p.page)), text=p.text)
-
-
-def _finite(value: float | None) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
+# Questions
 
 
 def earlier_questions(history: list[str]) -> list[str]:
@@ -339,7 +216,7 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
         except QuestionError as exc:
             raise ApiError(422, "invalid_question", str(exc)) from None
         _log_answer(answer, settings)
-        return answer_out(answer, settings, request)
+        return answer_out(answer, settings, request_origin(request))
 
     @router.get("/search", response_model=SearchOut, summary="The ranked passages for a query, with scores")
     async def search(request: Request,
@@ -350,14 +227,15 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
             shown, hits = await workers.run(assistant.search_masked, query)
         except PersonalDataError as exc:
             raise ApiError(422, "personal_data", str(exc)) from None
-        return SearchOut(query=shown, results=[hit_out(i, h, settings, request) for i, h in enumerate(hits[:k], 1)])
+        origin = request_origin(request)
+        return SearchOut(query=shown, results=[hit_out(i, h, settings, origin) for i, h in enumerate(hits[:k], 1)])
 
     @router.get("/documents", response_model=DocumentsOut, summary="The documents in the index")
     def documents(request: Request) -> DocumentsOut:
-        manifest = assistant.store.manifest
+        manifest, origin = assistant.store.manifest, request_origin(request)
         return DocumentsOut(built_at=manifest.built_at, documents=[
             DocumentOut(file=d["name"], title=d["title"], sha256=d["sha256"], passages=d.get("passages", 0),
-                        indexed_at=manifest.built_at, url=public_url(request, document_url(settings, d["name"])))
+                        indexed_at=manifest.built_at, url=absolute(origin, document_url(settings, d["name"])))
             for d in manifest.documents])
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

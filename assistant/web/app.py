@@ -21,12 +21,13 @@ from fastapi.responses import JSONResponse
 from ..core.assistant import UNAVAILABLE_TEXT
 from ..core.index import store_reachable
 from ..core.settings import Settings
-from .api import MAX_BODY_CHARS, api_router, docs_router, install_error_handlers
+from .api import api_router, docs_router, install_error_handlers
 from .auth import Access, Gate
 from .embed import ApiCors, embed_router
 from .guard import Guard
 from .headers import SecurityHeaders
 from .ratelimit import RateLimiter
+from .schemas import MAX_BODY_CHARS
 from .viewer import viewer_router
 
 if TYPE_CHECKING:

@@ -109,6 +109,18 @@ def test_ask_json_prints_the_answer_as_json(asked):
     assert set(data["timings"]) >= {"retrieval", "answer", "total"}
 
 
+def test_ask_json_is_the_api_body(asked):
+    """One JSON shape of an answer: `livc ask --json` prints what POST /api/v1/ask returns
+    (the same schema, validated by it), with the app's paths as URLs."""
+    from assistant.web.schemas import AnswerOut
+
+    data = json.loads(asked[1].stdout)
+    assert AnswerOut.model_validate(data).model_dump(mode="json") == data
+    assert list(data) == list(AnswerOut.model_fields)
+    first = data["citations"][0]
+    assert first["url"] == f"/documenten/{first['document']}#{first['anchor']}"
+
+
 def test_ask_out_of_scope_says_so_and_offers_sections(corpus_env):
     result = livc("ask", "Hoe vraag ik een parkeervergunning aan voor bewoners?", env=corpus_env)
     assert result.returncode == 0, result.stderr

@@ -20,6 +20,7 @@ import pytest
 
 from assistant.core.assistant import MAX_QUESTION_CHARS
 from assistant.web.app import create_app
+from assistant.web.schemas import answer_json
 from helpers import CORPUS, FAQ, GUIDE, AppServer, client, settings_for
 
 GUIDE_QUESTION = "Hoe lang bewaren we de verslagen?"
@@ -71,6 +72,9 @@ def test_ask_answers_with_citations_like_the_assistant_itself(http, server, corp
     # The anchor URL lands on the section's heading in the document viewer.
     page = http.get(first["url"])
     assert page.status_code == 200 and f'id="{first["anchor"]}"' in page.text
+    # One JSON shape of an answer: the body is answer_json() (what `livc ask --json` prints).
+    same = answer_json(direct, corpus_index.settings, server.url)
+    assert {**data, "timings": None} == {**same, "timings": None}
 
 
 def test_out_of_scope_question_abstains_with_suggestions(http):
