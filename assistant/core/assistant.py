@@ -179,18 +179,10 @@ class Guarded:
     searched: str
 
 
-_public_names: dict[str, PublicNames] = {}
-
-
 def public_names(store: Store) -> PublicNames:
-    """The names and ordinary words of the indexed corpus, cached per index generation."""
-    key = store.manifest.generation
-    names = _public_names.get(key)
-    if names is None:
-        names = PublicNames.from_texts(f"{' › '.join(p.section_path)}\n{p.text}" for p in store.passages)
-        _public_names.clear()
-        _public_names[key] = names
-    return names
+    """The names and ordinary words of the indexed corpus: the store's own, made once per
+    index generation (`Store.public_names`)."""
+    return store.public_names
 
 
 def clean_question(question: str) -> str:

@@ -20,7 +20,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping
+from typing import Iterable, Mapping
 from pathlib import Path
 
 from .lexical import fold, tokenize
@@ -78,6 +78,13 @@ class Vocabulary:
         """A corpus word, or one that shares its first letters with one ("publiceer" and
         "publicatie"): the stemmer leaves Dutch word families apart."""
         return stem in self.words or (len(stem) >= PREFIX and stem[:PREFIX] in self._prefixes)
+
+    @classmethod
+    def of_passages(cls, passages, ubiquitous: Iterable[str] = ()) -> "Vocabulary":
+        """The vocabulary of indexed passages (and their headings); `ubiquitous` are the
+        words nearly every passage contains (the manifest's ubiquitous_terms)."""
+        df = Counter(t for p in passages for t in set(tokenize(f"{' '.join(p.section_path)} {p.text}")))
+        return cls(frozenset(df), frozenset(ubiquitous), df, len(passages))
 
 
 @lru_cache(maxsize=4096)
@@ -183,14 +190,7 @@ def strip_connector(question: str) -> str:
     return question
 
 
-_vocabularies: dict[str, Vocabulary] = {}
-
-
 def corpus_vocabulary(store) -> Vocabulary:
-    """The vocabulary of the indexed passages (and their headings), cached per index generation."""
-    key = store.manifest.generation
-    if key not in _vocabularies:
-        df = Counter(t for p in store.passages for t in set(tokenize(f"{' '.join(p.section_path)} {p.text}")))
-        _vocabularies.clear()
-        _vocabularies[key] = Vocabulary(frozenset(df), frozenset(store.manifest.ubiquitous_terms), df, len(store.passages))
-    return _vocabularies[key]
+    """The vocabulary of the indexed passages (and their headings): the store's own, made
+    once per index generation (`Store.vocabulary`)."""
+    return store.vocabulary

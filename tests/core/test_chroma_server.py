@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.core.assistant import UNAVAILABLE_TEXT
-from assistant.core.index import _collection_names, build_index, chroma_client, read_manifest
+from assistant.core.index import build_index, chroma_client, collection_names, read_manifest
 from assistant.core.errors import SettingsError
 from assistant.core.settings import Settings
 from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, require_marker, settings_for,
@@ -113,7 +113,7 @@ def cluster(tmp_path_factory, small_cache, embedder):
 
 def test_the_dense_index_lives_in_the_server_and_the_rest_in_the_shared_folder(cluster):
     manifest = read_manifest(cluster.settings.index_dir)
-    names = _collection_names(chroma_client(cluster.settings))
+    names = collection_names(chroma_client(cluster.settings))
     assert {f"passages_{manifest.generation}", f"windows_{manifest.generation}"} <= set(names)
     assert not (cluster.settings.index_dir / "chroma").exists()
     assert (cluster.settings.index_dir / f"gen-{manifest.generation}" / "bm25").exists()

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import assistant.core.index as index_module
+import assistant.core.index.build as building
+from assistant.core.index import chroma
 from assistant.core.assistant import Assistant
 from assistant.core.errors import StoreError
 from assistant.core.index import build_index, offtopic_passages, open_index, read_manifest, sentence_windows
@@ -26,9 +27,9 @@ ADDED = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
 
 def collections(index_dir: Path) -> dict[str, list[str]]:
     """Every Chroma collection in the index folder, with the documents it holds."""
-    client = index_module.chroma_client(Settings(index_dir=index_dir))
+    client = chroma.chroma_client(Settings(index_dir=index_dir))
     return {name: client.get_collection(name).get(include=["documents"])["documents"]
-            for name in index_module._collection_names(client)}
+            for name in chroma.collection_names(client)}
 
 
 def assert_serving(index_dir: Path, settings, generation: str | None = None):
@@ -230,7 +231,7 @@ def damage_manifest_generation(index_dir: Path, gen: str) -> None:
 
 
 def damage_collection(index_dir: Path, gen: str) -> None:
-    index_module.chroma_client(Settings(index_dir=index_dir)).delete_collection(f"windows_{gen}")
+    chroma.chroma_client(Settings(index_dir=index_dir)).delete_collection(f"windows_{gen}")
 
 
 @pytest.mark.parametrize("damage", [
@@ -287,14 +288,14 @@ class WrappedEmbedder:
         return self.inner.get_query_embedding(text)
 
 
-STEPS = ["_write_generation", "_write_collection", "_switch_to", "LexicalIndex.build"]
+STEPS = ["_write_generation", "write_collection", "_switch_to", "LexicalIndex.build"]
 
 
 def break_step(monkeypatch, step: str) -> None:
     if step == "LexicalIndex.build":
-        monkeypatch.setattr(index_module.LexicalIndex, "build", classmethod(fail))
+        monkeypatch.setattr(building.LexicalIndex, "build", classmethod(fail))
     else:
-        monkeypatch.setattr(index_module, step, fail)
+        monkeypatch.setattr(building, step, fail)
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -371,9 +372,9 @@ def test_a_collection_larger_than_one_chroma_batch_is_written_whole(tmp_path):
     from llama_index.core.schema import TextNode
 
     settings = Settings(index_dir=tmp_path / "index")
-    client = index_module.chroma_client(settings)
+    client = chroma.chroma_client(settings)
     count = client.get_max_batch_size() + 10
     vectors = np.random.default_rng(0).normal(size=(count, 4))
     nodes = [TextNode(id_=f"w{i}", text=f"venster {i}", embedding=v.tolist()) for i, v in enumerate(vectors)]
-    index_module._write_collection(settings, "windows_big", nodes)
+    chroma.write_collection(settings, "windows_big", nodes)
     assert client.get_collection("windows_big").count() == count

@@ -22,7 +22,7 @@ import pytest
 import docgen
 from assistant.core.assistant import Assistant
 from assistant.ops.cli import main as livc_main
-from assistant.core.index import _collection_names, chroma_client, build_index, open_index, read_manifest
+from assistant.core.index import build_index, chroma_client, collection_names, open_index, read_manifest
 from helpers import PYTHON, ROOT, cli_env, settings_for, write_small_corpus
 
 OLD = "De burgemeester nodigt ook de partners uit."
@@ -137,7 +137,7 @@ def test_editing_renaming_deleting_and_replacing_documents_leaves_no_stale_passa
     # Old generations are cleaned up: only the served one and the one before it remain.
     gens = {p.name.removeprefix("gen-") for p in mixed_corpus.index_dir.glob("gen-*")}
     assert gens == {replaced.manifest.generation, deleted.manifest.generation}
-    assert {n.split("_", 1)[1] for n in _collection_names(chroma_client(mixed_corpus.settings))} == gens
+    assert {n.split("_", 1)[1] for n in collection_names(chroma_client(mixed_corpus.settings))} == gens
 
 
 def test_passages_carry_their_page_and_document_version(mixed_corpus, embedder):
@@ -275,7 +275,7 @@ def test_killing_the_indexer_mid_build_leaves_the_old_index_serving(small_corpus
     assert report.reused > first.reused if point == "embedding" else True
     gens = {p.name.removeprefix("gen-") for p in small_corpus.index_dir.glob("gen-*")}
     assert gens == {report.manifest.generation, first.manifest.generation}  # no '.building' leftovers
-    assert {n.split("_", 1)[1] for n in _collection_names(chroma_client(small_corpus.settings))} == gens
+    assert {n.split("_", 1)[1] for n in collection_names(chroma_client(small_corpus.settings))} == gens
     assert "rondes.md" in {p.doc for p in open_index(small_corpus.settings).passages}
 
 

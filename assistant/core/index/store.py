@@ -1,0 +1,147 @@
+"""The manifest of a generation, the opened generation (`Store`) and opening it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..chunking import Passage
+from ..errors import StoreError
+from ..followup import Vocabulary
+from ..lexical import LexicalIndex
+from ..privacy import PublicNames
+from ..settings import Settings
+from .chroma import vector_store
+
+INDEX_FORMAT = 6  # 6: PDF, DOCX and HTML; passages know their pages and document version
+
+
+@dataclass
+class Manifest:
+    generation: str
+    corpus_hash: str
+    embedder: str
+    dim: int
+    chunk_words: int
+    documents: list[dict]
+    passages: int
+    built_at: str
+    versions: dict = field(default_factory=dict)
+    format: int = INDEX_FORMAT
+    ubiquitous_terms: list[str] = field(default_factory=list)  # see lexical.ubiquitous_terms
+    skipped: list[dict] = field(default_factory=list)  # files that could not be read: name, sha256, reason
+    previous: str | None = None  # the generation served before this one, kept until the next build
+
+
+@dataclass
+class Store:
+    """An opened generation: everything retrieval and answering read."""
+
+    manifest: Manifest
+    passages: list[Passage]
+    lexical: LexicalIndex
+    window_vectors: np.ndarray  # one row per passage sentence: its window (see sentence_windows)
+    sentence_rows: dict[str, tuple[int, int]]  # passage id -> [start, end) rows of window_vectors
+    faq_vectors: np.ndarray  # one row per FAQ passage: its question, embedded as a query
+    faq_ids: list[str]
+    offtopic_vectors: np.ndarray  # reference passages the guide does not cover (see answer.py)
+    vector_store: object  # llama_index ChromaVectorStore over whole passages
+    window_store: object  # ... over sentence windows (heading path + two sentences)
+    by_id: dict[str, Passage] = field(default_factory=dict)
+    # Made from the passages on first use, once per generation (see the properties below).
+    _vocabulary: Vocabulary | None = field(default=None, init=False, repr=False, compare=False)
+    _public_names: PublicNames | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.by_id = {p.id: p for p in self.passages}
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The words of the passages and their headings (follow-ups, the rarity of a question's words)."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.of_passages(self.passages, self.manifest.ubiquitous_terms)
+        return self._vocabulary
+
+    @property
+    def public_names(self) -> PublicNames:
+        """The names and ordinary words of the corpus, which the personal-data guard lets pass."""
+        if self._public_names is None:
+            self._public_names = PublicNames.from_texts(f"{' › '.join(p.section_path)}\n{p.text}" for p in self.passages)
+        return self._public_names
+
+    def next_in_section(self, passage: Passage) -> Passage | None:
+        """The passage that continues `passage`'s section, if any."""
+        following = self.passages[passage.order + 1] if passage.order + 1 < len(self.passages) else None
+        if following and (following.doc, following.anchor) == (passage.doc, passage.anchor):
+            return following
+        return None
+
+    def dense_retriever(self, embedder, top_k: int, windows: bool = False):
+        """A LlamaIndex retriever over the passages' (or the windows') Chroma collection."""
+        from llama_index.core import VectorStoreIndex
+
+        store = self.window_store if windows else self.vector_store
+        return VectorStoreIndex.from_vector_store(store, embed_model=embedder).as_retriever(similarity_top_k=top_k)
+
+
+def manifest_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """What changes when a build switches generations (the manifest is replaced, never
+    edited in place): a cheap check for readers."""
+    try:
+        st = (index_dir / "manifest.json").stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    path = index_dir / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def open_index(settings: Settings) -> Store:
+    """Open the current generation; raises StoreError when there is none or it is damaged."""
+    index_dir = settings.index_dir
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise StoreError(f"no index in {index_dir}: run 'livc index' first")
+    if manifest.format != INDEX_FORMAT:
+        raise StoreError(f"the index in {index_dir} has an old format: run 'livc index' to rebuild it")
+    folder = index_dir / f"gen-{manifest.generation}"
+    try:
+        passages = [Passage(**d) for d in json.loads((folder / "passages.json").read_text(encoding="utf-8"))]
+        with np.load(folder / "vectors.npz") as vectors:
+            arrays = {name: vectors[name] for name in ("windows", "faq", "faq_ids", "offtopic")}
+        return Store(
+            manifest=manifest,
+            passages=passages,
+            lexical=LexicalIndex.load(folder / "bm25"),
+            window_vectors=arrays["windows"],
+            sentence_rows=_sentence_rows(passages),
+            faq_vectors=arrays["faq"],
+            faq_ids=[str(i) for i in arrays["faq_ids"]],
+            offtopic_vectors=arrays["offtopic"],
+            vector_store=vector_store(settings, "passages_" + manifest.generation),
+            window_store=vector_store(settings, "windows_" + manifest.generation),
+        )
+    except StoreError:
+        raise
+    except Exception as exc:  # any damage to the files means the same thing to the user
+        raise StoreError(f"the index in {index_dir} is damaged ({type(exc).__name__}): run 'livc index --force'") from None
+
+
+def _sentence_rows(passages: list[Passage]) -> dict[str, tuple[int, int]]:
+    rows, start = {}, 0
+    for p in passages:
+        rows[p.id] = (start, start + len(p.sentences))
+        start += len(p.sentences)
+    return rows
