@@ -21,6 +21,7 @@ from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .followup import contextualize, corpus_vocabulary
 from .errors import PersonalDataError, QuestionError, StoreError
+from .gate import Gate
 from .index import BuildReport, Store, build_index, manifest_stamp, open_index, read_manifest
 from .privacy import PublicNames, kinds_of, mask, notice, scan
 from .retrieval import HybridSearch
@@ -52,6 +53,8 @@ class Assistant:
         return cls(settings, embedder, store, HybridSearch(store, embedder, settings))
 
     def __post_init__(self):
+        # The one concurrency gate: every front end's answers together (core/gate.py).
+        self.gate = Gate(self.settings.concurrency, self.settings.queue_size)
         self._stamp = manifest_stamp(self.settings.index_dir)
         self._reload = threading.Lock()
 
@@ -135,7 +138,12 @@ class Assistant:
         return asked.text, self.search_engine.retrieve(asked.searched).hits
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer `question`; `history` holds earlier questions of the conversation."""
+        """Answer `question`; `history` holds earlier questions of the conversation. At most
+        ``settings.concurrency`` answers run at once (``self.gate``); the rest wait their turn."""
+        with self.gate.slot():
+            return self._answer(question, history)
+
+    def _answer(self, question: str, history: list[str] | None) -> Answer:
         started = time.perf_counter()
         self.reload_if_changed(wait=False)
         engine = self.search_engine  # one generation for the whole answer

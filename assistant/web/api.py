@@ -14,14 +14,14 @@ input is a 4xx, never a 500. The OpenAPI description is at ``/openapi.json`` and
 Swagger UI at ``/docs``, served from the files that the ``fastapi-offline`` package ships
 (FastAPI's default page loads Swagger from a CDN; this one loads nothing from outside).
 
-Questions are answered in a worker thread, at most ``concurrency`` at a time with at
-most ``queue_size`` waiting; beyond that the API says "busy" (503) rather than piling
-up. The question text is logged only when ``log_questions`` is on.
+Questions are answered in a worker thread through the assistant's one concurrency gate,
+shared with the chat: at most ``concurrency`` at a time in the whole process, with at most
+``queue_size`` waiting; beyond that the API says "busy" (503) rather than piling up. The
+question text is logged only when ``log_questions`` is on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.assistant import MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, clean_question
 from ..core.errors import ApiError, PersonalDataError, QuestionError, StoreUnavailable
+from ..core.gate import Gate
 from ..core.settings import Settings
 from ..core.types import Answer
 from .auth import USER_KEY
@@ -61,6 +62,7 @@ from .urls import API_PREFIX, absolute, app_path, document_url, request_origin
 log = logging.getLogger("livc.api")
 
 PREFIX = API_PREFIX
+BUSY = "De assistent is even erg druk. Probeer het over een minuut opnieuw."
 
 
 # ---------------------------------------------------------------------------
@@ -167,33 +169,29 @@ def earlier_questions(history: list[str]) -> list[str]:
 
 
 class Workers:
-    """At most `concurrency` questions at once in worker threads; at most `queue_size` waiting."""
+    """Questions through the assistant's one gate (``assistant.core.gate``), which the chat's
+    answers share: at most ``concurrency`` at once, waiting on the event loop (no thread
+    held), the work in a worker thread; with the gate crowded (``queue_size`` waiting too)
+    the answer is "busy" at once."""
 
-    def __init__(self, settings: Settings):
-        self.slots = asyncio.Semaphore(settings.concurrency)
-        self.queue_size = settings.queue_size
-        self.waiting = 0
+    def __init__(self, gate: Gate):
+        self.gate = gate
 
     async def run(self, fn, *args):
-        if self.slots.locked() and self.waiting >= self.queue_size:
-            raise ApiError(503, "busy", "De assistent is even erg druk. Probeer het over een minuut opnieuw.",
-                           {"Retry-After": "30"})
-        self.waiting += 1
+        if self.gate.crowded():
+            raise ApiError(503, "busy", BUSY, {"Retry-After": "30"})
+        await self.gate.acquire()
         try:
-            await self.slots.acquire()
+            return await run_in_threadpool(self.gate.holding(fn), *args)
         finally:
-            self.waiting -= 1
-        try:
-            return await run_in_threadpool(fn, *args)
-        finally:
-            self.slots.release()
+            self.gate.release()
 
 
 def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | None = None) -> APIRouter:
     """The /api/v1 routes over one loaded assistant; `limiter` is shared with the chat's
     questions (``assistant.web.guard``), one budget per user."""
     limiter = limiter or RateLimiter(settings.rate_limit, settings.rate_window)
-    workers = Workers(settings)
+    workers = Workers(assistant.gate)
 
     def rate_limited(request: Request) -> None:
         verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))

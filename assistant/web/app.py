@@ -40,7 +40,7 @@ API_DESCRIPTION = (
 NOT_LOADED = "De index is niet geladen."
 
 
-def create_app(settings: Settings, assistant: "Assistant | None" = None) -> FastAPI:
+def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app with the document viewer, health checks, embed page and widget,
     and (given a loaded `assistant`) the REST API; mount the UI on it next."""
     # Behind a proxy the API lives under root_path: the OpenAPI description says so, so that
@@ -66,7 +66,7 @@ def create_app(settings: Settings, assistant: "Assistant | None" = None) -> Fast
     return app
 
 
-def _add_health(app: FastAPI, assistant: "Assistant | None") -> None:
+def _add_health(app: FastAPI, assistant: Assistant | None) -> None:
     # /healthz runs on the event loop: it answers while every worker thread is answering questions.
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def health() -> JSONResponse:

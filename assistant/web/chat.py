@@ -185,8 +185,9 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         def new_conversation():
             return [], Conversation(), NO_SOURCES, "", gr.update(visible=False), None, "", ""
 
-        # Answers share one pool of `settings.concurrency` workers (Gradio's default is one
-        # at a time); the quick UI-only steps skip the queue. No event is an API endpoint:
+        # Answers run through the queue, `settings.concurrency` at a time (Gradio's default is
+        # one): no more threads wait than the assistant's gate, which the API shares, lets
+        # through (ask() enters it); the quick UI-only steps skip the queue. No event is an API endpoint:
         # the REST API is a separate, documented surface.
         private = {"api_visibility": "private"}
         ask_outputs = [chat, conversation, sources, note, reason_box]

@@ -58,7 +58,7 @@ def viewer_router(settings: Settings) -> APIRouter:
     return router
 
 
-def pdf_response(library: "Library", name: str, home: str):
+def pdf_response(library: Library, name: str, home: str):
     """The PDF file itself, shown inline, when `name` is exactly a PDF of the corpus."""
     path = library.file(name)
     if path is None:
