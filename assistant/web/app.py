@@ -12,13 +12,12 @@ included, carries a Content-Security-Policy, ``nosniff`` and a Referrer-Policy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from ..core.assistant import UNAVAILABLE_TEXT
+from ..core.assistant import UNAVAILABLE_TEXT, Assistant
 from ..core.index import store_reachable
 from ..core.settings import Settings
 from .api import api_router, docs_router, install_error_handlers
@@ -29,9 +28,6 @@ from .headers import SecurityHeaders
 from .ratelimit import RateLimiter
 from .schemas import MAX_BODY_CHARS
 from .viewer import viewer_router
-
-if TYPE_CHECKING:
-    from ..core.assistant import Assistant
 
 API_DESCRIPTION = (
     "The LIVC-assistent answers questions from the LIVC-R draaiboek and its vraag-en-antwoordfiche with "
