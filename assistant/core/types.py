@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,26 +56,6 @@ class Citation:
     passage: Passage
     quote: str  # verbatim sentence(s) from passage.text that the answer uses
 
-    def to_dict(self) -> dict:
-        p = self.passage
-        return {
-            "n": self.n,
-            "doc": p.doc,
-            "title": p.title,
-            "section": p.section,
-            "section_path": p.section_path,
-            "anchor": p.anchor,
-            "page": p.page,
-            "page_end": p.page_end,
-            "doc_sha256": p.doc_sha256,
-            "doc_date": p.doc_date,
-            "kind": p.kind,
-            "question": p.question,
-            "passage_id": p.id,
-            "quote": self.quote,
-            "passage": p.text,
-        }
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -119,28 +99,5 @@ class Answer:
                    mode=reply.mode, suggestions=list(reply.suggestions), confidence=reply.confidence,
                    language=reply.language, language_note=reply.language_note, **rest)
 
-    def to_dict(self, with_hits: bool = False) -> dict:
-        data = {
-            "question": self.question,
-            "text": self.text,
-            "abstained": self.abstained,
-            "mode": self.mode,
-            "citations": [c.to_dict() for c in self.citations],
-            "suggestions": [c.to_dict() for c in self.suggestions],
-            "timings": {k: round(v, 2) for k, v in self.timings.items()},
-            "notice": self.notice,
-            "masked": list(self.masked),
-            "confidence": self.confidence,
-            "language": self.language,
-            "language_note": self.language_note,
-        }
-        if with_hits:
-            data["hits"] = [
-                {"passage_id": h.passage.id, "doc": h.passage.doc, "section": h.passage.section,
-                 "score": h.score, "dense": h.dense, "lexical": h.lexical}
-                for h in self.hits
-            ]
-        return data
 
-
-__all__ = ["Answer", "Citation", "FaqMatch", "Hit", "Passage", "Reply", "Retrieval", "asdict"]
+__all__ = ["Answer", "Citation", "FaqMatch", "Hit", "Passage", "Reply", "Retrieval"]

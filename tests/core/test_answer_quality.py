@@ -128,7 +128,7 @@ def test_an_abstention_is_low_confidence_and_a_faq_match_high(assistant):
     assert assistant.ask("Hoe vraag ik een parkeervergunning aan voor bewoners?").confidence == "low"
     answer = assistant.ask("Wie leidt de LIVC-R?")
     assert answer.mode == "faq" and answer.confidence == "high"
-    assert answer.to_dict()["confidence"] == "high"
+    assert answer.confidence == "high"
 
 
 STANDALONE_AFTER_UNRELATED = [
@@ -162,7 +162,7 @@ def test_english_and_french_questions_get_dutch_quotes_and_a_line_in_their_langu
     answer = assistant.ask(question)
     assert answer.language == language
     assert answer.language_note == LANGUAGE_NOTES[language]
-    assert answer.to_dict()["language_note"] == LANGUAGE_NOTES[language]
+    assert answer.language_note == LANGUAGE_NOTES[language]
     assert detect_language(answer.text) == "nl" or answer.abstained
 
 

@@ -219,9 +219,11 @@ def test_concurrent_questions_get_the_same_answers_as_sequential_ones(assistant)
 
 
 def test_answers_serialise_to_json(assistant, answers):
+    from assistant.web.schemas import answer_json
+
     for answer in [*answers.values(), assistant.ask(OUT_OF_SCOPE)]:
-        data = json.loads(json.dumps(answer.to_dict(with_hits=True), ensure_ascii=False))
-        assert {"text", "citations", "abstained", "mode", "timings", "suggestions"} <= set(data)
+        data = json.loads(json.dumps(answer_json(answer, assistant.settings), ensure_ascii=False))
+        assert {"text", "citations", "abstained", "mode", "timings", "suggestions", "confidence"} <= set(data)
         for c in data["citations"]:
-            assert {"n", "doc", "section", "section_path", "anchor", "quote", "passage_id"} <= set(c)
-        assert data["hits"] and all(isinstance(h["score"], float) for h in data["hits"])
+            assert {"n", "document", "section", "section_path", "anchor", "quote", "url", "passage"} <= set(c)
+        assert answer.hits and all(isinstance(h.score, float) for h in answer.hits)

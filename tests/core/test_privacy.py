@@ -20,6 +20,7 @@ from assistant.core.documents import load_corpus
 from assistant.core.errors import PersonalDataError, QuestionError, SettingsError
 from assistant.web.feedback import FeedbackStore, from_answer
 from assistant.web.logs import JsonFormatter, answer_event, configure_logging
+from assistant.web.schemas import answer_json
 from assistant.ops.privacy_eval import evaluate
 from assistant.core.privacy import (
     KINDS,
@@ -261,7 +262,7 @@ def test_ask_masks_personal_data_before_retrieval(corpus_index, question):
     # Retrieval saw the masked question: the same ranking as searching the masked form.
     assert [h.passage.id for h in answer.hits] == [h.passage.id for h in assistant.search_engine.retrieve(guarded.searched).hits]
     assert answer.notice.startswith("Uw vraag leek persoonsgegevens te bevatten")
-    assert_no_trace(json.dumps(answer.to_dict(with_hits=True), ensure_ascii=False))
+    assert_no_trace(json.dumps(answer_json(answer, assistant.settings), ensure_ascii=False))
     assert_no_trace(str(answer))
 
 
@@ -271,7 +272,7 @@ def test_follow_up_history_is_masked_too(corpus_index):
     assert answer.notice.startswith("Gelezen als vervolg op uw vorige vraag")  # ... the history it quotes did
     assert "[naam]" in answer.notice and "[adres]" in answer.notice
     assert "geheim" in answer.text  # the follow-up was still understood
-    assert_no_trace(json.dumps(answer.to_dict(with_hits=True), ensure_ascii=False))
+    assert_no_trace(json.dumps(answer_json(answer, corpus_index.assistant.settings), ensure_ascii=False))
 
 
 def test_a_question_without_personal_data_is_left_alone(corpus_index):
