@@ -17,17 +17,12 @@ from .chunking import Passage
 from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
+from .messages import LANGUAGE_NOTES, NOT_IN_GUIDE
 from .question import Reading, analyse, holds_answer_kind, share_found
 from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
-NOT_IN_GUIDE = "Dit staat niet in het draaiboek of de vraag-en-antwoordfiche."
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
-# Shown with the answer to an English or French question, in its language.
-LANGUAGE_NOTES = {
-    "en": "The guide is in Dutch: this answer quotes it word for word, with its sources.",
-    "fr": "Le guide est rédigé en néerlandais : cette réponse le cite mot pour mot, avec ses sources.",
-}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .followup import contextualize, corpus_vocabulary
 from .errors import PersonalDataError, QuestionError, StoreError
 from .gate import Gate
 from .index import BuildReport, Store, build_index, manifest_stamp, open_index, read_manifest
+from .messages import QUESTION_EMPTY, QUESTION_NO_WORDS, QUESTION_NOT_TEXT, QUESTION_TOO_LONG, READ_AS_FOLLOW_UP
 from .privacy import PublicNames, kinds_of, mask, notice, scan
 from .retrieval import HybridSearch
 from .settings import Settings
@@ -30,9 +31,6 @@ from .types import Answer, Hit
 
 MAX_QUESTION_CHARS = 2000
 WARM_UP_QUESTION = "Wat is een LIVC-R?"  # asked once when an index is loaded, so no official waits for lazy loading
-# Said by every front end when the vector store (a Chroma server) cannot be reached.
-UNAVAILABLE_TEXT = ("De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord komen. "
-                    "Probeer het over een minuut opnieuw; blijft het zo, verwittig dan de beheerder.")
 log = logging.getLogger(__name__)
 
 
@@ -158,7 +156,7 @@ class Assistant:
         retrieved = time.perf_counter()
         parts = [engine.retrieve(part) for part in split_question(query)]
         reply = compose(retrieval, store, self.settings, parts)
-        followed = f"Gelezen als vervolg op uw vorige vraag: “{earlier[-1].text}”" if query != searched else None
+        followed = READ_AS_FOLLOW_UP.format(previous=earlier[-1].text) if query != searched else None
         done = time.perf_counter()
         timings = {"retrieval": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
@@ -196,19 +194,16 @@ def public_names(store: Store) -> PublicNames:
 def clean_question(question: str) -> str:
     """Normalise a question, or raise QuestionError with a Dutch message."""
     if not isinstance(question, str):
-        raise QuestionError("De vraag moet tekst zijn.")
+        raise QuestionError(QUESTION_NOT_TEXT)
     text = unicodedata.normalize("NFC", question)
     text = "".join(_visible(c) for c in text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
-        raise QuestionError("Typ eerst een vraag.")
+        raise QuestionError(QUESTION_EMPTY)
     if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"Uw vraag is te lang ({len(text)} tekens). Stel een korte vraag van hoogstens "
-            f"{MAX_QUESTION_CHARS} tekens, zonder namen of dossiergegevens."
-        )
+        raise QuestionError(QUESTION_TOO_LONG.format(length=len(text), limit=MAX_QUESTION_CHARS))
     if not re.search(r"\w", text):
-        raise QuestionError("Uw vraag bevat geen woorden. Stel uw vraag in gewone tekst.")
+        raise QuestionError(QUESTION_NO_WORDS)
     return text
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import BenchError, LivcError, StoreError
+from ..core.messages import ASK_FAQ_LABEL, ASK_NOTICE, ASK_SOURCES, ASK_SUGGESTIONS, ASK_VERSION
 from ..core.settings import Settings
 
 EXIT_ERROR = 1
@@ -245,23 +246,24 @@ def format_answer(answer) -> str:
     """The answer and its numbered sources as plain text for a terminal."""
     from ..core.documents import display_date
 
-    lines = ([f"Let op: {answer.notice}", ""] if answer.notice else []) + [answer.text, ""]
+    lines = ([ASK_NOTICE.format(notice=answer.notice), ""] if answer.notice else []) + [answer.text, ""]
     if answer.abstained:
-        lines.append("Misschien helpen deze onderdelen:")
+        lines.append(ASK_SUGGESTIONS)
         cited = answer.suggestions
     else:
-        lines.append("Bronnen:")
+        lines.append(ASK_SOURCES)
         cited = answer.citations
     for c in cited:
         p = c.passage
         pages = (f", p. {p.page}" + (f"–{p.page_end}" if p.page_end and p.page_end != p.page else "")) if p.page else ""
         where = " › ".join(p.section_path) + pages
         # The title names the document; a Q&A entry says so (it answers a question as asked).
-        label = " (vraag-en-antwoordfiche)" if p.kind == "faq" else ""
+        label = ASK_FAQ_LABEL if p.kind == "faq" else ""
         lines.append(f"[{c.n}] {p.title}{label} — {where}")
         lines.append(f"    “{c.quote}”")
         if p.doc_date or p.doc_sha256:
-            lines.append(f"    versie van {display_date(p.doc_date) or '?'} (sha256 {p.doc_sha256[:12] or '?'})")
+            version = ASK_VERSION.format(date=display_date(p.doc_date) or "?", sha=p.doc_sha256[:12] or "?")
+            lines.append(f"    {version}")
     return "\n".join(lines)
 
 

@@ -37,8 +37,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.assistant import MAX_QUESTION_CHARS, UNAVAILABLE_TEXT, Assistant, clean_question
+from ..core.assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from ..core.errors import ApiError, PersonalDataError, QuestionError, StoreUnavailable
+from ..core.messages import UNAVAILABLE_TEXT
 from ..core.gate import Gate
 from ..core.settings import Settings
 from ..core.types import Answer

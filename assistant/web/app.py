@@ -17,8 +17,9 @@ from urllib.parse import urlparse
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from ..core.assistant import UNAVAILABLE_TEXT, Assistant
+from ..core.assistant import Assistant
 from ..core.index import store_reachable
+from ..core.messages import UNAVAILABLE_TEXT
 from ..core.settings import Settings
 from .api import api_router, docs_router, install_error_handlers
 from .auth import Access, Gate

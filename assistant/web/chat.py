@@ -27,8 +27,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from ..core.assistant import UNAVAILABLE_TEXT, Assistant  # noqa: E402
+from ..core.assistant import Assistant  # noqa: E402
 from ..core.errors import QuestionError, StoreUnavailable  # noqa: E402
+from ..core.messages import UNAVAILABLE_TEXT  # noqa: E402
 from ..core.settings import Settings  # noqa: E402
 from ..core.types import Answer  # noqa: E402
 from .chatpage import ChatPage  # noqa: E402

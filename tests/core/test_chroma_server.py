@@ -27,8 +27,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from assistant.core.assistant import UNAVAILABLE_TEXT
 from assistant.core.index import build_index, chroma_client, collection_names, read_manifest
+from assistant.core.messages import UNAVAILABLE_TEXT
 from assistant.core.errors import SettingsError
 from assistant.core.settings import Settings
 from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, require_marker, settings_for,

@@ -26,6 +26,7 @@ from ..chunking import Passage, chunk_sections
 from ..documents import Document, corpus_files, file_hash, load_document
 from ..errors import DocumentError, StoreError
 from ..lexical import LexicalIndex, ubiquitous_terms
+from ..messages import BUILD_WAITING
 from ..settings import Settings
 from .chroma import has_collections, reaching_store, remove_collections, set_aside_damaged_store, write_collection
 from .embedding_cache import EmbeddingCache
@@ -242,7 +243,7 @@ def build_lock(index_dir: Path, progress: bool = False):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             if progress:
-                print("Een andere build van deze index loopt nog; even wachten…", file=sys.stderr, flush=True)
+                print(BUILD_WAITING, file=sys.stderr, flush=True)
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import StoreError, StoreUnavailable
+from ..messages import STORE_SET_ASIDE
 from ..settings import Settings
 
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation: passages_<generation>, windows_<generation>
@@ -176,8 +177,8 @@ def set_aside_damaged_store(settings: Settings) -> Path | None:
     forget_embedded_clients()
     log.warning("the vector store file %s is damaged (%s): moved to %s, building a new one",
                 folder / "chroma.sqlite3", damage, aside)
-    print(f"De vectoropslag {folder / 'chroma.sqlite3'} is beschadigd ({damage}); opzijgezet als {aside.name}, "
-          "de index wordt opnieuw opgebouwd.", file=sys.stderr, flush=True)
+    print(STORE_SET_ASIDE.format(file=folder / "chroma.sqlite3", damage=damage, aside=aside.name), file=sys.stderr,
+          flush=True)
     return aside
 
 

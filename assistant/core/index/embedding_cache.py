@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import StoreError
+from ..messages import CACHE_REPLACED
 
 log = logging.getLogger(__package__)
 
@@ -34,7 +35,7 @@ class EmbeddingCache:
             if not replace_damaged or isinstance(exc, sqlite3.OperationalError):
                 raise self._error(exc) from None
             log.warning("the embedding cache %s is damaged (%s): starting an empty one", path, exc)
-            print(f"De embeddingcache {path} is beschadigd ({exc}); een lege wordt gebruikt.", file=sys.stderr, flush=True)
+            print(CACHE_REPLACED.format(path=path, error=exc), file=sys.stderr, flush=True)
             path.unlink()
             try:
                 self._db = self._open()

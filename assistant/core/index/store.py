@@ -69,7 +69,8 @@ class Store:
     def public_names(self) -> PublicNames:
         """The names and ordinary words of the corpus, which the personal-data guard lets pass."""
         if self._public_names is None:
-            self._public_names = PublicNames.from_texts(f"{' › '.join(p.section_path)}\n{p.text}" for p in self.passages)
+            texts = (f"{' › '.join(p.section_path)}\n{p.text}" for p in self.passages)
+            self._public_names = PublicNames.from_texts(texts)
         return self._public_names
 
     def next_in_section(self, passage: Passage) -> Passage | None:

@@ -49,6 +49,7 @@ from .addresses import STREET_PREFIXES, find_addresses
 from .birth_dates import find_birth_dates
 from .contacts import find_emails, find_phones
 from .findings import KINDS, LABELS, PLACEHOLDERS, Finding
+from ..messages import LABEL_ANY, LABELS_AND, PRIVACY_NOTICE, PRIVACY_REFUSAL
 from .identifiers import IBAN_LENGTHS, find_ibans, find_national_numbers, valid_iban, valid_national_number
 from .names import NO_PUBLIC, PERSON_WORDS, STOPWORDS, PublicNames, find_names, given_names, person_names, surnames
 
@@ -138,21 +139,17 @@ def kinds_of(findings: Iterable[Finding]) -> list[str]:
 def notice(kinds: list[str]) -> str:
     """The Dutch note shown with an answer to a masked question; names the kinds of data,
     never the data."""
-    return (f"Uw vraag leek persoonsgegevens te bevatten ({_enumerate(kinds)}). Die zijn vóór het zoeken "
-            "vervangen door een aanduiding zoals [naam] en worden nergens bewaard. De gids beantwoordt algemene "
-            "vragen: laat namen en andere gegevens uit een casus weg.")
+    return PRIVACY_NOTICE.format(kinds=_enumerate(kinds))
 
 
 def refusal(kinds: list[str]) -> str:
     """The Dutch message when the guard is set to refuse such questions."""
-    return (f"Uw vraag lijkt persoonsgegevens te bevatten ({_enumerate(kinds)}). Daarom wordt ze niet "
-            "beantwoord en nergens bewaard. Haal namen en andere gegevens uit een casus weg en stel de vraag "
-            "in algemene termen opnieuw.")
+    return PRIVACY_REFUSAL.format(kinds=_enumerate(kinds))
 
 
 def _enumerate(kinds: list[str]) -> str:
-    labels = [LABELS[k] for k in kinds] or ["persoonsgegevens"]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " en " + labels[-1]
+    labels = [LABELS[k] for k in kinds] or [LABEL_ANY]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + LABELS_AND + labels[-1]
 
 
 def _resolve(found: list[Finding]) -> list[Finding]:

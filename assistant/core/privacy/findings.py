@@ -6,27 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..messages import LABELS, PLACEHOLDERS  # noqa: F401 - LABELS: the kinds as the notice names them
+
 KINDS = ("national_number", "iban", "email", "phone", "birth_date", "address", "name")  # overlap priority
-
-PLACEHOLDERS = {
-    "national_number": "[rijksregisternummer]",
-    "iban": "[IBAN]",
-    "email": "[e-mail]",
-    "phone": "[telefoonnummer]",
-    "birth_date": "[geboortedatum]",
-    "address": "[adres]",
-    "name": "[naam]",
-}
-
-LABELS = {  # Dutch, for the notice
-    "national_number": "een rijksregisternummer",
-    "iban": "een rekeningnummer",
-    "email": "een e-mailadres",
-    "phone": "een telefoonnummer",
-    "birth_date": "een geboortedatum",
-    "address": "een adres",
-    "name": "een naam",
-}
 
 
 @dataclass(frozen=True)
