@@ -18,7 +18,7 @@ from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
 from .messages import LANGUAGE_NOTES, NOT_IN_GUIDE
-from .question import Reading, analyse, holds_answer_kind, share_found
+from .question import Reading, holds_answer_kind, share_found
 from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
