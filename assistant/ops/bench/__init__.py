@@ -71,11 +71,18 @@ bench-ingest``: reading and chunking speed per format).
 
 from __future__ import annotations
 
-from .config import QUALITY_KEYS, BenchConfig, BenchError
-from .corpus import prepare_corpus, slice_markdown, variant_text
-from .embedding import BenchEmbedding
-from .report import format_table, plot, write_outputs
-from .run import run_bench
+from importlib import import_module
 
-__all__ = ["QUALITY_KEYS", "BenchConfig", "BenchEmbedding", "BenchError", "format_table", "plot", "prepare_corpus",
-           "run_bench", "slice_markdown", "variant_text", "write_outputs"]
+# Loaded on first use: `livc bench-ingest` and the parser of every livc command import this
+# package, and most of them never need LlamaIndex.
+_NAMES = {"QUALITY_KEYS": "config", "BenchConfig": "config", "BenchError": "config", "prepare_corpus": "corpus",
+          "slice_markdown": "corpus", "variant_text": "corpus", "BenchEmbedding": "embedding",
+          "format_table": "report", "plot": "report", "write_outputs": "report", "run_bench": "run"}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str):
+    if name not in _NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_NAMES[name]}"), name)
