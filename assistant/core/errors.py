@@ -14,6 +14,7 @@ user of the chat or the API sees it, English for the operator).
     ├── QuestionError        a question the assistant cannot take           (also a ValueError)
     │   └── PersonalDataError    personal data, with the guard set to refuse
     ├── ApiError             an API error answered as {"code", "message"}   (web.api)
+    ├── BodyTooLarge         a request body over its limit, answered 413    (web.guard)
     ├── GoldError            a gold file that cannot be used                (ops.evaluation; also a ValueError)
     └── BenchError           the benchmark cannot run                       (ops.bench; also a RuntimeError)
 
@@ -78,6 +79,15 @@ class ApiError(LivcError):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class BodyTooLarge(LivcError):
+    """A request body over the limit it is read with; the chat's guard answers 413 with its
+    own Dutch message (the message here, for the operator, names the limit)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the request body is over {limit} bytes")
+        self.limit = limit
 
 
 class GoldError(LivcError, ValueError):

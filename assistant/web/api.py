@@ -39,8 +39,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from ..core.errors import ApiError, PersonalDataError, QuestionError, StoreUnavailable
-from ..core.messages import UNAVAILABLE_TEXT
 from ..core.gate import Gate
+from ..core.messages import (
+    API_BUSY,
+    API_FILE_NOT_FOUND,
+    API_INVALID_JSON,
+    API_METHOD_NOT_ALLOWED,
+    API_NOT_FOUND,
+    FIELD_HISTORY_ITEM,
+    FIELD_NAMES,
+    FIELD_UNKNOWN,
+    HTTP_CODES,
+    HTTP_OTHER,
+    PROBLEM_OTHER,
+    PROBLEMS,
+    RATE_LIMITED,
+    REQUEST_INVALID,
+    UNAVAILABLE_TEXT,
+    VALIDATION,
+)
 from ..core.settings import Settings
 from ..core.types import Answer
 from .auth import USER_KEY
@@ -63,7 +80,7 @@ from .urls import API_PREFIX, absolute, app_path, document_url, request_origin
 log = logging.getLogger("livc.api")
 
 PREFIX = API_PREFIX
-BUSY = "De assistent is even erg druk. Probeer het over een minuut opnieuw."
+BUSY = API_BUSY
 
 
 # ---------------------------------------------------------------------------
@@ -72,16 +89,6 @@ BUSY = "De assistent is even erg druk. Probeer het over een minuut opnieuw."
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
-
-
-HTTP_CODES = {
-    400: ("bad_request", "Het verzoek is ongeldig."),
-    401: ("unauthorized", "Aanmelden is vereist."),
-    404: ("not_found", "Dit adres bestaat niet in de API."),
-    405: ("method_not_allowed", "Deze methode is hier niet toegestaan."),
-    413: ("too_large", "Het verzoek is te groot."),
-    415: ("unsupported_media_type", "Stuur de vraag als JSON (Content-Type: application/json)."),
-}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -102,14 +109,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return await request_validation_exception_handler(request, exc)
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(400, "invalid_json", "De inhoud van het verzoek is geen geldige JSON.")
+            return error_response(400, "invalid_json", API_INVALID_JSON)
         return error_response(422, "invalid_request", dutch_validation_message(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if not _is_api(request):
             return await http_exception_handler(request, exc)
-        code, message = HTTP_CODES.get(exc.status_code, ("error", "Het verzoek kon niet worden verwerkt."))
+        code, message = HTTP_CODES.get(exc.status_code, HTTP_OTHER)
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
 
@@ -118,35 +125,20 @@ def _is_api(request: Request) -> bool:
     return path.startswith(PREFIX) or f"{PREFIX}/" in path
 
 
-FIELD_NAMES = {"question": "de vraag", "history": "de geschiedenis", "q": "de zoekvraag", "k": "het aantal resultaten",
-               "body": "de inhoud van het verzoek"}
-
-
 def dutch_validation_message(errors: list[dict]) -> str:
-    """One Dutch sentence for the first validation error (FastAPI's are English)."""
+    """One Dutch sentence for the first validation error (FastAPI's are English), from the
+    catalogue's VALIDATION, FIELD_NAMES and PROBLEMS."""
     if not errors:
-        return "Het verzoek is ongeldig."
+        return REQUEST_INVALID
     error = errors[0]
     where = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
-    name = FIELD_NAMES.get(where[0], f"het veld '{where[0]}'") if where else "de inhoud van het verzoek"
+    name = FIELD_NAMES.get(where[0], FIELD_UNKNOWN.format(field=where[0])) if where else FIELD_NAMES["body"]
     if len(where) > 1 and where[0] == "history":
-        name = f"vraag {where[1]} van de geschiedenis"
+        name = FIELD_HISTORY_ITEM.format(n=where[1])
     ctx = error.get("ctx") or {}
-    kind = error.get("type", "")
-    problems = {
-        "missing": "ontbreekt",
-        "string_type": "moet tekst zijn",
-        "list_type": "moet een lijst van vragen zijn",
-        "int_parsing": "moet een geheel getal zijn",
-        "int_type": "moet een geheel getal zijn",
-        "model_attributes_type": "moet een JSON-object zijn",
-        "dict_type": "moet een JSON-object zijn",
-        "string_too_long": f"is te lang (hoogstens {ctx.get('max_length')} tekens)",
-        "too_long": f"bevat te veel elementen (hoogstens {ctx.get('max_length')})",
-        "greater_than_equal": f"moet minstens {ctx.get('ge')} zijn",
-        "less_than_equal": f"mag hoogstens {ctx.get('le')} zijn",
-    }
-    return f"Het verzoek is ongeldig: {name} {problems.get(kind, 'heeft een ongeldige waarde')}."
+    problem = PROBLEMS.get(error.get("type", ""), PROBLEM_OTHER)
+    problem = problem.format(max_length=ctx.get("max_length"), ge=ctx.get("ge"), le=ctx.get("le"))
+    return VALIDATION.format(field=name, problem=problem)
 
 
 # ---------------------------------------------------------------------------
@@ -197,9 +189,8 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
     def rate_limited(request: Request) -> None:
         verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
         if not verdict.allowed:
-            raise ApiError(429, "rate_limited",
-                           f"U hebt te veel vragen na elkaar gesteld. Probeer het over {verdict.retry_after} "
-                           f"seconden opnieuw.", {"Retry-After": str(verdict.retry_after)})
+            raise ApiError(429, "rate_limited", RATE_LIMITED.format(seconds=verdict.retry_after),
+                           {"Retry-After": str(verdict.retry_after)})
 
     router = APIRouter(prefix=PREFIX, tags=["api"], dependencies=[Depends(rate_limited)], responses=ERRORS)
 
@@ -240,8 +231,8 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown(rest: str) -> None:
         if rest.strip("/") in ("ask", "search", "documents"):
-            raise ApiError(405, "method_not_allowed", "Deze methode is hier niet toegestaan. Zie /docs.")
-        raise ApiError(404, "not_found", "Dit adres bestaat niet in de API. Zie /docs voor wat er is.")
+            raise ApiError(405, "method_not_allowed", API_METHOD_NOT_ALLOWED)
+        raise ApiError(404, "not_found", API_NOT_FOUND)
 
     return router
 
@@ -290,7 +281,7 @@ def docs_router(settings: Settings) -> APIRouter:
     @router.get("/docs/{name}")
     def asset(name: str) -> Any:
         if name not in SWAGGER_FILES:
-            return JSONResponse({"code": "not_found", "message": "Dit bestand bestaat niet."}, status_code=404)
+            return JSONResponse({"code": "not_found", "message": API_FILE_NOT_FOUND}, status_code=404)
         return FileResponse(str(folder / name), media_type=SWAGGER_FILES[name],
                             headers={"Cache-Control": "public, max-age=86400"})
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from ..core.assistant import Assistant
 from ..core.index import store_reachable
-from ..core.messages import UNAVAILABLE_TEXT
+from ..core.messages import NOT_LOADED, UNAVAILABLE_TEXT
 from ..core.settings import Settings
 from .api import api_router, docs_router, install_error_handlers
 from .auth import Access, Gate
@@ -34,7 +34,6 @@ API_DESCRIPTION = (
     "The LIVC-assistent answers questions from the LIVC-R draaiboek and its vraag-en-antwoordfiche with "
     "quoted, cited passages. Errors are JSON {code, message}: `code` is stable, `message` is Dutch."
 )
-NOT_LOADED = "De index is niet geladen."
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:

@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import AuthError
+from ..core.messages import SIGN_IN_MESSAGES as MESSAGES
+from ..core.messages import SIGN_IN_TITLE
 from ..core.settings import Settings
 
 log = logging.getLogger("livc.auth")
@@ -71,13 +73,7 @@ HASH_QUEUE = 32  # checks that may wait for a worker; beyond that a request gets
 FAILURE_LIMIT = 10  # failed sign-ins per address, and per user name, within FAILURE_WINDOW seconds
 FAILURE_WINDOW = 300.0
 MAX_TRACKED = 10_000  # addresses and names whose failures are remembered; idle ones go first
-
-MESSAGES = {
-    "header": "U bent niet aangemeld. Open de assistent via het intranet, waar u zich aanmeldt.",
-    "basic": "Aanmelden is vereist. Geef uw gebruikersnaam en wachtwoord voor de LIVC-assistent.",
-    "invalid_token": "De API-sleutel is ongeldig of ingetrokken.",
-    "throttled": "Te veel mislukte aanmeldpogingen. Probeer het over {seconds} seconden opnieuw.",
-}
+# The Dutch messages (MESSAGES, by reason) and the page's title are in assistant.core.messages.
 
 
 # ---------------------------------------------------------------------------
@@ -375,7 +371,7 @@ async def refuse(scope, receive, send, reason: str, retry_after: int = 0) -> Non
         body = json.dumps({"code": code, "message": message}, ensure_ascii=False).encode("utf-8")
         headers.append((b"content-type", b"application/json"))
     else:
-        body = _PAGE.format(message=html.escape(message)).encode("utf-8")
+        body = _PAGE.format(title=SIGN_IN_TITLE, message=html.escape(message)).encode("utf-8")
         headers.append((b"content-type", b"text/html; charset=utf-8"))
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -414,9 +410,9 @@ def _wants_json(scope) -> bool:
 
 _PAGE = """<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Aanmelden vereist · LIVC-assistent</title>
+<title>{title} · LIVC-assistent</title>
 <style>body{{font:17px/1.5 system-ui,sans-serif;margin:0;padding:2rem 1rem;color:#1f2328;background:#fafafa}}
 main{{max-width:32rem;margin:0 auto;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.5rem}}
 h1{{font-size:1.3rem;color:#1d4f91}}</style></head>
-<body><main><h1>Aanmelden vereist</h1><p>{message}</p></main></body></html>"""
+<body><main><h1>{title}</h1><p>{message}</p></main></body></html>"""
 

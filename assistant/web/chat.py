@@ -29,7 +29,26 @@ from fastapi import FastAPI  # noqa: E402
 
 from ..core.assistant import Assistant  # noqa: E402
 from ..core.errors import QuestionError, StoreUnavailable  # noqa: E402
-from ..core.messages import UNAVAILABLE_TEXT  # noqa: E402
+from ..core.messages import (  # noqa: E402
+    CHAT_DESCRIPTION,
+    CHAT_EMPTY,
+    CHAT_LABEL,
+    CHAT_NEW,
+    CHAT_REASON_CLOSE,
+    CHAT_REASON_LABEL,
+    CHAT_REASON_SEND,
+    CHAT_SEND,
+    SOURCES,
+    UNAVAILABLE_TEXT,
+)
+from ..core.messages import CHAT_ERROR as ERROR_TEXT  # noqa: E402
+from ..core.messages import CHAT_EXAMPLES as EXAMPLES  # noqa: E402
+from ..core.messages import CHAT_INTRO as INTRO  # noqa: E402
+from ..core.messages import CHAT_PLACEHOLDER as PLACEHOLDER  # noqa: E402
+from ..core.messages import CHAT_PRIVACY_OFF as PRIVACY_OFF  # noqa: E402
+from ..core.messages import CHAT_PRIVACY_ON as PRIVACY_ON  # noqa: E402
+from ..core.messages import CHAT_THANKS as THANKS  # noqa: E402
+from ..core.messages import CHAT_TRANSLATIONS as TRANSLATIONS  # noqa: E402
 from ..core.settings import Settings  # noqa: E402
 from ..core.types import Answer  # noqa: E402
 from .chatpage import ChatPage  # noqa: E402
@@ -41,30 +60,8 @@ from .static import read_text  # noqa: E402
 log = logging.getLogger("livc.ui")
 
 TITLE = "LIVC-assistent"
-INTRO = (
-    "Vragen over de lokale integrale veiligheidscel inzake radicalisme, extremisme en terrorisme (LIVC-R)? "
-    "De assistent kent het **draaiboek LIVC-R** en de **vraag-en-antwoordfiche** (situatie juli 2021). "
-    "Elk antwoord citeert letterlijk uit die gids, met de bron erbij."
-)
-PRIVACY_OFF = (
-    "**Privacy:** typ geen namen of details van een casus. Wat u typt, wordt niet bewaard. "
-    "Geeft u feedback (duim omhoog of omlaag), dan bewaren we alleen het antwoord en de bronnen."
-)
-PRIVACY_ON = (
-    "**Privacy:** typ geen namen of details van een casus. De beheerder heeft het bewaren van vragen "
-    "ingeschakeld: vragen waarover u feedback geeft, worden bewaard om de assistent te verbeteren."
-)
-EXAMPLES = [
-    "Wie leidt de LIVC-R?",
-    "Wie moet er minstens aan tafel zitten?",
-    "Schend ik mijn beroepsgeheim als ik in de LIVC-R iets vertel?",
-    "Hoe lang bewaren we de verslagen?",
-    "Wanneer wordt een casus afgesloten?",
-    "Wat is het verschil tussen een LIVC-R en een Local Task Force?",
-]
-PLACEHOLDER = "Typ hier uw vraag over de LIVC-R (zonder namen of casusdetails)"
-ERROR_TEXT = "Er ging iets mis bij het zoeken in de gids. Probeer het opnieuw, of stel de vraag anders."
-THANKS = "Bedankt voor uw feedback."
+# The page's Dutch (INTRO, PRIVACY_ON/OFF, EXAMPLES, PLACEHOLDER, ERROR_TEXT, THANKS, TRANSLATIONS and the
+# buttons' and labels' words) is in the catalogue, assistant.core.messages.
 
 
 # ---------------------------------------------------------------------------
@@ -87,13 +84,13 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         with gr.Row(equal_height=False, elem_id="livc-main"):
             with gr.Column(scale=3, min_width=320, elem_id="livc-chat-col"):
                 chat = gr.Chatbot(
-                    label="Gesprek",
+                    label=CHAT_LABEL,
                     show_label=False,
                     elem_id="livc-chat",
                     height="62vh",
                     min_height=320,
                     layout="panel",
-                    placeholder="**Stel hieronder uw vraag**, of kies een voorbeeld:",
+                    placeholder=CHAT_EMPTY,
                     examples=[{"text": q} for q in EXAMPLES],
                     feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
@@ -105,20 +102,20 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                         show_label=False, placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5, min_width=250,
                         autofocus=True, elem_id="livc-question", submit_btn=False,
                     )
-                    send = gr.Button("Vraag stellen", variant="primary", scale=1, min_width=120, elem_id="livc-send")
+                    send = gr.Button(CHAT_SEND, variant="primary", scale=1, min_width=120, elem_id="livc-send")
                 with gr.Row(elem_id="livc-tools"):
-                    new = gr.Button("Nieuw gesprek", variant="secondary", size="sm", elem_id="livc-new", scale=0,
+                    new = gr.Button(CHAT_NEW, variant="secondary", size="sm", elem_id="livc-new", scale=0,
                                     min_width=140)
                     note = gr.Markdown("", elem_id="livc-feedback-note")
                 with gr.Column(visible=False, elem_id="livc-reason", variant="panel") as reason_box:
-                    reason = gr.Radio(list(REASONS), label="Wat klopte er niet? (optioneel)",
+                    reason = gr.Radio(list(REASONS), label=CHAT_REASON_LABEL,
                                       elem_id="livc-reason-choice")
                     with gr.Row():
-                        send_reason = gr.Button("Reden doorgeven", size="sm", variant="primary",
+                        send_reason = gr.Button(CHAT_REASON_SEND, size="sm", variant="primary",
                                                 elem_id="livc-reason-send")
-                        skip_reason = gr.Button("Sluiten", size="sm", elem_id="livc-reason-skip")
+                        skip_reason = gr.Button(CHAT_REASON_CLOSE, size="sm", elem_id="livc-reason-skip")
             with gr.Column(scale=2, min_width=300, elem_id="livc-sources-col"):
-                sources = gr.Markdown(NO_SOURCES, elem_id="livc-sources", label="Bronnen", latex_delimiters=[])
+                sources = gr.Markdown(NO_SOURCES, elem_id="livc-sources", label=SOURCES, latex_delimiters=[])
 
         def take_question(text: str, messages: list):
             text = (text or "").strip()
@@ -236,14 +233,7 @@ def mount(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
     )
 
 
-# Gradio's Dutch locale lacks a few strings our page shows.
-TRANSLATIONS = {
-    "chatbot.copy_message": "Bericht kopiëren",
-    "chatbot.copied_message": "Bericht gekopieerd",
-    "chatbot.complete": "Klaar",
-}
-
-HEAD = '<meta name="description" content="LIVC-assistent: antwoorden met bronnen uit het draaiboek LIVC-R">'
+HEAD = f'<meta name="description" content="{CHAT_DESCRIPTION}">'
 
 # Gradio's Source Sans Pro SemiBold file holds only a few dozen glyphs, so bold text
 # fell back to another font letter by letter; the complete Bold file replaces it.

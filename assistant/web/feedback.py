@@ -22,19 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from ..core.messages import FEEDBACK_REASONS as REASONS  # offered after a thumbs down; shown and stored
 from ..core.privacy import mask_text
 from ..core.settings import Settings
 from ..core.types import Answer
-
-# The reasons offered after a thumbs down (Dutch, as shown to the user and stored).
-REASONS = (
-    "bron klopt niet",
-    "antwoord onvolledig",
-    "antwoord klopt niet",
-    "vraag niet begrepen",
-    "verkeerd onderwerp",
-    "iets anders",
-)
 
 CSV_COLUMNS = ("id", "created_at", "rating", "reason", "mode", "abstained", "question", "answer", "citations")
 

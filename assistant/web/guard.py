@@ -35,6 +35,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.routing import Match, Mount
 
+from ..core.errors import BodyTooLarge
+from ..core.messages import GUARD_MESSAGES as MESSAGES
+from ..core.messages import RATE_LIMITED
 from .auth import USER_KEY, route_path
 from .ratelimit import RateLimiter, client_key
 
@@ -61,15 +64,6 @@ GRADIO_ROUTES = [
 ]
 _ROUTES = [(method, re.compile(pattern)) for method, pattern in GRADIO_ROUTES]
 _HEARTBEAT = re.compile(r"(/gradio_api/heartbeat/)([^/]+)$")
-
-MESSAGES = {
-    "origin": "Deze pagina mag de LIVC-assistent niet gebruiken.",
-    "not_found": "Dit adres bestaat niet in de LIVC-assistent.",
-    "too_large": "Uw vraag is te lang. Stel een korte vraag, zonder namen of dossiergegevens.",
-    "timeout": "Het verzoek kwam te traag binnen.",
-    "invalid_request": "Het verzoek is ongeldig.",
-}
-
 
 class Guard:
     """ASGI middleware in front of the chat (see the module docstring). `fastapi_app` is
@@ -118,7 +112,7 @@ class Guard:
             return
         try:
             body = await read_body(scope, receive, CHAT_MAX_BODY)
-        except TooLarge:
+        except BodyTooLarge:
             await respond(scope, send, 413, "too_large")
             return
         except TimeoutError:
@@ -252,10 +246,6 @@ def _header(scope, name: bytes) -> str | None:
 # Bodies
 
 
-class TooLarge(Exception):
-    pass
-
-
 def _has_body(scope) -> bool:
     """Whether the request announces a body (a length above 0, or chunks)."""
     length = _header(scope, b"content-length")
@@ -284,10 +274,10 @@ def timed(receive):
 
 
 async def read_body(scope, receive, limit: int) -> bytes:
-    """The whole request body, refusing (TooLarge) as soon as it passes `limit` bytes."""
+    """The whole request body, refusing (BodyTooLarge) as soon as it passes `limit` bytes."""
     declared = _header(scope, b"content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise TooLarge
+        raise BodyTooLarge(limit)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -296,7 +286,7 @@ async def read_body(scope, receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise TooLarge
+            raise BodyTooLarge(limit)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
@@ -334,7 +324,7 @@ async def respond(scope, send, status: int, reason: str, headers: list | None = 
 
 
 async def rate_limited(scope, send, retry_after: int) -> None:
-    message = (f"U hebt te veel vragen na elkaar gesteld. Probeer het over {retry_after} seconden opnieuw.")
+    message = RATE_LIMITED.format(seconds=retry_after)
     body = json.dumps({"code": "rate_limited", "message": message, "detail": message},
                       ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": 429,

@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 
+from ..core.messages import SERVER_ERROR
 from ..core.settings import Settings
 from .auth import route_path
 from .embed import frame_ancestors
@@ -35,7 +36,6 @@ QUIET_CSP = "default-src 'none'"
 NONCE_KEY = "livc.csp_nonce"  # scope key: the nonce of the page's own inline scripts (assistant.web.chatpage)
 REFERRER_POLICY = "no-referrer"  # no link or request from any page tells where it came from
 
-SERVER_ERROR = "Er ging iets mis in de LIVC-assistent. Probeer het later opnieuw."
 
 
 def new_nonce() -> str:

@@ -21,17 +21,37 @@ import re
 from dataclasses import dataclass, field
 
 from ..core.documents import display_date
+from ..core.messages import (
+    ABSTAIN_RETRY,
+    ABSTAIN_SUGGESTIONS,
+    ABSTAIN_TEXT,
+    ABSTAIN_TITLE,
+    CARD_BACK,
+    CARD_NUMBER,
+    CARD_OPEN,
+    CARD_OPEN_TITLE,
+    CHAT_NEW,
+    FAQ_ANSWER_FROM,
+    FAQ_LABEL,
+    GUIDE_LABEL,
+    LOW_CONFIDENCE_LABEL,
+    MARKER_TITLE,
+    PAGE,
+    PAGES,
+    SOURCE,
+    SOURCES,
+    SOURCES_EMPTY,
+    SOURCES_FOR,
+    SOURCES_SUGGESTED,
+    VERSION_DATE,
+    VERSION_SHA,
+)
 from ..core.settings import Settings
 from ..core.types import Answer, Citation
 from .urls import document_url
 
-NO_SOURCES = (
-    '<div class="livc-empty"><p><strong>Bronnen</strong></p><p>Hier verschijnen de bronnen bij elk antwoord: '
-    "de passage uit de gids, met de geciteerde zinnen gemarkeerd, en een link naar die plek in het document.</p></div>"
-)
-FAQ_LABEL = "vraag-en-antwoordfiche"
-LOW_CONFIDENCE_LABEL = "Mogelijk relevant — controleer de bron"
-GUIDE_LABEL = "draaiboek"
+# The words are in the catalogue (assistant.core.messages), the markup here.
+NO_SOURCES = f'<div class="livc-empty"><p><strong>{SOURCES}</strong></p><p>{SOURCES_EMPTY}</p></div>'
 
 
 @dataclass
@@ -87,7 +107,7 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
             inner.append(f'<p class="livc-low-label">{LOW_CONFIDENCE_LABEL}</p>')
         if answer.mode == "faq" and answer.citations:
             question = answer.citations[0].passage.section  # "Vraag 24: Kan ik anoniem een zorg melden?"
-            inner.append(f'<div class="livc-faq-label">Antwoord uit de {FAQ_LABEL} · '
+            inner.append(f'<div class="livc-faq-label">{FAQ_ANSWER_FROM} · '
                          f'<span class="livc-faq-question">{html.escape(question)}</span></div>')
         inner.append(answer_html(answer, turn_no))
         parts.append(f'<div class="livc-answer{" livc-low" if low else ""}">{"".join(inner)}</div>')
@@ -167,7 +187,7 @@ def _inline_answer(text: str, by_n: dict, turn_no: int) -> str:
         n = int(m.group(1))
         if n not in by_n:
             return m.group(0)
-        title = html.escape(f"Bron {n}: {section_path(by_n[n])}")
+        title = html.escape(MARKER_TITLE.format(n=n, path=section_path(by_n[n])))
         return f'<a class="livc-marker" href="#{source_id(turn_no, n)}" title="{title}">[{n}]</a>'
 
     return re.sub(r"\[(\d+)\]", link, out)
@@ -176,17 +196,16 @@ def _inline_answer(text: str, by_n: dict, turn_no: int) -> str:
 def _render_abstention(answer: Answer, settings: Settings) -> str:
     parts = [
         '<div class="livc-abstain">',
-        "<h3>Dit staat niet in de gids</h3>",
-        "<p>Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
-        "De assistent antwoordt alleen met citaten uit de gids en gokt niet.</p>",
+        f"<h3>{ABSTAIN_TITLE}</h3>",
+        f"<p>{ABSTAIN_TEXT}</p>",
     ]
     if answer.suggestions:
-        parts.append("<p>Deze onderdelen komen het dichtst in de buurt:</p>")
+        parts.append(f"<p>{ABSTAIN_SUGGESTIONS}</p>")
         parts.append("<ul>" + "".join(
             f'<li><a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" '
             f'target="_blank" rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})</li>'
             for c in answer.suggestions) + "</ul>")
-    parts.append("<p>Formuleer uw vraag eventueel anders. Onder <em>Nieuw gesprek</em> vindt u voorbeeldvragen.</p>")
+    parts.append(f"<p>{ABSTAIN_RETRY.format(new=f'<em>{CHAT_NEW}</em>')}</p>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -215,12 +234,12 @@ def render_sources(turns: list[Turn], settings: Settings) -> str:
 def _turn_sources(turn_no: int, turn: Turn, settings: Settings, open_: bool) -> str:
     answer = turn.answer
     if answer.abstained:
-        heading = "Niet gevonden — dichtstbijzijnde onderdelen"
+        heading = SOURCES_SUGGESTED
         cards = "".join(_card(turn_no, c, settings, suggestion=True) for c in answer.suggestions)
     else:
-        heading = "Bronnen" if len(answer.citations) != 1 else "Bron"
+        heading = SOURCES if len(answer.citations) != 1 else SOURCE
         cards = "".join(_card(turn_no, c, settings) for c in answer.citations)
-    summary = f'{heading} bij: <q>{html.escape(turn.question)}</q>'
+    summary = SOURCES_FOR.format(heading=heading, question=f"<q>{html.escape(turn.question)}</q>")
     state = " open" if open_ else ""
     return (f'<details class="livc-turn"{state}><summary>{summary}</summary>'
             f'<ol class="livc-cards">{cards}</ol></details>')
@@ -230,7 +249,7 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
     p = c.passage
     badge = f'<span class="livc-kind livc-kind-faq">{FAQ_LABEL}</span>' if p.kind == "faq" else ""
     page = f' · <span class="livc-page">{page_label(p)}</span>' if p.page else ""
-    number = "" if suggestion else f'<span class="livc-n" aria-label="bron {c.n}">{c.n}</span>'
+    number = "" if suggestion else f'<span class="livc-n" aria-label="{CARD_NUMBER.format(n=c.n)}">{c.n}</span>'
     quote = (_inline(c.quote) + " …") if suggestion else highlight(p.sentences or [p.text], c.quote)
     url = document_url(settings, p.doc, p.anchor, p.page)
     return (
@@ -241,22 +260,25 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
         f'<div class="livc-path">{html.escape(section_path(c))}{page}</div>'
         f'<blockquote class="livc-quote">{quote}</blockquote>'
         f'<a class="livc-open" href="{html.escape(url)}" target="_blank" rel="noopener" '
-        f'title="Opent de gids bij deze passage, in een nieuw tabblad">Open in het document</a>'
-        '<a class="livc-back" href="#livc-chat">Terug naar het gesprek</a>'
+        f'title="{CARD_OPEN_TITLE}">{CARD_OPEN}</a>'
+        f'<a class="livc-back" href="#livc-chat">{CARD_BACK}</a>'
         "</li>"
     )
 
 
 def version_label(p) -> str:
     """The full title and the version cited: "Draaiboek … (versie van juli 2021, sha256 1a2b3c4d)"."""
-    version = ", ".join(v for v in (f"versie van {display_date(p.doc_date)}" if getattr(p, "doc_date", "") else "",
-                                    f"sha256 {p.doc_sha256[:12]}" if getattr(p, "doc_sha256", "") else "") if v)
+    date = VERSION_DATE.format(date=display_date(p.doc_date)) if getattr(p, "doc_date", "") else ""
+    sha = VERSION_SHA.format(sha=p.doc_sha256[:12]) if getattr(p, "doc_sha256", "") else ""
+    version = ", ".join(v for v in (date, sha) if v)
     return f"{p.title} ({version})" if version else p.title
 
 
 def page_label(p) -> str:
     """ "p. 4", or "p. 4–5" for a passage that runs onto the next page."""
-    return f"p. {p.page}–{p.page_end}" if p.page_end and p.page_end != p.page else f"p. {p.page}"
+    if p.page_end and p.page_end != p.page:
+        return PAGES.format(page=p.page, end=p.page_end)
+    return PAGE.format(page=p.page)
 
 
 def short_title(title: str) -> str:

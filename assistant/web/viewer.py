@@ -19,6 +19,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from markdown_it import MarkdownIt
 
 from ..core.documents import Document, DocumentError, corpus_files, load_corpus, slugify
+from ..core.messages import VIEWER_BACK, VIEWER_DOCUMENTS, VIEWER_NOT_FOUND_HEADING, VIEWER_NOT_FOUND_TEXT
+from ..core.messages import VIEWER_NOT_FOUND_TITLE as NOT_FOUND_TITLE
 from ..core.settings import Settings
 from .static import read_text
 from .urls import DOCUMENTS_PATH, document_url, home_url
@@ -42,8 +44,8 @@ def viewer_router(settings: Settings) -> APIRouter:
         items = "".join(
             f'<li><a href="{html.escape(document_url(settings, d.name))}">{html.escape(d.title)}</a></li>'
             for d in library.documents())
-        body = f"<h1>Documenten</h1><ul class=\"doclist\">{items}</ul>"
-        return _page("Documenten", body, home)
+        body = f"<h1>{VIEWER_DOCUMENTS}</h1><ul class=\"doclist\">{items}</ul>"
+        return _page(VIEWER_DOCUMENTS, body, home)
 
     @router.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse)
     def document_page(name: str) -> HTMLResponse:
@@ -129,9 +131,9 @@ def _unique(slug: str, used: set[str]) -> str:
     return candidate
 
 
-NOT_FOUND_TITLE = "Niet gevonden"
-NOT_FOUND_BODY = "<h1>Document niet gevonden</h1><p>Dit document hoort niet bij de gids van de assistent.</p>"
-BACK_TO_CHAT = "← Terug naar de LIVC-assistent"
+# The words are in the catalogue (assistant.core.messages), the markup here.
+NOT_FOUND_BODY = f"<h1>{VIEWER_NOT_FOUND_HEADING}</h1><p>{VIEWER_NOT_FOUND_TEXT}</p>"
+BACK_TO_CHAT = VIEWER_BACK
 
 
 def _not_found(home: str) -> HTMLResponse:

@@ -26,7 +26,16 @@ from ..chunking import Passage, chunk_sections
 from ..documents import Document, corpus_files, file_hash, load_document
 from ..errors import DocumentError, StoreError
 from ..lexical import LexicalIndex, ubiquitous_terms
-from ..messages import BUILD_WAITING
+from ..messages import (
+    BUILD_DOCUMENT_UNIT,
+    BUILD_DOCUMENTS,
+    BUILD_PAGE_UNIT,
+    BUILD_PASSAGES,
+    BUILD_QUESTIONS,
+    BUILD_REFERENCE,
+    BUILD_WAITING,
+    BUILD_WINDOWS,
+)
 from ..settings import Settings
 from .chroma import has_collections, reaching_store, remove_collections, set_aside_damaged_store, write_collection
 from .embedding_cache import EmbeddingCache
@@ -121,7 +130,7 @@ def _read_documents(settings: Settings, files: list[Path], hashes: dict[str, str
     previous = {} if force else _previous_documents(settings, current)
     failed_before = {} if force or current is None else {(d["name"], d["sha256"]): d for d in current.skipped}
     read = _Read()
-    overall = tqdm(total=len(hashes), desc="Documenten", unit="doc", disable=not progress)
+    overall = tqdm(total=len(hashes), desc=BUILD_DOCUMENTS, unit=BUILD_DOCUMENT_UNIT, disable=not progress)
     for path in files:
         sha = hashes.get(path.name)
         if sha is None:
@@ -158,7 +167,7 @@ def _read_documents(settings: Settings, files: list[Path], hashes: dict[str, str
 
 def _load(path: Path, progress: bool) -> Document:
     """Load one document, with a bar for its pages."""
-    bar = tqdm(desc=f"  {path.name}", unit="p.", leave=False, disable=not progress)
+    bar = tqdm(desc=f"  {path.name}", unit=BUILD_PAGE_UNIT, leave=False, disable=not progress)
 
     def pages(done: int, total: int) -> None:
         bar.total = total
@@ -193,12 +202,12 @@ def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic:
     passages = read.passages
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddingCache(settings.index_dir / "embed-cache.sqlite", embedder, replace_damaged=force) as cache:
-        passage_vecs = cache.embed([p.embed_text for p in passages], "passage", progress, "Passages")
+        passage_vecs = cache.embed([p.embed_text for p in passages], "passage", progress, BUILD_PASSAGES)
         windows = sentence_windows(passages)
-        window_vecs = cache.embed([text for _, _, text in windows], "passage", progress, "Vensters")
+        window_vecs = cache.embed([text for _, _, text in windows], "passage", progress, BUILD_WINDOWS)
         faqs = [p for p in passages if p.kind == "faq" and p.question]
-        faq_vecs = cache.embed([p.question for p in faqs], "query", progress, "Vragen")
-        offtopic_vecs = cache.embed(offtopic, "passage", progress, "Referentie")
+        faq_vecs = cache.embed([p.question for p in faqs], "query", progress, BUILD_QUESTIONS)
+        offtopic_vecs = cache.embed(offtopic, "passage", progress, BUILD_REFERENCE)
         embedded, reused = cache.embedded, cache.reused
 
     manifest = Manifest(

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import StoreError
-from ..messages import CACHE_REPLACED
+from ..messages import BUILD_TEXT_UNIT, CACHE_REPLACED
 
 log = logging.getLogger(__package__)
 
@@ -75,7 +75,7 @@ class EmbeddingCache:
         found = dict(self._lookup(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
         batch = max(1, getattr(self.embedder, "embed_batch_size", 32))
-        bar = tqdm(total=len(missing), desc=label, unit="tekst", disable=not progress or not missing)
+        bar = tqdm(total=len(missing), desc=label, unit=BUILD_TEXT_UNIT, disable=not progress or not missing)
         for i in range(0, len(missing), batch):
             chunk = missing[i : i + batch]
             vectors = self._compute([t for _, t in chunk], kind)
