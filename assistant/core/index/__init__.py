@@ -41,14 +41,23 @@ The package, by concern (callers import from here):
 """
 
 from .build import BuildReport, build_index, build_lock, offtopic_passages, sentence_windows
-from .chroma import chroma_client, collection_names, reaching_store, sqlite_damage, store_damage, store_reachable
+from .chroma import (
+    chroma_client,
+    collection_names,
+    forget_embedded_clients,
+    reaching_store,
+    sqlite_damage,
+    store_damage,
+    store_reachable,
+)
 from .embedding_cache import EmbeddingCache
 from .status import document_status, watch_index
 from .store import INDEX_FORMAT, Manifest, Store, manifest_stamp, open_index, read_manifest
 
 __all__ = [
     "INDEX_FORMAT", "BuildReport", "EmbeddingCache", "Manifest", "Store", "build_index", "build_lock",
-    "chroma_client", "collection_names", "document_status", "manifest_stamp", "offtopic_passages", "open_index",
-    "reaching_store", "read_manifest", "sentence_windows", "sqlite_damage", "store_damage", "store_reachable",
+    "chroma_client", "collection_names", "document_status", "forget_embedded_clients", "manifest_stamp",
+    "offtopic_passages", "open_index", "reaching_store", "read_manifest", "sentence_windows", "sqlite_damage",
+    "store_damage", "store_reachable",
     "watch_index",
 ]

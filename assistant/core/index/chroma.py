@@ -183,7 +183,8 @@ def set_aside_damaged_store(settings: Settings) -> Path | None:
 
 
 def forget_embedded_clients() -> None:
-    """Chroma keeps one client per folder in the process; a moved folder needs a new one."""
+    """Chroma keeps one client per folder in the process (holding its files); a moved folder
+    needs a new one, and another process may open the index once this one lets go."""
     try:
         from chromadb.api.shared_system_client import SharedSystemClient
 

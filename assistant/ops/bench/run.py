@@ -29,6 +29,7 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
     `config.out_dir` and return the result."""
     from ...core.documents import load_corpus
     from ...core.embeddings import make_embedder
+    from ...core.index import forget_embedded_clients
 
     log = log or (lambda message: None)
     if not config.scales or config.scales[0] != 1 or sorted(set(config.scales)) != list(config.scales):
@@ -62,7 +63,7 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
                 questions = {"gold": str(config.gold), "n": len(rows), "in_scope": sum(_in_scope(r) for r in rows),
                              "ids": [r.get("id") for r in rows]}
             del answers
-            _release_chroma()  # the app opens this index next, in its own process
+            forget_embedded_clients()  # let go of the index: the app opens it next, in its own process
             entry["http"] = measure_http(config, scaled, folder, rows, scale, log)
             entry["load_average"] = {"start": load_start, "end": _load_average()}
             scales.append(entry)
@@ -128,16 +129,6 @@ def measure_scale(config: BenchConfig, settings: Settings, embedder: "BenchEmbed
         log("x1: query embeddings with BLAS threads as they are and with one")
         entry["blas_threads"] = measure_blas_threads(embedder.model, [r["question"] for r in rows])
     return entry, answers, baseline_ms
-
-
-def _release_chroma() -> None:
-    """Drop this process's cached Chroma clients (and with them the index files they hold)."""
-    try:
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-    except (ImportError, AttributeError):
-        pass
 
 
 def _bench_settings(settings: Settings, folder: Path) -> Settings:
