@@ -33,7 +33,12 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 # torch is pinned (==2.13.0, CPU build) inside the 'st' extra that 'test' pulls in.
 .venv/bin/python -m pip install -q -e '.[test]'
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# The code first: lint, format and the floors' import contract (ops -> web -> core), seconds.
+.venv/bin/ruff check --quiet assistant tests app.py
+.venv/bin/ruff format --check --quiet assistant tests app.py
+.venv/bin/lint-imports --no-cache >/dev/null || { .venv/bin/lint-imports --no-cache; exit 1; }
 if [ -n "$fast" ]; then
-    exec .venv/bin/python -m pytest -m "not corpus and not browser and not server" "$@"
+    # Two workers (pytest-xdist): the fast tier is mostly CPU-bound small tests.
+    exec .venv/bin/python -m pytest -n 2 -m "not corpus and not browser and not server" "$@"
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -28,14 +28,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import shutil
 from pathlib import Path
 
-import pytest
-
 import helpers
+import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS, CORPUS, CorpusIndex, SmallCorpus, settings_for, write_small_corpus
+
 from assistant.core.assistant import Assistant
 from assistant.core.embeddings import make_embedder
 from assistant.core.index import BuildReport, build_index
 from assistant.core.settings import Settings
-from helpers import CHROMIUM, CHROMIUM_ARGS, CORPUS, CorpusIndex, SmallCorpus, settings_for, write_small_corpus
 
 # fixture -> the markers every test using it carries (directly or through another fixture);
 # a test module adds its own fixtures with a FIXTURE_MARKERS dict of the same shape.
@@ -45,7 +45,10 @@ FIXTURE_MARKERS = {"corpus_index": ("corpus",), "browser": ("browser",)}
 def pytest_collection_modifyitems(items):
     for item in items:
         used = getattr(item, "fixturenames", ())
-        for fixture, markers in {**FIXTURE_MARKERS, **getattr(getattr(item, "module", None), "FIXTURE_MARKERS", {})}.items():
+        for fixture, markers in {
+            **FIXTURE_MARKERS,
+            **getattr(getattr(item, "module", None), "FIXTURE_MARKERS", {}),
+        }.items():
             for marker in (markers,) if isinstance(markers, str) else markers:
                 if fixture in used and item.get_closest_marker(marker) is None:
                     item.add_marker(marker)

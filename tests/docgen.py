@@ -197,7 +197,7 @@ class _Writer:
             return None
         letters = word.rstrip(".,;:")
         for cut in range(len(letters) - 3, 3, -1):
-            head, tail = letters[:cut], letters[cut:] + word[len(letters):]
+            head, tail = letters[:cut], letters[cut:] + word[len(letters) :]
             if head[-1] in "aeiou" and head[-1] == tail[0]:
                 continue
             if self.width(head + "-", font, size) <= room:
@@ -215,8 +215,9 @@ class _Writer:
         self.layout.lines.append((self.page, text))
 
 
-def markdown_pdf(markdown: str, path: Path, title: str | None = None, header: str = HEADER,
-                 hyphenate: bool = True, encrypt=None) -> PdfLayout:
+def markdown_pdf(
+    markdown: str, path: Path, title: str | None = None, header: str = HEADER, hyphenate: bool = True, encrypt=None
+) -> PdfLayout:
     """Lay `markdown` out as an A4 PDF at `path`; returns where each heading and line went."""
     from reportlab.pdfgen import canvas as pdfcanvas
 
@@ -253,8 +254,7 @@ def markdown_pdf(markdown: str, path: Path, title: str | None = None, header: st
 # ---------------------------------------------------------------- small PDFs, good and bad
 
 
-def simple_pdf(path: Path, pages: list[list[tuple[str, float, bool]]], title: str | None = None,
-               encrypt=None) -> None:
+def simple_pdf(path: Path, pages: list[list[tuple[str, float, bool]]], title: str | None = None, encrypt=None) -> None:
     """A PDF whose pages hold the given lines: (text, size, bold), top down."""
     from reportlab.pdfgen import canvas as pdfcanvas
 
@@ -289,9 +289,12 @@ def long_pdf(path: Path, pages: int) -> None:
             c.drawString(LEFT, top, f"Artikel {article}. Bepaling nummer {article}")
             c.setFont("DejaVu", BODY)
             for k in range(3):
-                c.drawString(LEFT, top - 24 - k * LEADING,
-                             f"Regel {k + 1} van artikel {article}: de cel bespreekt dossier {article * 10 + k} "
-                             "in beslotenheid.")
+                c.drawString(
+                    LEFT,
+                    top - 24 - k * LEADING,
+                    f"Regel {k + 1} van artikel {article}: de cel bespreekt dossier {article * 10 + k} "
+                    "in beslotenheid.",
+                )
         c.showPage()
     c.save()
 
@@ -332,8 +335,9 @@ def encryption(user: str = "", owner: str = "eigenaar"):
 def sample_docx(path: Path, title: str = "Huishoudelijk reglement LIVC-R Sint-Niklaas") -> None:
     """A local regulation in Word: heading styles, a table under its heading, a numbered
     and a bulleted list, and a Q&A part whose questions are bold paragraphs."""
-    import docx
     from datetime import datetime
+
+    import docx
 
     d = docx.Document()
     d.core_properties.title = title
@@ -342,16 +346,22 @@ def sample_docx(path: Path, title: str = "Huishoudelijk reglement LIVC-R Sint-Ni
     d.add_heading("Hoofdstuk 1. Samenstelling", level=1)
     d.add_paragraph("De cel bestaat uit vaste leden en leden op uitnodiging. De burgemeester zit de cel voor.")
     d.add_heading("Vaste leden", level=2)
-    for text in ("de burgemeester of zijn vertegenwoordiger;", "de korpschef van de politiezone Waasland-Noord;",
-                 "de LIVC-coördinator van de stad."):
+    for text in (
+        "de burgemeester of zijn vertegenwoordiger;",
+        "de korpschef van de politiezone Waasland-Noord;",
+        "de LIVC-coördinator van de stad.",
+    ):
         d.add_paragraph(text, style="List Number")
     d.add_heading("Contactpersonen", level=2)
     d.add_paragraph("De volgende tabel geeft de contactpersonen per dienst.")
     table = d.add_table(rows=1, cols=3)
     for cell, text in zip(table.rows[0].cells, ("Dienst", "Contactpersoon", "Telefoon")):
         cell.text = text
-    for row in (("Preventiedienst", "An Peeters", "03 760 90 00"), ("Politie", "Jan Claes", "03 760 91 11"),
-                ("OCMW", "Sara Janssens", "03 778 60 00")):
+    for row in (
+        ("Preventiedienst", "An Peeters", "03 760 90 00"),
+        ("Politie", "Jan Claes", "03 760 91 11"),
+        ("OCMW", "Sara Janssens", "03 778 60 00"),
+    ):
         cells = table.add_row().cells
         for cell, text in zip(cells, row):
             cell.text = text

@@ -24,9 +24,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -36,14 +36,22 @@ from assistant.core.assistant import Assistant
 from assistant.core.index import BuildReport, build_index
 from assistant.core.settings import Settings
 from assistant.ops import harness
-from assistant.ops.harness import free_port, stop_process  # noqa: F401 - the tests take them from here
+from assistant.ops.harness import free_port, stop_process
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and reports (git-ignored)
 CHROMIUM = Path(os.environ.get("LIVC_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CORPUS = ROOT / "corpus"
 GUIDE = "draaiboek-livc-r.md"
 FAQ = "vraag-en-antwoord-livc-r.md"
@@ -90,8 +98,11 @@ _current: list[pytest.Item] = []  # the test being set up, run or torn down (set
 def require_marker(name: str, what: str) -> None:
     """Fail the running test unless it carries marker `name` (it is about to start `what`)."""
     if _current and _current[-1].get_closest_marker(name) is None:
-        pytest.fail(f"{_current[-1].nodeid} starts {what}: mark it @pytest.mark.{name} "
-                    f"(or pytestmark = pytest.mark.{name} in its module)", pytrace=False)
+        pytest.fail(
+            f"{_current[-1].nodeid} starts {what}: mark it @pytest.mark.{name} "
+            f"(or pytestmark = pytest.mark.{name} in its module)",
+            pytrace=False,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -104,8 +115,9 @@ def settings_for(corpus_dir: Path, index_dir: Path, **extra) -> Settings:
     if not config.exists():
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("", encoding="utf-8")
-    return Settings.load(overrides={"corpus_dir": corpus_dir, "index_dir": index_dir, **extra},
-                         environ={}, config_file=config)
+    return Settings.load(
+        overrides={"corpus_dir": corpus_dir, "index_dir": index_dir, **extra}, environ={}, config_file=config
+    )
 
 
 def normalise(text: str) -> str:
@@ -228,7 +240,7 @@ class Server:
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         self.thread.start()
         deadline = time.time() + 30
         while not self.server.started:
@@ -286,12 +298,23 @@ class AppProcess(harness.AppProcess):
         config = folder / "empty.toml"
         config.write_text("", encoding="utf-8")
         self.log = folder / f"{name}.jsonl"
-        livc = cli_env(LIVC_CONFIG=str(config), LIVC_RATE_LIMIT="0", LIVC_BUILD_ON_START="false",
-                       LIVC_LOG_FILE=str(self.log), LIVC_FEEDBACK_DB=str(folder / f"{name}-feedback.sqlite"), **env)
-        super().__init__(["--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir)], env=livc,
-                         output=folder / f"{name}.out", command=[PYTHON, "app.py"], cwd=ROOT)
+        livc = cli_env(
+            LIVC_CONFIG=str(config),
+            LIVC_RATE_LIMIT="0",
+            LIVC_BUILD_ON_START="false",
+            LIVC_LOG_FILE=str(self.log),
+            LIVC_FEEDBACK_DB=str(folder / f"{name}-feedback.sqlite"),
+            **env,
+        )
+        super().__init__(
+            ["--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir)],
+            env=livc,
+            output=folder / f"{name}.out",
+            command=[PYTHON, "app.py"],
+            cwd=ROOT,
+        )
 
-    def start(self) -> "AppProcess":
+    def start(self) -> AppProcess:
         require_marker("server", "python app.py")
         return super().start()
 
@@ -308,7 +331,9 @@ def nginx_binary() -> str:
 
 def nginx_main_config(folder: Path) -> str:
     user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""{user}worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log;
@@ -329,11 +354,20 @@ class Nginx:
         self.folder, self.port = folder, free_port()
         (folder / "livc.conf").write_text(site(self.port), encoding="utf-8")
         (folder / "nginx.conf").write_text(nginx_main_config(folder), encoding="utf-8")
-        self.command = [nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e",
-                        str(folder / "error.log"), "-g", "daemon off;"]
+        self.command = [
+            nginx_binary(),
+            "-p",
+            str(folder),
+            "-c",
+            str(folder / "nginx.conf"),
+            "-e",
+            str(folder / "error.log"),
+            "-g",
+            "daemon off;",
+        ]
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Nginx":
+    def __enter__(self) -> Nginx:
         require_marker("server", "nginx")
         check = subprocess.run([*self.command[:-2], "-t"], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
@@ -364,7 +398,7 @@ class HostSite:
         pages = {path: body.encode("utf-8") for path, body in pages.items()}
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
+            def do_GET(self):
                 body = pages.get(self.path.split("?")[0])
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -377,7 +411,7 @@ class HostSite:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port or free_port()), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "HostSite":
+    def __enter__(self) -> HostSite:
         self.thread.start()
         return self
 

@@ -70,8 +70,11 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     support = support or measure_support(retrieval, store)
     if not retrieval.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
         return True
-    return bool(support.unknown) and support.margin < settings.abstain_unknown_margin \
+    return (
+        bool(support.unknown)
+        and support.margin < settings.abstain_unknown_margin
         and support.coverage < settings.abstain_unknown_coverage
+    )
 
 
 def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings) -> str:
@@ -91,9 +94,13 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     quoted = " ".join(c.quote for c in reply.citations)
     kind = retrieval.reading.kind
     wants = kind in ("when", "how_many", "article", "abbreviation")
-    sure = (lead >= settings.confident_lead and support.margin >= settings.confident_margin and not support.unknown
-            and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
-            and (not wants or holds_answer_kind(kind, quoted, retrieval.reading)))
+    sure = (
+        lead >= settings.confident_lead
+        and support.margin >= settings.confident_margin
+        and not support.unknown
+        and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
+        and (not wants or holds_answer_kind(kind, quoted, retrieval.reading))
+    )
     return "high" if sure else "low"
 
 
@@ -111,8 +118,12 @@ def compose(retrieval: Retrieval, store: Store, settings: Settings, parts: list[
     else:
         reply = _extractive_answer(retrieval, store, settings, parts or [])
     language = retrieval.reading.language
-    return replace(reply, confidence=confidence(reply, retrieval, support, settings), language=language,
-                   language_note=LANGUAGE_NOTES.get(language))
+    return replace(
+        reply,
+        confidence=confidence(reply, retrieval, support, settings),
+        language=language,
+        language_note=LANGUAGE_NOTES.get(language),
+    )
 
 
 # "..., en hoe kan ...?" / "... en op welk artikel ...?": a second question joined by "en".
@@ -132,7 +143,7 @@ def split_question(question: str) -> list[str]:
     parts = [p.strip(" ,") for p in _COMPOUND.split(question)]
     parts = [p for p in parts if len(p.split()) >= 3]
     if len(parts) > MAX_PARTS:
-        parts = parts[:MAX_PARTS - 1] + [" ".join(parts[MAX_PARTS - 1:])]
+        parts = parts[: MAX_PARTS - 1] + [" ".join(parts[MAX_PARTS - 1 :])]
     return parts if len(parts) > 1 else []
 
 
@@ -228,14 +239,23 @@ def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):
         for i, sentence in enumerate(passage.sentences):
             if len(sentence.split()) < 4 or _is_label(sentence):
                 continue
-            window = " ".join(passage.sentences[i:i + 2])
-            yield (float(sims[i]) - settings.rank_penalty * rank
-                   + settings.overlap_weight * overlap(reading, window, vocabulary)
-                   + settings.kind_weight * holds_answer_kind(reading.kind, window, reading)), passage, i
+            window = " ".join(passage.sentences[i : i + 2])
+            yield (
+                (
+                    float(sims[i])
+                    - settings.rank_penalty * rank
+                    + settings.overlap_weight * overlap(reading, window, vocabulary)
+                    + settings.kind_weight * holds_answer_kind(reading.kind, window, reading)
+                ),
+                passage,
+                i,
+            )
 
 
 def _place_words(places: list[list[tuple[Passage, int]]]) -> int:
-    return sum(len(p.sentences[j].split()) for p, j in {(p.id, j): (p, j) for place in places for p, j in place}.values())
+    return sum(
+        len(p.sentences[j].split()) for p, j in {(p.id, j): (p, j) for place in places for p, j in place}.values()
+    )
 
 
 def overlap(reading: Reading, text: str, vocabulary: Vocabulary | None) -> float:
@@ -248,7 +268,9 @@ def overlap(reading: Reading, text: str, vocabulary: Vocabulary | None) -> float
 _LEANS_BACK = re.compile(
     r"^(?:dat|die|deze|dit|zo|hij|zij|ze|het|hun|dan|toch|maar|hiervoor|hierbij|daarvoor|dergelijke|zulke|ook)\b"
     r"|^(?:\W*\w+\W+){0,2}(?:daarom|daardoor|daarbij|daarnaast|daarna|dus|echter|bovendien|hierdoor|immers|"
-    r"evenmin|tevens|eveneens)\b", re.IGNORECASE)
+    r"evenmin|tevens|eveneens)\b",
+    re.IGNORECASE,
+)
 
 
 def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open") -> list[tuple[Passage, int]]:
@@ -272,8 +294,13 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
     else:
         chosen = [i]
         following = sentences[i + 1] if i + 1 < len(sentences) else None
-        if following and not sentences[i].rstrip().endswith(":") and not _is_label(following) \
-                and not _is_list_item(following) and len(f"{sentences[i]} {following}".split()) <= budget:
+        if (
+            following
+            and not sentences[i].rstrip().endswith(":")
+            and not _is_label(following)
+            and not _is_list_item(following)
+            and len(f"{sentences[i]} {following}".split()) <= budget
+        ):
             chosen.append(i + 1)
     return _leaning_on(store, passage, chosen[0]) + _with_list(store, passage, chosen)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from .answer import compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
-from .followup import contextualize, corpus_vocabulary
 from .errors import PersonalDataError, QuestionError, StoreError
+from .followup import contextualize, corpus_vocabulary
 from .gate import Gate
 from .index import BuildReport, Store, build_index, manifest_stamp, open_index, read_manifest
 from .messages import QUESTION_EMPTY, QUESTION_NO_WORDS, QUESTION_NOT_TEXT, QUESTION_TOO_LONG, READ_AS_FOLLOW_UP
@@ -42,7 +42,7 @@ class Assistant:
     search_engine: HybridSearch
 
     @classmethod
-    def open(cls, settings: Settings, embedder=None, build: bool = False, progress: bool = False) -> "Assistant":
+    def open(cls, settings: Settings, embedder=None, build: bool = False, progress: bool = False) -> Assistant:
         """Load the model and the index. With `build`, first bring the index up to date."""
         embedder = embedder or make_embedder(settings)
         if build:
@@ -102,7 +102,7 @@ class Assistant:
             while not stop.wait(interval):
                 try:
                     self.reload_if_changed()
-                except Exception:  # noqa: BLE001 - the next round tries again; questions keep the old one
+                except Exception:
                     log.exception("checking for a new index generation failed")
 
         threading.Thread(target=run, name="livc-index-watch", daemon=True).start()
@@ -158,12 +158,21 @@ class Assistant:
         reply = compose(retrieval, store, self.settings, parts)
         followed = READ_AS_FOLLOW_UP.format(previous=earlier[-1].text) if query != searched else None
         done = time.perf_counter()
-        timings = {"retrieval": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
-                   "total": (done - started) * 1000}
-        return Answer.from_reply(reply, question, hits=retrieval.hits, masked=masked, timings=timings,
-                                 notice=" ".join(n for n in (masked and notice(masked), followed) if n) or None)
+        timings = {
+            "retrieval": (retrieved - started) * 1000,
+            "answer": (done - retrieved) * 1000,
+            "total": (done - started) * 1000,
+        }
+        return Answer.from_reply(
+            reply,
+            question,
+            hits=retrieval.hits,
+            masked=masked,
+            timings=timings,
+            notice=" ".join(n for n in (masked and notice(masked), followed) if n) or None,
+        )
 
-    def guard(self, text: str) -> "Guarded":
+    def guard(self, text: str) -> Guarded:
         """`text` with its personal data masked; in "refuse" mode a text with personal data
         raises PersonalDataError instead. Names the guide itself mentions (ministers) are
         public, not case data."""

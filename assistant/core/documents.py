@@ -23,10 +23,10 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from .errors import DocumentError
 
@@ -39,11 +39,24 @@ _FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<block>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$")
 DATE_FIELDS = ("date", "datum")
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 _ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?(?:$|[T ])")
-_DUTCH_DATE = re.compile(r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>" + "|".join(MONTHS) + r")\s+(?P<year>\d{4})$",
-                         re.IGNORECASE)
+_DUTCH_DATE = re.compile(
+    r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>" + "|".join(MONTHS) + r")\s+(?P<year>\d{4})$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +123,14 @@ def load_markdown(path: Path, progress: Callable[[int, int], None] | None = None
     sections = parse_markdown(path.name, text)
     if not sections:
         raise DocumentError(f"{path.name}: the file is empty")
-    return Document(path.name, sections[0].title, hashlib.sha256(raw).hexdigest(), text, tuple(sections),
-                    date=stated_date(fields) or file_date(path))
+    return Document(
+        path.name,
+        sections[0].title,
+        hashlib.sha256(raw).hexdigest(),
+        text,
+        tuple(sections),
+        date=stated_date(fields) or file_date(path),
+    )
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -130,7 +149,7 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
         if field is None:
             return {}, text
         fields[field.group("key").lower()] = field.group("value").strip("'\"")
-    return (fields, text[match.end():]) if fields else ({}, text)
+    return (fields, text[match.end() :]) if fields else ({}, text)
 
 
 def stated_date(fields: dict[str, str]) -> str:
@@ -185,7 +204,7 @@ def parse_markdown(doc: str, text: str, title: str | None = None) -> list[Sectio
     stack: list[tuple[int, str]] = []  # (level, heading) of open ancestors, title excluded
     anchors: dict[str, int] = {}
 
-    preamble = text[begin: bounds[0][0]]
+    preamble = text[begin : bounds[0][0]]
     if preamble.strip():
         sections.append(_section(doc, title, title, (), 1, preamble, begin, bounds[0][0], anchors, 0))
 
@@ -219,8 +238,10 @@ def mark_questions(sections: list[Section]) -> list[Section]:
         faq = sum(1 for s in group if s.kind == "faq")
         if len(questions) >= 2 and (len(questions) + faq) * 2 >= len(group):
             marked.update(id(s) for s in questions)
-    return [replace(s, kind="faq", question=_QUESTION_LEAD.sub("", s.heading).strip()) if id(s) in marked else s
-            for s in sections]
+    return [
+        replace(s, kind="faq", question=_QUESTION_LEAD.sub("", s.heading).strip()) if id(s) in marked else s
+        for s in sections
+    ]
 
 
 def assign_pages(sections: list[Section], text: str, marks: list[tuple[int, int]]) -> list[Section]:
@@ -253,7 +274,7 @@ def short_heading(text: str, limit: int = MAX_HEADING_CHARS) -> str:
     """`text` if it fits in `limit` characters, else its first words up to that, with "…"."""
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]
+    cut = text[: limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
@@ -314,13 +335,14 @@ def read_bytes(path: Path) -> bytes:
 def file_date(path: Path) -> str:
     """The file's modification date (ISO), for a source without a date of its own."""
     try:
-        return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
     except OSError:
         return ""
 
 
 def _lazy(module: str, name: str) -> Callable[..., Document]:
     """A loader imported on first use, so reading Markdown never imports pypdf or python-docx."""
+
     def load(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
         return getattr(importlib.import_module(module, __package__), name)(path, progress)
 
@@ -411,7 +433,7 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
-_CACHE: OrderedDict[tuple[str, str], "Document | DocumentError"] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str], Document | DocumentError] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 16
 
@@ -437,8 +459,11 @@ def load_document(path: Path, progress: Callable[[int, int], None] | None = None
     try:
         document = loader(path, progress)
     except Exception as exc:  # noqa: BLE001 - a parser's surprise is one file's problem, never the corpus's
-        error = exc if isinstance(exc, DocumentError) else \
-            DocumentError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})".splitlines()[0])
+        error = (
+            exc
+            if isinstance(exc, DocumentError)
+            else DocumentError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})".splitlines()[0])
+        )
         with _CACHE_LOCK:
             _CACHE[key] = error
             while len(_CACHE) > _CACHE_SIZE:
@@ -451,8 +476,9 @@ def load_document(path: Path, progress: Callable[[int, int], None] | None = None
     return document
 
 
-def load_corpus(folder: Path, progress: Callable[[str, int, int], None] | None = None
-                ) -> tuple[list[Document], list[tuple[str, str]]]:
+def load_corpus(
+    folder: Path, progress: Callable[[str, int, int], None] | None = None
+) -> tuple[list[Document], list[tuple[str, str]]]:
     """Load every supported file in `folder` (not recursive).
 
     Returns the documents and the skipped files as (name, reason) pairs; a broken

@@ -82,7 +82,9 @@ class SentenceTransformerEmbedding(BaseEmbedding):
     _query_prefix: str = PrivateAttr()
     _passage_prefix: str = PrivateAttr()
 
-    def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = "", embed_batch_size: int = 32, **kwargs: Any) -> None:
+    def __init__(
+        self, model: str, query_prefix: str = "", passage_prefix: str = "", embed_batch_size: int = 32, **kwargs: Any
+    ) -> None:
         super().__init__(model_name=model, embed_batch_size=embed_batch_size, **kwargs)
         # Never reach for a hub: a model must already be on disk.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -90,9 +92,7 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise EmbedderError(
-                "the sentence-transformers backend is not installed: pip install -e '.[st]'"
-            ) from exc
+            raise EmbedderError("the sentence-transformers backend is not installed: pip install -e '.[st]'") from exc
         try:
             # huggingface_hub reads HF_HUB_OFFLINE once, at import: if something imported it
             # first, only local_files_only keeps the loader (and its retries) off the hub.
@@ -116,7 +116,9 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         return int(get())
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._model.encode(texts, batch_size=self.embed_batch_size, normalize_embeddings=True, show_progress_bar=False)
+        vectors = self._model.encode(
+            texts, batch_size=self.embed_batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
         return vectors.tolist()
 
     def _get_query_embedding(self, query: str) -> list[float]:

@@ -6,7 +6,8 @@ whether a question can stand alone and, when it cannot, adds what the previous q
 was about, so retrieval sees the context spelled out. A question that stands alone is
 returned unchanged, so a new subject is never mixed with an old one.
 
-Run ``livc eval --followup [eval/followup-dev.jsonl]`` (`assistant.ops.followup_eval`) to measure it on the follow-up gold file: precision and
+Run ``livc eval --followup [eval/followup-dev.jsonl]`` (`assistant.ops.followup_eval`) to measure it on
+the follow-up gold file: precision and
 recall of follow-up detection over follow-ups and standalone questions asked after an
 unrelated one (``"followup": false``), and retrieval with and without the history.
 """
@@ -16,15 +17,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import sys
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping
-from pathlib import Path
 
-from .lexical import fold, tokenize
-from .lexical import content_words
+from .lexical import content_words, fold, tokenize
 from .question import GENERIC_VERBS, QUESTION_WORDS, detect_language
 from .question import content_stems as question_content_stems
 
@@ -32,12 +30,64 @@ from .question import content_stems as question_content_stems
 CONNECTORS = {"en", "maar", "ook", "dus", "of", "anders", "verder", "daarnaast", "bovendien"}
 # Words that point back to something named earlier. "het" is left out: it is mostly an article.
 REFERRING = {
-    "hij", "zij", "ze", "hem", "haar", "hun", "zo'n", "zo’n", "zulke", "zulk", "dezelfde", "hetzelfde",
-    "daar", "daarvan", "daarover", "daarbij", "daarmee", "daarin", "daarop", "daarvoor", "daaraan",
-    "daarna", "daardoor", "daartoe", "hiervan", "hierover", "hierbij", "hiermee", "hierin", "hiervoor",
-    "ervan", "erover", "erbij", "ermee", "erin", "erop", "ervoor", "eraan", "erna", "erdoor", "ertoe",
-    "it", "he", "she", "they", "them", "his", "its", "their", "there", "il", "elle", "ils", "elles", "lui", "leur",
-    "cela", "ça",
+    "hij",
+    "zij",
+    "ze",
+    "hem",
+    "haar",
+    "hun",
+    "zo'n",
+    "zo’n",
+    "zulke",
+    "zulk",
+    "dezelfde",
+    "hetzelfde",
+    "daar",
+    "daarvan",
+    "daarover",
+    "daarbij",
+    "daarmee",
+    "daarin",
+    "daarop",
+    "daarvoor",
+    "daaraan",
+    "daarna",
+    "daardoor",
+    "daartoe",
+    "hiervan",
+    "hierover",
+    "hierbij",
+    "hiermee",
+    "hierin",
+    "hiervoor",
+    "ervan",
+    "erover",
+    "erbij",
+    "ermee",
+    "erin",
+    "erop",
+    "ervoor",
+    "eraan",
+    "erna",
+    "erdoor",
+    "ertoe",
+    "it",
+    "he",
+    "she",
+    "they",
+    "them",
+    "his",
+    "its",
+    "their",
+    "there",
+    "il",
+    "elle",
+    "ils",
+    "elles",
+    "lui",
+    "leur",
+    "cela",
+    "ça",
 }
 # "die", "dat", "deze", "dit" also open relative clauses and name things ("deze cel"), so
 # they only count as pointing back in a question that names little else.
@@ -80,7 +130,7 @@ class Vocabulary:
         return stem in self.words or (len(stem) >= PREFIX and stem[:PREFIX] in self._prefixes)
 
     @classmethod
-    def of_passages(cls, passages, ubiquitous: Iterable[str] = ()) -> "Vocabulary":
+    def of_passages(cls, passages, ubiquitous: Iterable[str] = ()) -> Vocabulary:
         """The vocabulary of indexed passages (and their headings); `ubiquitous` are the
         words nearly every passage contains (the manifest's ubiquitous_terms)."""
         df = Counter(t for p in passages for t in set(tokenize(f"{' '.join(p.section_path)} {p.text}")))
@@ -88,7 +138,7 @@ class Vocabulary:
 
 
 @lru_cache(maxsize=4096)
-def _near_word(stem: str, vocabulary: "Vocabulary") -> bool:
+def _near_word(stem: str, vocabulary: Vocabulary) -> bool:
     cutoff = 0.8 if len(stem) < 9 else 0.75
     candidates = [w for w in vocabulary.words if abs(len(w) - len(stem)) <= 2 and w[:1] == stem[:1]]
     return bool(difflib.get_close_matches(stem, candidates, n=1, cutoff=cutoff))

@@ -54,7 +54,7 @@ class LexicalIndex:
         self._vocab = set(bm25.vocab_dict) if bm25.vocab_dict else set()
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> "LexicalIndex":
+    def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
         bm25 = bm25s.BM25()
         # bm25s cannot index an empty document; a placeholder token keeps positions aligned.
         bm25.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
@@ -66,7 +66,7 @@ class LexicalIndex:
         (folder / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         return cls(ids, bm25s.BM25.load(str(folder)))
 
@@ -119,14 +119,46 @@ def ubiquitous_terms(texts: list[str], share: float = 0.5) -> list[str]:
 
 
 _POINTERS = (
-    "van", "in", "bij", "voor", "over", "met", "de", "het", "een", "onze", "ons", "uw", "jullie", "die", "deze",
-    "of", "for", "at", "the", "a", "our", "your",
-    "la", "le", "les", "du", "des", "de", "d'une", "d'un", "une", "un", "notre", "votre",
+    "van",
+    "in",
+    "bij",
+    "voor",
+    "over",
+    "met",
+    "de",
+    "het",
+    "een",
+    "onze",
+    "ons",
+    "uw",
+    "jullie",
+    "die",
+    "deze",
+    "of",
+    "for",
+    "at",
+    "the",
+    "a",
+    "our",
+    "your",
+    "la",
+    "le",
+    "les",
+    "du",
+    "des",
+    "de",
+    "d'une",
+    "d'un",
+    "une",
+    "un",
+    "notre",
+    "votre",
 )
 
 
 def without_terms(question: str, terms: list[str]) -> str:
-    """`question` with every occurrence of `terms` removed (case-insensitive, also as "'s" plural and as the head of a hyphenated term: "LIVC" for "livc-r").
+    """`question` with every occurrence of `terms` removed (case-insensitive, also as "'s"
+    plural and as the head of a hyphenated term: "LIVC" for "livc-r").
     Falls back to the question itself if nothing would remain."""
     if not terms:
         return question

@@ -25,13 +25,17 @@ LANGUAGE_NOTES = {
 # Core: the question (core/assistant.py)
 
 # Said by every front end when the vector store (a Chroma server) cannot be reached.
-UNAVAILABLE_TEXT = ("De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord komen. "
-                    "Probeer het over een minuut opnieuw; blijft het zo, verwittig dan de beheerder.")
+UNAVAILABLE_TEXT = (
+    "De zoekindex van de assistent is even niet bereikbaar, dus er kan nu geen antwoord komen. "
+    "Probeer het over een minuut opnieuw; blijft het zo, verwittig dan de beheerder."
+)
 # A question the assistant cannot take (QuestionError).
 QUESTION_NOT_TEXT = "De vraag moet tekst zijn."
 QUESTION_EMPTY = "Typ eerst een vraag."
-QUESTION_TOO_LONG = ("Uw vraag is te lang ({length} tekens). Stel een korte vraag van hoogstens "
-                     "{limit} tekens, zonder namen of dossiergegevens.")
+QUESTION_TOO_LONG = (
+    "Uw vraag is te lang ({length} tekens). Stel een korte vraag van hoogstens "
+    "{limit} tekens, zonder namen of dossiergegevens."
+)
 QUESTION_NO_WORDS = "Uw vraag bevat geen woorden. Stel uw vraag in gewone tekst."
 # The notice with an answer to a follow-up, searched with the earlier question spelled out.
 READ_AS_FOLLOW_UP = "Gelezen als vervolg op uw vorige vraag: “{previous}”"
@@ -62,20 +66,25 @@ LABELS = {
 LABEL_ANY = "persoonsgegevens"  # when no kind is named
 LABELS_AND = " en "  # before the last of several labels
 # With an answer to a question whose personal data was masked; {kinds} is the labels.
-PRIVACY_NOTICE = ("Uw vraag leek persoonsgegevens te bevatten ({kinds}). Die zijn vóór het zoeken "
-                  "vervangen door een aanduiding zoals [naam] en worden nergens bewaard. De gids beantwoordt algemene "
-                  "vragen: laat namen en andere gegevens uit een casus weg.")
+PRIVACY_NOTICE = (
+    "Uw vraag leek persoonsgegevens te bevatten ({kinds}). Die zijn vóór het zoeken "
+    "vervangen door een aanduiding zoals [naam] en worden nergens bewaard. De gids beantwoordt algemene "
+    "vragen: laat namen en andere gegevens uit een casus weg."
+)
 # Instead of an answer, when the guard is set to refuse such questions (PersonalDataError).
-PRIVACY_REFUSAL = ("Uw vraag lijkt persoonsgegevens te bevatten ({kinds}). Daarom wordt ze niet "
-                   "beantwoord en nergens bewaard. Haal namen en andere gegevens uit een casus weg en stel de vraag "
-                   "in algemene termen opnieuw.")
+PRIVACY_REFUSAL = (
+    "Uw vraag lijkt persoonsgegevens te bevatten ({kinds}). Daarom wordt ze niet "
+    "beantwoord en nergens bewaard. Haal namen en andere gegevens uit een casus weg en stel de vraag "
+    "in algemene termen opnieuw."
+)
 
 # ---------------------------------------------------------------------------
 # Core: building the index, on the operator's terminal (core/index)
 
 BUILD_WAITING = "Een andere build van deze index loopt nog; even wachten…"
-STORE_SET_ASIDE = ("De vectoropslag {file} is beschadigd ({damage}); opzijgezet als {aside}, "
-                   "de index wordt opnieuw opgebouwd.")
+STORE_SET_ASIDE = (
+    "De vectoropslag {file} is beschadigd ({damage}); opzijgezet als {aside}, de index wordt opnieuw opgebouwd."
+)
 CACHE_REPLACED = "De embeddingcache {path} is beschadigd ({error}); een lege wordt gebruikt."
 # The progress bars of a build (core/index/build.py, embedding_cache.py): what is counted, and its unit.
 BUILD_DOCUMENTS = "Documenten"
@@ -167,16 +176,20 @@ FAQ_ANSWER_FROM = f"Antwoord uit de {FAQ_LABEL}"  # above a Q&A answer, before t
 MARKER_TITLE = "Bron {n}: {path}"  # the tooltip of an [n] marker; {path} is the section path
 # An abstention: heading, text, the nearest sections, and a hint ({new} is CHAT_NEW, in italics).
 ABSTAIN_TITLE = "Dit staat niet in de gids"
-ABSTAIN_TEXT = ("Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
-                "De assistent antwoordt alleen met citaten uit de gids en gokt niet.")
+ABSTAIN_TEXT = (
+    "Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. "
+    "De assistent antwoordt alleen met citaten uit de gids en gokt niet."
+)
 ABSTAIN_SUGGESTIONS = "Deze onderdelen komen het dichtst in de buurt:"
 ABSTAIN_RETRY = "Formuleer uw vraag eventueel anders. Onder {new} vindt u voorbeeldvragen."
 # The sources panel: its name (also its heading while it is empty), then per question a
 # heading ("{heading} bij: {question}") over its cards.
 SOURCES = "Bronnen"
 SOURCE = "Bron"  # the heading when there is one
-SOURCES_EMPTY = ("Hier verschijnen de bronnen bij elk antwoord: de passage uit de gids, met de geciteerde zinnen "
-                 "gemarkeerd, en een link naar die plek in het document.")
+SOURCES_EMPTY = (
+    "Hier verschijnen de bronnen bij elk antwoord: de passage uit de gids, met de geciteerde zinnen "
+    "gemarkeerd, en een link naar die plek in het document."
+)
 SOURCES_SUGGESTED = "Niet gevonden — dichtstbijzijnde onderdelen"  # the heading after an abstention
 SOURCES_FOR = "{heading} bij: {question}"
 # A source card: its number (read aloud), page, version (a tooltip on the title), and links.
@@ -210,8 +223,13 @@ API_FILE_NOT_FOUND = "Dit bestand bestaat niet."  # an unknown file of the /docs
 API_INVALID_JSON = "De inhoud van het verzoek is geen geldige JSON."
 # A request that does not validate: "Het verzoek is ongeldig: {field} {problem}." for its first error.
 VALIDATION = "Het verzoek is ongeldig: {field} {problem}."
-FIELD_NAMES = {"question": "de vraag", "history": "de geschiedenis", "q": "de zoekvraag", "k": "het aantal resultaten",
-               "body": "de inhoud van het verzoek"}
+FIELD_NAMES = {
+    "question": "de vraag",
+    "history": "de geschiedenis",
+    "q": "de zoekvraag",
+    "k": "het aantal resultaten",
+    "body": "de inhoud van het verzoek",
+}
 FIELD_UNKNOWN = "het veld '{field}'"
 FIELD_HISTORY_ITEM = "vraag {n} van de geschiedenis"
 # Per kind of error (pydantic's names); braces: the limit of the field.

@@ -21,46 +21,218 @@ from .lexical import fold, tokenize
 
 # Words that make a question a question; they name no subject.
 QUESTION_WORDS = {
-    "wanneer", "sinds", "waarom", "hoeveel", "hoelang", "welk", "welke", "waar", "waarmee", "waarover",
-    "waarvoor", "waarvan", "waarin", "waarop", "vanaf", "tot", "precies", "eigenlijk", "nog", "dan",
-    "wie", "wat", "hoe", "allemaal", "juist", "ongeveer",
+    "wanneer",
+    "sinds",
+    "waarom",
+    "hoeveel",
+    "hoelang",
+    "welk",
+    "welke",
+    "waar",
+    "waarmee",
+    "waarover",
+    "waarvoor",
+    "waarvan",
+    "waarin",
+    "waarop",
+    "vanaf",
+    "tot",
+    "precies",
+    "eigenlijk",
+    "nog",
+    "dan",
+    "wie",
+    "wat",
+    "hoe",
+    "allemaal",
+    "juist",
+    "ongeveer",
 }
 # Verbs that say how a question asks, not what it is about.
 GENERIC_VERBS = {
-    "doet", "doen", "betekent", "betekenen", "houdt", "maakt", "maken", "gebeurt", "regelt", "zit", "zitten",
-    "staat", "staan", "heeft", "hebben", "kan", "kunnen", "mag", "mogen", "bedraagt", "bedragen", "krijgt",
-    "krijgen", "gaat", "gaan", "komt", "komen", "zal", "zullen", "hoort", "horen", "geldt", "gelden",
-    "laten", "laat", "zich",
-    "moet", "moeten", "wordt", "worden", "werd", "is", "zijn", "was", "waren",
+    "doet",
+    "doen",
+    "betekent",
+    "betekenen",
+    "houdt",
+    "maakt",
+    "maken",
+    "gebeurt",
+    "regelt",
+    "zit",
+    "zitten",
+    "staat",
+    "staan",
+    "heeft",
+    "hebben",
+    "kan",
+    "kunnen",
+    "mag",
+    "mogen",
+    "bedraagt",
+    "bedragen",
+    "krijgt",
+    "krijgen",
+    "gaat",
+    "gaan",
+    "komt",
+    "komen",
+    "zal",
+    "zullen",
+    "hoort",
+    "horen",
+    "geldt",
+    "gelden",
+    "laten",
+    "laat",
+    "zich",
+    "moet",
+    "moeten",
+    "wordt",
+    "worden",
+    "werd",
+    "is",
+    "zijn",
+    "was",
+    "waren",
 }
 
 # Everyday words the stop-word list lacks; they say how someone talks, not what about.
 EVERYDAY_WORDS = {
-    "onze", "ons", "wij", "we", "jullie", "u", "uw", "mijn", "zeg", "zegt", "echt", "nu", "weer", "eens", "heel",
-    "wel", "even", "info", "iemand", "iets", "gewoon", "ok", "oke", "graag", "soms", "best", "beetje", "zo'n",
+    "onze",
+    "ons",
+    "wij",
+    "we",
+    "jullie",
+    "u",
+    "uw",
+    "mijn",
+    "zeg",
+    "zegt",
+    "echt",
+    "nu",
+    "weer",
+    "eens",
+    "heel",
+    "wel",
+    "even",
+    "info",
+    "iemand",
+    "iets",
+    "gewoon",
+    "ok",
+    "oke",
+    "graag",
+    "soms",
+    "best",
+    "beetje",
+    "zo'n",
 }
-SEPARABLE_PARTICLES = {"voor", "op", "uit", "aan", "mee", "af", "door", "terug", "bij", "toe", "na", "vast", "in", "over"}
+SEPARABLE_PARTICLES = {
+    "voor",
+    "op",
+    "uit",
+    "aan",
+    "mee",
+    "af",
+    "door",
+    "terug",
+    "bij",
+    "toe",
+    "na",
+    "vast",
+    "in",
+    "over",
+}
 _WORD = re.compile(r"\w+")
 _DUTCH = frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_EN_PLUS) - frozenset(STOPWORDS_FRENCH)
 _ENGLISH = frozenset(STOPWORDS_EN_PLUS) - frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_FRENCH)
 _FRENCH = frozenset(STOPWORDS_FRENCH) - frozenset(STOPWORDS_DUTCH) - frozenset(STOPWORDS_EN_PLUS)
 # Common words the stop-word lists lack, which tell a short question's language apart.
 _MARKERS = {
-    "nl": {"wie", "wat", "welke", "welk", "hoeveel", "wanneer", "waarom", "mag", "moet", "kan", "kunnen", "zijn",
-           "wordt", "worden", "hoe", "waar", "gemeente", "burgemeester", "politie", "cel"},
-    "en": {"who", "what", "which", "how", "many", "much", "when", "does", "do", "can", "may", "must", "should",
-           "the", "is", "are", "stand", "mayor", "police", "municipality", "cell"},
-    "fr": {"qui", "que", "quel", "quelle", "quels", "quelles", "combien", "quand", "est", "peut", "doit", "le", "la",
-           "les", "une", "des", "du", "bourgmestre", "commune", "cellule", "police"},
+    "nl": {
+        "wie",
+        "wat",
+        "welke",
+        "welk",
+        "hoeveel",
+        "wanneer",
+        "waarom",
+        "mag",
+        "moet",
+        "kan",
+        "kunnen",
+        "zijn",
+        "wordt",
+        "worden",
+        "hoe",
+        "waar",
+        "gemeente",
+        "burgemeester",
+        "politie",
+        "cel",
+    },
+    "en": {
+        "who",
+        "what",
+        "which",
+        "how",
+        "many",
+        "much",
+        "when",
+        "does",
+        "do",
+        "can",
+        "may",
+        "must",
+        "should",
+        "the",
+        "is",
+        "are",
+        "stand",
+        "mayor",
+        "police",
+        "municipality",
+        "cell",
+    },
+    "fr": {
+        "qui",
+        "que",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "combien",
+        "quand",
+        "est",
+        "peut",
+        "doit",
+        "le",
+        "la",
+        "les",
+        "une",
+        "des",
+        "du",
+        "bourgmestre",
+        "commune",
+        "cellule",
+        "police",
+    },
 }
 
-MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
-          "january|february|march|june|july|august|october|"
-          "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre")
-_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{MONTHS})\s+\d{{4}}\b|\b(?:19|20)\d{{2}}\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b")
-_NUMBER_WORDS = ("twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|twintig|"
-                 "dertig|veertig|vijftig|honderd|honderdtal|duizend|tiental|dozijn|eerste|tweede|derde|enkele|"
-                 "maandelijks|jaarlijks|wekelijks")
+MONTHS = (
+    "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+    "january|february|march|june|july|august|october|"
+    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+)
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+)?(?:{MONTHS})\s+\d{{4}}\b|\b(?:19|20)\d{{2}}\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b"
+)
+_NUMBER_WORDS = (
+    "twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|twintig|"
+    "dertig|veertig|vijftig|honderd|honderdtal|duizend|tiental|dozijn|eerste|tweede|derde|enkele|"
+    "maandelijks|jaarlijks|wekelijks"
+)
 _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b")
 _ARTICLE = re.compile(r"\b(?:art(?:ikel|icle|\.)?s?)\s*\d+\w*|\b\d+(?:bis|ter|quater|quinquies)\b")
 # Abbreviations as written: two or more capitals (OCAD, LIVC-R, AVG), optionally with digits.
@@ -69,25 +241,92 @@ _ENTITY = re.compile(r"\b\d[\d./-]*\w*\b|\b[A-Z][A-Z0-9]{1,}(?:-[A-Z0-9]+)*\b")
 
 # The kind of answer a question wants, in the order they are tried (folded text).
 _KINDS = (
-    ("abbreviation", r"\bafkorting|\bstaat\b.*\bvoor\s*\??$|\bwaarvoor staat\b|\bstand for\b|\babbreviation\b"
-                     r"|\bacronym\b|\bstands? for\b|\bsignifie|\bveut dire\b|\bsigle\b|\babreviation\b"),
+    (
+        "abbreviation",
+        r"\bafkorting|\bstaat\b.*\bvoor\s*\??$|\bwaarvoor staat\b|\bstand for\b|\babbreviation\b"
+        r"|\bacronym\b|\bstands? for\b|\bsignifie|\bveut dire\b|\bsigle\b|\babreviation\b",
+    ),
     ("article", r"\b(?:welk|welke|which|what|quel|quelle)\s+(?:\w+\s+){0,2}(?:wets?artikel|artikel|article)s?\b"),
-    ("when", r"\bwanneer\b|\bwelke datum\b|\bop welke (?:dag|datum)\b|\bwelk jaar\b|\bsinds wanneer\b|\bvanaf wanneer\b"
-             r"|\bwhen\b|\bwhat date\b|\bwhich (?:date|year)\b|\bwhat year\b|\bquand\b|\bquelle date\b"
-             r"|\bquelle annee\b|\ben quelle annee\b|\bdepuis quand\b|\bdatum\b|\bjaartal\b"),
-    ("how_many", r"\bhoeveel\b|\bhow many\b|\bhow much\b|\bcombien\b|\bhoe vaak\b|\bhow often\b|\bhoelang\b|\bhoe lang\b"),
-    ("list", r"\ballemaal\b|\bwelke (?:\w+ ){0,3}(?:zijn|moeten|kunnen|mogen|horen|staan)\b|\bwat (?:moet|hoort|staat)"
-             r" er (?:\w+ )?in\b|\bopsomming\b|\bwhich (?:\w+ ){0,3}(?:are|must|should|can)\b|\bwhat (?:must|should) "
-             r"(?:\w+ ){0,3}contain\b|\bquel(?:le)?s (?:\w+ ){0,3}(?:sont|doivent|peuvent)\b"),
-    ("who", r"\bwie\b|\bwho\b|\bqui\b|\bwelke (?:minister|ministers|instantie|instanties|organisatie|organisaties|dienst"
-            r"|diensten|partners?|deelnemers?|raad|hof)\b"),
+    (
+        "when",
+        r"\bwanneer\b|\bwelke datum\b|\bop welke (?:dag|datum)\b|\bwelk jaar\b|\bsinds wanneer\b|\bvanaf wanneer\b"
+        r"|\bwhen\b|\bwhat date\b|\bwhich (?:date|year)\b|\bwhat year\b|\bquand\b|\bquelle date\b"
+        r"|\bquelle annee\b|\ben quelle annee\b|\bdepuis quand\b|\bdatum\b|\bjaartal\b",
+    ),
+    (
+        "how_many",
+        r"\bhoeveel\b|\bhow many\b|\bhow much\b|\bcombien\b|\bhoe vaak\b|\bhow often\b|\bhoelang\b|\bhoe lang\b",
+    ),
+    (
+        "list",
+        r"\ballemaal\b|\bwelke (?:\w+ ){0,3}(?:zijn|moeten|kunnen|mogen|horen|staan)\b|\bwat (?:moet|hoort|staat)"
+        r" er (?:\w+ )?in\b|\bopsomming\b|\bwhich (?:\w+ ){0,3}(?:are|must|should|can)\b|\bwhat (?:must|should) "
+        r"(?:\w+ ){0,3}contain\b|\bquel(?:le)?s (?:\w+ ){0,3}(?:sont|doivent|peuvent)\b",
+    ),
+    (
+        "who",
+        r"\bwie\b|\bwho\b|\bqui\b|\bwelke (?:minister|ministers|instantie|instanties|organisatie|organisaties|dienst"
+        r"|diensten|partners?|deelnemers?|raad|hof)\b",
+    ),
 )
 _YES_NO_OPENERS = {
-    "mag", "mogen", "moet", "moeten", "kan", "kunnen", "is", "zijn", "heeft", "hebben", "wordt", "worden", "bestaat",
-    "krijgt", "krijgen", "zit", "zitten", "geldt", "gelden", "blijft", "valt", "vallen", "gaat", "komt", "telt", "hoeft",
-    "hoeven", "ben", "word", "zal", "zullen", "dient", "dienen", "staat", "klopt", "weet",
-    "can", "may", "must", "is", "are", "does", "do", "should", "will", "has", "have", "could", "would",
-    "est", "peut", "peuvent", "doit", "doivent", "faut", "y", "existe", "sont",
+    "mag",
+    "mogen",
+    "moet",
+    "moeten",
+    "kan",
+    "kunnen",
+    "is",
+    "zijn",
+    "heeft",
+    "hebben",
+    "wordt",
+    "worden",
+    "bestaat",
+    "krijgt",
+    "krijgen",
+    "zit",
+    "zitten",
+    "geldt",
+    "gelden",
+    "blijft",
+    "valt",
+    "vallen",
+    "gaat",
+    "komt",
+    "telt",
+    "hoeft",
+    "hoeven",
+    "ben",
+    "word",
+    "zal",
+    "zullen",
+    "dient",
+    "dienen",
+    "staat",
+    "klopt",
+    "weet",
+    "can",
+    "may",
+    "must",
+    "are",
+    "does",
+    "do",
+    "should",
+    "will",
+    "has",
+    "have",
+    "could",
+    "would",
+    "est",
+    "peut",
+    "peuvent",
+    "doit",
+    "doivent",
+    "faut",
+    "y",
+    "existe",
+    "sont",
 }
 
 
@@ -106,8 +345,9 @@ def analyse(question: str) -> Reading:
     """Read `question`: language, kind of answer, content stems and entities."""
     language = detect_language(question)
     entities = tuple(dict.fromkeys(m.group() for m in _ENTITY.finditer(question)))
-    stems = content_stems(question) if language == "nl" else tuple(
-        dict.fromkeys(s for e in entities for s in tokenize(e)))
+    stems = (
+        content_stems(question) if language == "nl" else tuple(dict.fromkeys(s for e in entities for s in tokenize(e)))
+    )
     return Reading(question, language, question_kind(question), stems, entities)
 
 
@@ -124,7 +364,7 @@ def content_stems(text: str, separable_verbs: bool = True) -> tuple[str, ...]:
 
 
 def detect_language(text: str) -> str:
-    """"nl", "en" or "fr" by the function words a text uses; Dutch when in doubt."""
+    """ "nl", "en" or "fr" by the function words a text uses; Dutch when in doubt."""
     words = _WORD.findall(fold(text))
     counts = {
         "nl": sum(w in _DUTCH or w in _MARKERS["nl"] for w in words),

@@ -22,10 +22,10 @@ from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .chunking import Passage
-from .index import Store, reaching_store
-from .followup import corpus_vocabulary
-from .lexical import tokenize, without_terms
 from .faq import match_question
+from .followup import corpus_vocabulary
+from .index import Store, reaching_store
+from .lexical import tokenize, without_terms
 from .question import Reading, analyse, content_stems, detect_language, share_found
 from .settings import Settings
 from .types import Hit, Retrieval
@@ -164,7 +164,10 @@ class HybridSearch:
 
     def cache_sizes(self) -> dict[str, int]:
         """The query-embedding caches (LRU, keyed by text) and how many entries each keeps."""
-        return {"embed_query": self.embed_query.cache_info().maxsize, "embed_full": self.embed_full.cache_info().maxsize}
+        return {
+            "embed_query": self.embed_query.cache_info().maxsize,
+            "embed_full": self.embed_full.cache_info().maxsize,
+        }
 
     def retrieve(self, question: str) -> Retrieval:
         """The top passages for `question`, best first, with raw scores attached, the

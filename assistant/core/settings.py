@@ -14,9 +14,10 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import SettingsError
@@ -137,7 +138,7 @@ class Settings:
         overrides: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
         config_file: Path | None = None,
-    ) -> "Settings":
+    ) -> Settings:
         """Build the effective settings from defaults, file, environment and overrides."""
         environ = os.environ if environ is None else environ
         settings = cls()
@@ -151,9 +152,7 @@ class Settings:
             raise SettingsError(f"config file not found: {path}")
 
         env_values = {
-            f.name: environ[f"LIVC_{f.name.upper()}"]
-            for f in _setting_fields()
-            if f"LIVC_{f.name.upper()}" in environ
+            f.name: environ[f"LIVC_{f.name.upper()}"] for f in _setting_fields() if f"LIVC_{f.name.upper()}" in environ
         }
         for name, value in env_values.items():
             settings._apply({name: value}, f"env LIVC_{name.upper()}")
@@ -184,10 +183,20 @@ class Settings:
             raise SettingsError("passage_weight, window_weight and lexical_weight must be >= 0 and not all 0")
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"port must lie between 1 and 65535, not {self.port}")
-        if self.root_path and not (self.root_path.startswith("/") or self.root_path.startswith(("http://", "https://"))):
+        if self.root_path and not (
+            self.root_path.startswith("/") or self.root_path.startswith(("http://", "https://"))
+        ):
             raise SettingsError(f"root_path must be empty, start with '/' or be a full URL, not {self.root_path!r}")
-        for name in ("chunk_words", "top_k", "answer_passages", "answer_sentences", "answer_words", "embed_batch_size",
-                     "concurrency", "queue_size"):
+        for name in (
+            "chunk_words",
+            "top_k",
+            "answer_passages",
+            "answer_sentences",
+            "answer_words",
+            "embed_batch_size",
+            "concurrency",
+            "queue_size",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
         self._validate_store()
@@ -201,8 +210,9 @@ class Settings:
             except ValueError:
                 url = None
             if url is None or url.scheme not in ("http", "https") or not url.hostname or url.path.strip("/"):
-                raise SettingsError(f"chroma_url must look like http://host:port (a Chroma server), "
-                                    f"not {self.chroma_url!r}")
+                raise SettingsError(
+                    f"chroma_url must look like http://host:port (a Chroma server), not {self.chroma_url!r}"
+                )
         if self.chroma_timeout <= 0 or self.chroma_connect_wait < 0:
             raise SettingsError("chroma_timeout must be > 0 and chroma_connect_wait >= 0 seconds")
 
@@ -223,8 +233,10 @@ class Settings:
                 raise SettingsError(f"trusted_proxies: {entry!r} is not an IP address or network") from None
         for entry in self.api_tokens:
             if not _TOKEN_ENTRY.match(entry):
-                raise SettingsError("api_tokens entries must look like 'name:<64 hex digits of the token's SHA-256>' "
-                                    "(livc auth token NAME makes one)")
+                raise SettingsError(
+                    "api_tokens entries must look like 'name:<64 hex digits of the token's SHA-256>' "
+                    "(livc auth token NAME makes one)"
+                )
         for name in ("frame_origins", "allowed_origins"):
             for origin in getattr(self, name):
                 if not _ORIGIN.match(origin):
@@ -236,7 +248,7 @@ class Settings:
         """The effective values, JSON-friendly (paths as strings)."""
         return {f.name: _plain(getattr(self, f.name)) for f in _setting_fields()}
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (sources marked as 'override')."""
         copy = dataclasses.replace(self, **changes)
         copy.sources = {**self.sources, **{k: "override" for k in changes}}

@@ -43,8 +43,8 @@ class Retrieval:
     hits: list[Hit]  # best first
     vector: np.ndarray  # the embedding the dense retrievers searched with (ubiquitous terms left out)
     asked: np.ndarray  # the embedding of the question exactly as asked
-    reading: "Reading"  # what the question asks for (question.analyse)
-    vocabulary: "Vocabulary | None" = None  # the corpus's words (followup.corpus_vocabulary)
+    reading: Reading  # what the question asks for (question.analyse)
+    vocabulary: Vocabulary | None = None  # the corpus's words (followup.corpus_vocabulary)
     faq: FaqMatch | None = None  # the Q&A entry asking this question, if any
 
 
@@ -89,15 +89,26 @@ class Answer:
     # An abstention is "low".
     confidence: str = "high"
     language: str = "nl"  # the question's language: "nl", "en" or "fr"
-    language_note: str | None = None  # for an English or French question: one line in its language saying the guide is Dutch
+    language_note: str | None = (
+        None  # for an English or French question: one line in its language saying the guide is Dutch
+    )
 
     @classmethod
-    def from_reply(cls, reply: Reply, question: str, **rest) -> "Answer":
+    def from_reply(cls, reply: Reply, question: str, **rest) -> Answer:
         """The answer to `question` (as shown, masked) from the answer step's `reply`;
         `rest` holds what the assistant adds: hits, notice, masked, timings."""
-        return cls(question=question, text=reply.text, citations=list(reply.citations), abstained=reply.abstained,
-                   mode=reply.mode, suggestions=list(reply.suggestions), confidence=reply.confidence,
-                   language=reply.language, language_note=reply.language_note, **rest)
+        return cls(
+            question=question,
+            text=reply.text,
+            citations=list(reply.citations),
+            abstained=reply.abstained,
+            mode=reply.mode,
+            suggestions=list(reply.suggestions),
+            confidence=reply.confidence,
+            language=reply.language,
+            language_note=reply.language_note,
+            **rest,
+        )
 
 
 __all__ = ["Answer", "Citation", "FaqMatch", "Hit", "Passage", "Reply", "Retrieval"]

@@ -63,18 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str, run) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--corpus", type=Path, help="folder with the source documents (default corpus/, env LIVC_CORPUS_DIR)")
+        p.add_argument(
+            "--corpus", type=Path, help="folder with the source documents (default corpus/, env LIVC_CORPUS_DIR)"
+        )
         p.add_argument("--index", type=Path, help="folder of the local index (default index/, env LIVC_INDEX_DIR)")
         p.add_argument("--config", type=Path, help="TOML settings file (default livc.toml, env LIVC_CONFIG)")
         p.set_defaults(run=run)
         return p
 
     p = command("index", "build or refresh the local index", cmd_index)
-    p.add_argument("--force", action="store_true", help="read every document again and rebuild even when nothing changed")
+    p.add_argument(
+        "--force", action="store_true", help="read every document again and rebuild even when nothing changed"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--watch", action="store_true",
-                   help="keep running: rebuild whenever a file in the corpus folder is added, changed or removed "
-                        "(a running app serves the new index from its next question); Ctrl+C stops")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: rebuild whenever a file in the corpus folder is added, changed or removed "
+        "(a running app serves the new index from its next question); Ctrl+C stops",
+    )
     p.add_argument("--interval", type=float, default=5.0, help="with --watch: seconds between checks (default 5)")
 
     p = command("documents", "list the indexed documents: title, version (date, hash), pages, passages", cmd_documents)
@@ -85,51 +92,92 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON: the API's body of POST /api/v1/ask")
 
     p = command("eval", "score the assistant against gold question sets", cmd_eval)
-    p.add_argument("--gold", type=Path, nargs="+", action="extend", dest="gold",
-                   help="gold JSONL file(s), default eval/gold-dev.jsonl; several (--gold a b, or --gold a --gold b) "
-                        "are each scored on their own and pooled")
+    p.add_argument(
+        "--gold",
+        type=Path,
+        nargs="+",
+        action="extend",
+        dest="gold",
+        help="gold JSONL file(s), default eval/gold-dev.jsonl; several (--gold a b, or --gold a --gold b) "
+        "are each scored on their own and pooled",
+    )
     p.add_argument("--json", type=Path, dest="json_path", help="write the result JSON here too")
-    p.add_argument("--report", type=Path, default=Path("eval/reports/latest"), help="folder for report.md, report.json and plots")
+    p.add_argument(
+        "--report", type=Path, default=Path("eval/reports/latest"), help="folder for report.md, report.json and plots"
+    )
     p.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
-    p.add_argument("--followup", type=Path, nargs="?", const=FOLLOWUP_GOLD, metavar="FILE",
-                   help=f"instead: follow-up detection (precision, recall) and retrieval with and without the "
-                        f"history, on FILE (default {FOLLOWUP_GOLD}); writes followup.json and followup.md "
-                        "into --report")
+    p.add_argument(
+        "--followup",
+        type=Path,
+        nargs="?",
+        const=FOLLOWUP_GOLD,
+        metavar="FILE",
+        help=f"instead: follow-up detection (precision, recall) and retrieval with and without the "
+        f"history, on FILE (default {FOLLOWUP_GOLD}); writes followup.json and followup.md "
+        "into --report",
+    )
 
     command("config", "print the effective settings and where each came from", cmd_config)
 
-    p = command("serve", "serve the chat, the API, the embed page and the widget in the browser (as python app.py)",
-                cmd_serve)
+    p = command(
+        "serve", "serve the chat, the API, the embed page and the widget in the browser (as python app.py)", cmd_serve
+    )
     from .serve import add_options
 
     add_options(p, folders=False)
 
     p = command("privacy-eval", "precision and recall of the personal-data guard", cmd_privacy_eval)
-    p.add_argument("--cases", type=Path, default=Path("eval/privacy-cases.jsonl"), help="invented case sentences (JSONL)")
-    p.add_argument("--gold", type=Path, nargs="*", default=[Path("eval/gold-dev.jsonl"), Path("eval/gold-dev2.jsonl"),
-                                                          Path("eval/followup-dev.jsonl")],
-                   help="gold question files: no personal data, so every hit is a false positive")
+    p.add_argument(
+        "--cases", type=Path, default=Path("eval/privacy-cases.jsonl"), help="invented case sentences (JSONL)"
+    )
+    p.add_argument(
+        "--gold",
+        type=Path,
+        nargs="*",
+        default=[Path("eval/gold-dev.jsonl"), Path("eval/gold-dev2.jsonl"), Path("eval/followup-dev.jsonl")],
+        help="gold question files: no personal data, so every hit is a false positive",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    p = command("bench", "measure index build, query latency, HTTP throughput and memory at 1x/10x/100x the corpus, "
-                         "beside the naive LlamaIndex baseline (all in a temporary folder; --index is never touched)",
-                cmd_bench)
-    p.add_argument("--quick", action="store_true",
-                   help="a run of about a minute: a slice of the corpus, scales 1 and 10, a few questions")
-    p.add_argument("--out", type=Path, default=Path("bench"),
-                   help="folder for bench-<time>.json, latest.json and bench.png (default bench/)")
+    p = command(
+        "bench",
+        "measure index build, query latency, HTTP throughput and memory at 1x/10x/100x the corpus, "
+        "beside the naive LlamaIndex baseline (all in a temporary folder; --index is never touched)",
+        cmd_bench,
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a run of about a minute: a slice of the corpus, scales 1 and 10, a few questions",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench"),
+        help="folder for bench-<time>.json, latest.json and bench.png (default bench/)",
+    )
     p.add_argument("--scales", type=_scales, help="corpus scales, starting at 1 (default 1,10,100; --quick 1,10)")
-    p.add_argument("--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="questions: JSONL with a 'question' field")
+    p.add_argument(
+        "--gold", type=Path, default=Path("eval/gold-dev.jsonl"), help="questions: JSONL with a 'question' field"
+    )
     p.add_argument("--questions", type=int, help="use only this many of the gold questions")
 
-    p = command("bench-ingest", "ingestion speed: pages/s and passages/s of reading and chunking per format, "
-                                "and with --embed a cold and a warm index build", cmd_bench_ingest)
+    p = command(
+        "bench-ingest",
+        "ingestion speed: pages/s and passages/s of reading and chunking per format, "
+        "and with --embed a cold and a warm index build",
+        cmd_bench_ingest,
+    )
     from .bench.ingest import add_options as add_ingest_options
 
     add_ingest_options(p)
 
-    p = command("load-test", "many clients at once against a running app (or one it starts with --start) for a "
-                             "while: failures, latency percentiles, requests/s, the server's memory", cmd_load_test)
+    p = command(
+        "load-test",
+        "many clients at once against a running app (or one it starts with --start) for a "
+        "while: failures, latency percentiles, requests/s, the server's memory",
+        cmd_load_test,
+    )
     from .load_test import add_options as add_load_options
 
     add_load_options(p)
@@ -166,10 +214,12 @@ def summary(report) -> str:
     pages = sum(d.get("pages", 0) for d in m.documents)
     size = f"{len(m.documents)} documents" + (f" ({pages} pages)" if pages else "") + f", {m.passages} passages"
     if report.changed:
-        lines = [f"Index built in {report.seconds:.1f} s: {size}.",
-                 f"  read {len(report.parsed)} new or changed document(s) ({report.pages} pages), "
-                 f"kept {len(report.kept)} unchanged, removed {len(report.removed)}; "
-                 f"{report.embedded} texts embedded, {report.reused} from cache."]
+        lines = [
+            f"Index built in {report.seconds:.1f} s: {size}.",
+            f"  read {len(report.parsed)} new or changed document(s) ({report.pages} pages), "
+            f"kept {len(report.kept)} unchanged, removed {len(report.removed)}; "
+            f"{report.embedded} texts embedded, {report.reused} from cache.",
+        ]
     else:
         lines = [f"Index is up to date: {size}."]
     lines += [f"skipped {name}: {reason}" for name, reason in report.skipped]
@@ -216,13 +266,17 @@ def cmd_documents(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
         return 0
-    print(f"Index {status['generation']} built {status['built_at']}: {len(status['documents'])} documents, "
-          f"{status['passages']} passages.")
+    print(
+        f"Index {status['generation']} built {status['built_at']}: {len(status['documents'])} documents, "
+        f"{status['passages']} passages."
+    )
     for d in status["documents"]:
         pages = f", {d['pages']} pages" if d.get("pages") else ""
         note = f"  [{d['state']}]" if d["state"] != "indexed" else ""
-        print(f"- {d['name']}{note}\n    {d['title']}\n    {d['format']}{pages}, {d['passages']} passages; "
-              f"version {d.get('date') or '?'}, sha256 {d['sha256'][:12]}")
+        print(
+            f"- {d['name']}{note}\n    {d['title']}\n    {d['format']}{pages}, {d['passages']} passages; "
+            f"version {d.get('date') or '?'}, sha256 {d['sha256'][:12]}"
+        )
     for d in status["not_indexed"]:
         print(f"- {d['name']}  [{d['state']}]" + (f": {d['reason']}" if d.get("reason") else ""))
     return 0
@@ -274,8 +328,13 @@ def cmd_eval(args, settings: Settings) -> int:
     if args.followup:
         return _eval_followup(args, settings)
     gold = args.gold or [DEFAULT_GOLD]
-    result = run_eval(Assistant.open(settings), gold, report_dir=args.report, json_path=args.json_path,
-                      with_baseline=not args.no_baseline)
+    result = run_eval(
+        Assistant.open(settings),
+        gold,
+        report_dir=args.report,
+        json_path=args.json_path,
+        with_baseline=not args.no_baseline,
+    )
     print("\n".join(summary_lines(result)))
     print(f"report: {args.report / 'report.md'}")
     return 0
@@ -286,8 +345,9 @@ def _eval_followup(args, settings: Settings) -> int:
     from ..core.assistant import Assistant
     from .followup_eval import format_followup, run_followup_eval
 
-    result = run_followup_eval(Assistant.open(settings), args.followup, report_dir=args.report,
-                               json_path=args.json_path)
+    result = run_followup_eval(
+        Assistant.open(settings), args.followup, report_dir=args.report, json_path=args.json_path
+    )
     print(format_followup(result))
     print(f"report: {args.report / 'followup.md'}")
     return 0
@@ -333,7 +393,9 @@ def _scales(text: str) -> tuple[int, ...]:
     try:
         scales = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"scales must be numbers separated by commas, e.g. 1,10,100, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"scales must be numbers separated by commas, e.g. 1,10,100, not {text!r}"
+        ) from None
     if not scales or scales[0] != 1 or list(scales) != sorted(set(scales)):
         raise argparse.ArgumentTypeError(f"scales must start with 1 and increase, e.g. 1,10,100, not {text!r}")
     return scales
@@ -342,10 +404,18 @@ def _scales(text: str) -> tuple[int, ...]:
 def cmd_bench(args, settings: Settings) -> int:
     from .bench import BenchConfig, format_table, run_bench
 
-    config = BenchConfig.make(args.quick, out_dir=args.out, gold=args.gold, scales=args.scales,
-                              questions=args.questions, config_file=args.config)
+    config = BenchConfig.make(
+        args.quick,
+        out_dir=args.out,
+        gold=args.gold,
+        scales=args.scales,
+        questions=args.questions,
+        config_file=args.config,
+    )
     try:
-        result = run_bench(config, settings, log=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True))
+        result = run_bench(
+            config, settings, log=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True)
+        )
     except BenchError as exc:
         print(f"livc: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

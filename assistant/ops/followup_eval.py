@@ -39,8 +39,15 @@ def detection_scores(truth: list[bool], found: list[bool]) -> dict:
     def share(a: int, b: int) -> float | None:
         return round(a / (a + b), 4) if a + b else None
 
-    return {"precision": share(tp, fp), "recall": share(tp, fn), "standalone_kept": share(tn, fp),
-            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    return {
+        "precision": share(tp, fp),
+        "recall": share(tp, fn),
+        "standalone_kept": share(tn, fp),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+    }
 
 
 def compare(assistant, gold_path: Path) -> dict:
@@ -79,16 +86,24 @@ def compare(assistant, gold_path: Path) -> dict:
         "without_context": scores(True, False),
         "standalone": {"with_context": scores(False, True), "without_context": scores(False, False)},
         "questions": [
-            {"id": r.get("id"), "history": r.get("history") or [], "question": r["question"], "followup": t,
-             "detected": f, "query": q, "first_match_rank": o.first_match_rank}
+            {
+                "id": r.get("id"),
+                "history": r.get("history") or [],
+                "question": r["question"],
+                "followup": t,
+                "detected": f,
+                "query": q,
+                "first_match_rank": o.first_match_rank,
+            }
             for r, q, t, f, o in zip(rows, queries, truth, found, outcomes[True])
         ],
         "gold": str(gold_path),
     }
 
 
-def run_followup_eval(assistant, gold_path: Path, report_dir: Path | None = None,
-                      json_path: Path | None = None) -> dict:
+def run_followup_eval(
+    assistant, gold_path: Path, report_dir: Path | None = None, json_path: Path | None = None
+) -> dict:
     """`compare`, written as JSON to `json_path` and, with `report_dir`, to
     ``followup.json`` and ``followup.md`` in it. Returns the result."""
     from ..ops.evaluation import write_json
@@ -107,45 +122,69 @@ def format_followup(result: dict) -> str:
     """The measurement as a few plain lines: detection, then retrieval with and without
     the history for the follow-ups and for the standalone questions."""
     d = result["detection"]
-    lines = [f"follow-up gold: {result['gold']} (n={result['n']}: {result['n_followup']} follow-ups, "
-             f"{result['n_standalone']} standalone)",
-             f"detection        precision={_f(d['precision'])}  recall={_f(d['recall'])}  "
-             f"standalone_kept={_f(d['standalone_kept'])}  (tp={d['tp']} fp={d['fp']} fn={d['fn']} tn={d['tn']})"]
+    lines = [
+        f"follow-up gold: {result['gold']} (n={result['n']}: {result['n_followup']} follow-ups, "
+        f"{result['n_standalone']} standalone)",
+        f"detection        precision={_f(d['precision'])}  recall={_f(d['recall'])}  "
+        f"standalone_kept={_f(d['standalone_kept'])}  (tp={d['tp']} fp={d['fp']} fn={d['fn']} tn={d['tn']})",
+    ]
     for title, group in (("follow-ups", result), ("standalone", result["standalone"])):
         for label in ("with_context", "without_context"):
             r, a = group[label]["retrieval"], group[label]["answers"]
-            lines.append(f"{title + ' ' + label:<32} hit@1={_f(r['hit@1'])}  hit@5={_f(r['hit@5'])}  "
-                         f"mrr@10={_f(r['mrr@10'])}  fact_recall={_f(a['fact_recall'])}  "
-                         f"citation_hit={_f(a['citation_hit'])}")
-    lines += [f"misread as follow-up: {q['id']}: {q['question']} -> {q['query']}"
-              for q in result["questions"] if q["detected"] and not q["followup"]]
-    lines += [f"missed follow-up: {q['id']}: {q['question']}"
-              for q in result["questions"] if q["followup"] and not q["detected"]]
+            lines.append(
+                f"{title + ' ' + label:<32} hit@1={_f(r['hit@1'])}  hit@5={_f(r['hit@5'])}  "
+                f"mrr@10={_f(r['mrr@10'])}  fact_recall={_f(a['fact_recall'])}  "
+                f"citation_hit={_f(a['citation_hit'])}"
+            )
+    lines += [
+        f"misread as follow-up: {q['id']}: {q['question']} -> {q['query']}"
+        for q in result["questions"]
+        if q["detected"] and not q["followup"]
+    ]
+    lines += [
+        f"missed follow-up: {q['id']}: {q['question']}"
+        for q in result["questions"]
+        if q["followup"] and not q["detected"]
+    ]
     return "\n".join(lines)
 
 
 def followup_markdown(result: dict) -> str:
     """The measurement as a Markdown report."""
     d = result["detection"]
-    lines = ["# LIVC-assistent: follow-up questions", "",
-             f"- Gold file: `{result['gold']}` — {result['n']} questions ({result['n_followup']} follow-ups, "
-             f"{result['n_standalone']} standalone questions asked after an unrelated one)",
-             "- Detected: the search query (`contextualize` of question and history) differs from the question.",
-             "", "## Detection", "",
-             "| precision | recall | standalone kept | tp | fp | fn | tn |", "|---:|---:|---:|---:|---:|---:|---:|",
-             f"| {_f(d['precision'])} | {_f(d['recall'])} | {_f(d['standalone_kept'])} | {d['tp']} | {d['fp']} | "
-             f"{d['fn']} | {d['tn']} |", "", "## Retrieval and answers", "",
-             "| questions | history | hit@1 | hit@5 | mrr@10 | fact_recall | citation_hit |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# LIVC-assistent: follow-up questions",
+        "",
+        f"- Gold file: `{result['gold']}` — {result['n']} questions ({result['n_followup']} follow-ups, "
+        f"{result['n_standalone']} standalone questions asked after an unrelated one)",
+        "- Detected: the search query (`contextualize` of question and history) differs from the question.",
+        "",
+        "## Detection",
+        "",
+        "| precision | recall | standalone kept | tp | fp | fn | tn |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {_f(d['precision'])} | {_f(d['recall'])} | {_f(d['standalone_kept'])} | {d['tp']} | {d['fp']} | "
+        f"{d['fn']} | {d['tn']} |",
+        "",
+        "## Retrieval and answers",
+        "",
+        "| questions | history | hit@1 | hit@5 | mrr@10 | fact_recall | citation_hit |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for title, group in (("follow-ups", result), ("standalone", result["standalone"])):
         for label in ("with_context", "without_context"):
             r, a = group[label]["retrieval"], group[label]["answers"]
-            lines.append(f"| {title} | {label.replace('_', ' ')} | {_f(r['hit@1'])} | {_f(r['hit@5'])} | "
-                         f"{_f(r['mrr@10'])} | {_f(a['fact_recall'])} | {_f(a['citation_hit'])} |")
+            lines.append(
+                f"| {title} | {label.replace('_', ' ')} | {_f(r['hit@1'])} | {_f(r['hit@5'])} | "
+                f"{_f(r['mrr@10'])} | {_f(a['fact_recall'])} | {_f(a['citation_hit'])} |"
+            )
     lines += ["", "## Misreads and misses", ""]
     wrong = [q for q in result["questions"] if q["detected"] != q["followup"]]
-    lines += [f"- **{q['id']}** ({'follow-up missed' if q['followup'] else 'standalone misread'}): "
-              f"{' / '.join(q['history'])} → {q['question']} — searched as: {q['query']}" for q in wrong] or ["None."]
+    lines += [
+        f"- **{q['id']}** ({'follow-up missed' if q['followup'] else 'standalone misread'}): "
+        f"{' / '.join(q['history'])} → {q['question']} — searched as: {q['query']}"
+        for q in wrong
+    ] or ["None."]
     return "\n".join(lines + [""])
 
 

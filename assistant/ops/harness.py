@@ -36,8 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the repository (or the installed tree)
 READY_PATH = "/readyz"
@@ -115,9 +115,17 @@ def cpu_seconds(pid: int) -> float:
 class AppProcess:
     """The app in a subprocess on `host`:`port` (see the module docstring)."""
 
-    def __init__(self, args: Sequence[str] = (), *, env: Mapping[str, str] | None = None, output: Path | None = None,
-                 host: str = "127.0.0.1", port: int | None = None, command: Sequence[str] | None = None,
-                 cwd: Path | None = None):
+    def __init__(
+        self,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        output: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        command: Sequence[str] | None = None,
+        cwd: Path | None = None,
+    ):
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
@@ -138,11 +146,12 @@ class AppProcess:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def start(self) -> "AppProcess":
+    def start(self) -> AppProcess:
         with open(self.output, "wb") as out:
             self.started = time.perf_counter()
-            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                self.command, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         return self
 
     def ready(self) -> bool:
@@ -164,8 +173,14 @@ class AppProcess:
         self.stop()
         raise AppNotReady(f"the app was not ready after {timeout:.0f} s: {self.tail()}")
 
-    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 300,
-                connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        timeout: float = 300,
+        connection: http.client.HTTPConnection | None = None,
+    ) -> tuple[int, bytes]:
         """One request (a JSON `body` when given) on `connection`, or on a new one closed after."""
         conn = connection or http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
@@ -188,7 +203,7 @@ class AppProcess:
     def stop(self, timeout: float = 20) -> None:
         stop_process(self.process, timeout)
 
-    def __enter__(self) -> "AppProcess":
+    def __enter__(self) -> AppProcess:
         self.start()
         self.wait_ready()
         return self

@@ -56,8 +56,16 @@ FOLLOW_UPS = [
     ("Wie is daar verantwoordelijk voor?", ["Wat is de OCAD-lijst?"]),
     ("Welke veiligheidsmachtiging moet hij hebben?", ["Wie vertegenwoordigt de politie?"]),
 ]
-SEARCHES = ["bewaartermijn verslagen", "beroepsgeheim", "samenstelling", "information officer", "casusoverleg",
-            "afsluiten casus", "OCAD", "burgemeester"]
+SEARCHES = [
+    "bewaartermijn verslagen",
+    "beroepsgeheim",
+    "samenstelling",
+    "information officer",
+    "casusoverleg",
+    "afsluiten casus",
+    "OCAD",
+    "burgemeester",
+]
 # What a client sends, by weight: mostly questions, as the intranet would.
 MIX = [("ask", 70), ("search", 15), ("health", 10), ("page", 5)]
 
@@ -168,7 +176,7 @@ class MemoryWatch:
         while not self.stop.wait(0.5):
             self.peak = max(self.peak, rss_mb(self.pid))
 
-    def __enter__(self) -> "MemoryWatch":
+    def __enter__(self) -> MemoryWatch:
         self.thread.start()
         return self
 
@@ -185,15 +193,15 @@ class MemoryWatch:
 def run(url: str, clients: int = 50, seconds: float = 60, warmup: float = 10, pid: int | None = None) -> dict:
     """Warm up, then `clients` clients for `seconds` against the app at `url`; the report."""
     parsed = urlparse(url)
-    pool = [Client(n, parsed.hostname, parsed.port or 80, parsed.path.rstrip("/"), questions())
-            for n in range(clients)]
+    pool = [Client(n, parsed.hostname, parsed.port or 80, parsed.path.rstrip("/"), questions()) for n in range(clients)]
     _phase(pool, warmup, record=False)
     memory = {"rss_start_mb": rss_mb(pid), "cpu_start": cpu_seconds(pid)} if pid else {}
     if pid:
         with MemoryWatch(pid) as watch:
             elapsed = _phase(pool, seconds, record=True)
-        memory.update(rss_end_mb=rss_mb(pid), rss_peak_mb=watch.peak,
-                      cpu_seconds=cpu_seconds(pid) - memory["cpu_start"])
+        memory.update(
+            rss_end_mb=rss_mb(pid), rss_peak_mb=watch.peak, cpu_seconds=cpu_seconds(pid) - memory["cpu_start"]
+        )
     else:
         elapsed = _phase(pool, seconds, record=True)
     figures = report([r for c in pool for r in c.results], clients, seconds, elapsed, memory)
@@ -215,8 +223,13 @@ def _phase(pool: list[Client], seconds: float, record: bool) -> float:
 
 def latency(results: list[Result]) -> dict:
     ms = [r.seconds * 1000 for r in results]
-    return {"requests": len(results), "p50_ms": _ms(ms, 50), "p95_ms": _ms(ms, 95), "p99_ms": _ms(ms, 99),
-            "max_ms": round(max(ms, default=0.0), 1)}
+    return {
+        "requests": len(results),
+        "p50_ms": _ms(ms, 50),
+        "p95_ms": _ms(ms, 95),
+        "p99_ms": _ms(ms, 99),
+        "max_ms": round(max(ms, default=0.0), 1),
+    }
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -238,13 +251,15 @@ def report(results: list[Result], clients: int, seconds: float, elapsed: float, 
         "by_kind": {kind: latency([r for r in results if r.kind == kind]) for kind, _ in MIX},
     }
     if memory:
-        out.update({
-            "rss_start_mb": round(memory["rss_start_mb"], 1),
-            "rss_end_mb": round(memory["rss_end_mb"], 1),
-            "rss_peak_mb": round(memory["rss_peak_mb"], 1),
-            "rss_growth_mb": round(memory["rss_end_mb"] - memory["rss_start_mb"], 1),
-            "server_cpu_seconds": round(memory["cpu_seconds"], 1),
-        })
+        out.update(
+            {
+                "rss_start_mb": round(memory["rss_start_mb"], 1),
+                "rss_end_mb": round(memory["rss_end_mb"], 1),
+                "rss_peak_mb": round(memory["rss_peak_mb"], 1),
+                "rss_growth_mb": round(memory["rss_end_mb"] - memory["rss_start_mb"], 1),
+                "server_cpu_seconds": round(memory["cpu_seconds"], 1),
+            }
+        )
     return out
 
 
@@ -257,26 +272,34 @@ def _count(items) -> dict[str, int]:
 
 def summary(figures: dict) -> str:
     """The figures in a few lines, for people."""
-    lines = [f"{figures['clients']} clients, {figures['seconds']:g} s: {figures['requests']} requests, "
-             f"{figures['failures']} failed, {figures['requests_per_second']} requests/s",
-             f"latency p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, "
-             f"max {figures['max_ms']} ms"]
+    lines = [
+        f"{figures['clients']} clients, {figures['seconds']:g} s: {figures['requests']} requests, "
+        f"{figures['failures']} failed, {figures['requests_per_second']} requests/s",
+        f"latency p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, "
+        f"max {figures['max_ms']} ms",
+    ]
     for kind, k in figures["by_kind"].items():
-        lines.append(f"  {kind:6} {k['requests']:5} requests, p50 {k['p50_ms']} ms, p95 {k['p95_ms']} ms, "
-                     f"p99 {k['p99_ms']} ms")
+        lines.append(
+            f"  {kind:6} {k['requests']:5} requests, p50 {k['p50_ms']} ms, p95 {k['p95_ms']} ms, p99 {k['p99_ms']} ms"
+        )
     if "rss_start_mb" in figures:
-        lines.append(f"server RSS {figures['rss_start_mb']} MB after warm-up, {figures['rss_end_mb']} MB at the end "
-                     f"(+{figures['rss_growth_mb']} MB), peak {figures['rss_peak_mb']} MB; "
-                     f"{figures['server_cpu_seconds']} CPU s")
+        lines.append(
+            f"server RSS {figures['rss_start_mb']} MB after warm-up, {figures['rss_end_mb']} MB at the end "
+            f"(+{figures['rss_growth_mb']} MB), peak {figures['rss_peak_mb']} MB; "
+            f"{figures['server_cpu_seconds']} CPU s"
+        )
     return "\n".join(lines)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The options of ``livc load-test`` (beside --corpus, --index and --config)."""
     parser.add_argument("--url", default="http://127.0.0.1:7860", help="where the app runs (with its root path)")
-    parser.add_argument("--start", action="store_true",
-                        help="instead of --url: serve --corpus and --index in a subprocess on a free 127.0.0.1 port "
-                             "(rate limit off, the index as it is) and measure that process")
+    parser.add_argument(
+        "--start",
+        action="store_true",
+        help="instead of --url: serve --corpus and --index in a subprocess on a free 127.0.0.1 port "
+        "(rate limit off, the index as it is) and measure that process",
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=10, help="seconds of load before counting")
@@ -287,7 +310,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def command(args, settings) -> int:
     """``livc load-test``: the figures printed (and written with --json); 1 when a request failed."""
     if args.start:
-        with tempfile.TemporaryDirectory(prefix="livc-load-") as tmp, start_app(settings, Path(tmp), args.config) as app:
+        with (
+            tempfile.TemporaryDirectory(prefix="livc-load-") as tmp,
+            start_app(settings, Path(tmp), args.config) as app,
+        ):
             figures = run(app.url, args.clients, args.seconds, args.warmup, app.pid)
     else:
         figures = run(args.url, args.clients, args.seconds, args.warmup, args.pid)
@@ -300,7 +326,13 @@ def command(args, settings) -> int:
 def start_app(settings, folder: Path, config: Path | None = None) -> AppProcess:
     """The app on `settings`' corpus and index, rate limit off, its log and feedback in `folder`."""
     env = {k: v for k, v in os.environ.items() if k not in ("LIVC_PORT", "LIVC_HOST")}
-    env.update({"LIVC_RATE_LIMIT": "0", "LIVC_BUILD_ON_START": "false", "LIVC_LOG_FILE": str(folder / "app.jsonl"),
-                "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite")})
+    env.update(
+        {
+            "LIVC_RATE_LIMIT": "0",
+            "LIVC_BUILD_ON_START": "false",
+            "LIVC_LOG_FILE": str(folder / "app.jsonl"),
+            "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite"),
+        }
+    )
     args = ["--corpus", settings.corpus_dir, "--index", settings.index_dir, *(["--config", config] if config else [])]
     return AppProcess(args, env=env, output=folder / "app.out")

@@ -44,18 +44,24 @@ def score_cases(rows: list[dict], public: PublicNames) -> dict:
         found = scan(row["text"], public)
         matched = set()
         for f in found:
-            hit = next((i for i, g in enumerate(row["gold"])
-                        if i not in matched and g.kind == f.kind and f.start < g.end and g.start < f.end), None)
+            hit = next(
+                (
+                    i
+                    for i, g in enumerate(row["gold"])
+                    if i not in matched and g.kind == f.kind and f.start < g.end and g.start < f.end
+                ),
+                None,
+            )
             if hit is None:
                 counts[f.kind]["fp"] += 1
-                misses.append({"id": row["id"], "false_positive": f.kind, "text": row["text"][f.start:f.end]})
+                misses.append({"id": row["id"], "false_positive": f.kind, "text": row["text"][f.start : f.end]})
             else:
                 matched.add(hit)
                 counts[f.kind]["tp"] += 1
         for i, g in enumerate(row["gold"]):
             if i not in matched:
                 counts[g.kind]["fn"] += 1
-                misses.append({"id": row["id"], "missed": g.kind, "text": row["text"][g.start:g.end]})
+                misses.append({"id": row["id"], "missed": g.kind, "text": row["text"][g.start : g.end]})
     total = {key: sum(c[key] for c in counts.values()) for key in ("tp", "fp", "fn")}
     result = {k: _rates(c) for k, c in {**counts, "overall": total}.items()}
     result["errors"] = misses
@@ -64,8 +70,11 @@ def score_cases(rows: list[dict], public: PublicNames) -> dict:
 
 def _rates(c: dict) -> dict:
     found, real = c["tp"] + c["fp"], c["tp"] + c["fn"]
-    return {**c, "precision": round(c["tp"] / found, 3) if found else None,
-            "recall": round(c["tp"] / real, 3) if real else None}
+    return {
+        **c,
+        "precision": round(c["tp"] / found, 3) if found else None,
+        "recall": round(c["tp"] / real, 3) if real else None,
+    }
 
 
 def gold_false_positives(paths: list[Path], public: PublicNames) -> dict:
@@ -79,8 +88,12 @@ def gold_false_positives(paths: list[Path], public: PublicNames) -> dict:
                 texts.append(row["question"])
                 texts.extend(row.get("history", []))
     flagged = [{"text": t, "kinds": kinds_of(scan(t, public))} for t in texts if scan(t, public)]
-    return {"questions": len(texts), "flagged": len(flagged), "rate": round(len(flagged) / max(len(texts), 1), 3),
-            "examples": flagged}
+    return {
+        "questions": len(texts),
+        "flagged": len(flagged),
+        "rate": round(len(flagged) / max(len(texts), 1), 3),
+        "examples": flagged,
+    }
 
 
 def evaluate(cases: Path, gold: list[Path], corpus_dir: Path) -> dict:
@@ -101,8 +114,11 @@ def format_report(result: dict) -> str:
     g = result["gold"]
     lines.append(f"gold questions: {g['flagged']} of {g['questions']} flagged (false-positive rate {g['rate']:.3f})")
     for e in result["cases"]["errors"]:
-        lines.append(f"  {e['id']}: " + (f"missed {e['missed']}" if "missed" in e else f"false {e['false_positive']}")
-                     + f" {e['text']!r}")
+        lines.append(
+            f"  {e['id']}: "
+            + (f"missed {e['missed']}" if "missed" in e else f"false {e['false_positive']}")
+            + f" {e['text']!r}"
+        )
     for e in g["examples"]:
         lines.append(f"  gold flagged {e['kinds']}: {e['text']!r}")
     return "\n".join(lines)

@@ -91,8 +91,12 @@ def run(app, settings, prog: str) -> None:
 def warn_if_open(settings, prog: str = "app.py") -> None:
     """auth 'none' is meant for 127.0.0.1: say so when the app listens further."""
     if settings.auth == "none" and settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"{prog}: warning: auth is 'none' and the app listens on {settings.host}: everyone who can reach "
-              "this port can use it. Set auth (header or basic) for an intranet.", file=sys.stderr, flush=True)
+        print(
+            f"{prog}: warning: auth is 'none' and the app listens on {settings.host}: everyone who can reach "
+            "this port can use it. Set auth (header or basic) for an intranet.",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def build(settings):

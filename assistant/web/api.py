@@ -189,13 +189,21 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
     def rate_limited(request: Request) -> None:
         verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
         if not verdict.allowed:
-            raise ApiError(429, "rate_limited", RATE_LIMITED.format(seconds=verdict.retry_after),
-                           {"Retry-After": str(verdict.retry_after)})
+            raise ApiError(
+                429,
+                "rate_limited",
+                RATE_LIMITED.format(seconds=verdict.retry_after),
+                {"Retry-After": str(verdict.retry_after)},
+            )
 
     router = APIRouter(prefix=PREFIX, tags=["api"], dependencies=[Depends(rate_limited)], responses=ERRORS)
 
-    @router.post("/ask", response_model=AnswerOut, summary="Answer a question from the guide, with citations",
-                 responses={503: {"model": ErrorBody, "description": "busy"}})
+    @router.post(
+        "/ask",
+        response_model=AnswerOut,
+        summary="Answer a question from the guide, with citations",
+        responses={503: {"model": ErrorBody, "description": "busy"}},
+    )
     async def ask(body: AskRequest, request: Request) -> AnswerOut:
         question = _clean(body.question)
         history = earlier_questions(body.history)
@@ -209,9 +217,11 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
         return answer_out(answer, settings, request_origin(request))
 
     @router.get("/search", response_model=SearchOut, summary="The ranked passages for a query, with scores")
-    async def search(request: Request,
-                     q: Annotated[str, Query(max_length=MAX_BODY_CHARS, description="the question or search words")],
-                     k: Annotated[int, Query(ge=1, le=50, description="at most this many results")] = 10) -> SearchOut:
+    async def search(
+        request: Request,
+        q: Annotated[str, Query(max_length=MAX_BODY_CHARS, description="the question or search words")],
+        k: Annotated[int, Query(ge=1, le=50, description="at most this many results")] = 10,
+    ) -> SearchOut:
         query = _clean(q)
         try:  # personal data is masked (or refused) as in /ask, and never echoed back
             shown, hits = await workers.run(assistant.search_masked, query)
@@ -223,10 +233,20 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
     @router.get("/documents", response_model=DocumentsOut, summary="The documents in the index")
     def documents(request: Request) -> DocumentsOut:
         manifest, origin = assistant.store.manifest, request_origin(request)
-        return DocumentsOut(built_at=manifest.built_at, documents=[
-            DocumentOut(file=d["name"], title=d["title"], sha256=d["sha256"], passages=d.get("passages", 0),
-                        indexed_at=manifest.built_at, url=absolute(origin, document_url(settings, d["name"])))
-            for d in manifest.documents])
+        return DocumentsOut(
+            built_at=manifest.built_at,
+            documents=[
+                DocumentOut(
+                    file=d["name"],
+                    title=d["title"],
+                    sha256=d["sha256"],
+                    passages=d.get("passages", 0),
+                    indexed_at=manifest.built_at,
+                    url=absolute(origin, document_url(settings, d["name"])),
+                )
+                for d in manifest.documents
+            ],
+        )
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown(rest: str) -> None:
@@ -258,8 +278,10 @@ def _log_answer(answer: Answer, settings: Settings) -> None:
 SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
 # Scripts: the bundle from this origin and the page's one inline script by its hash (no
 # 'unsafe-inline'); Swagger UI styles its parts inline.
-DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
 
 
 def docs_router(settings: Settings) -> APIRouter:
@@ -267,11 +289,13 @@ def docs_router(settings: Settings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     folder = resources.files("fastapi_offline") / "static"
     page = get_swagger_ui_html(
-        openapi_url=app_path(settings, "/openapi.json"), title="LIVC-assistent API",
+        openapi_url=app_path(settings, "/openapi.json"),
+        title="LIVC-assistent API",
         swagger_js_url=app_path(settings, "/docs/swagger-ui-bundle.js"),
         swagger_css_url=app_path(settings, "/docs/swagger-ui.css"),
         swagger_favicon_url=app_path(settings, "/docs/favicon.png"),
-        swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0}).body
+        swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0},
+    ).body
     policy = DOCS_CSP.format(hashes=script_hashes(page.decode("utf-8")))
 
     @router.get("/docs")
@@ -282,8 +306,9 @@ def docs_router(settings: Settings) -> APIRouter:
     def asset(name: str) -> Any:
         if name not in SWAGGER_FILES:
             return JSONResponse({"code": "not_found", "message": API_FILE_NOT_FOUND}, status_code=404)
-        return FileResponse(str(folder / name), media_type=SWAGGER_FILES[name],
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            str(folder / name), media_type=SWAGGER_FILES[name], headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     return router
 
@@ -291,5 +316,6 @@ def docs_router(settings: Settings) -> APIRouter:
 def script_hashes(page: str) -> str:
     """CSP sources ('sha256-...') for the inline scripts of `page`, so they may run and no other."""
     scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
-    return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'"
-                    for s in scripts)
+    return " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'" for s in scripts
+    )

@@ -42,8 +42,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     # Behind a proxy the API lives under root_path: the OpenAPI description says so, so that
     # /docs and generated clients call the right URLs (the proxy strips the prefix).
     prefix = urlparse(settings.root_path).path.rstrip("/")
-    app = FastAPI(title="LIVC-assistent", version="1", description=API_DESCRIPTION, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json", servers=[{"url": prefix}] if prefix else None)
+    app = FastAPI(
+        title="LIVC-assistent",
+        version="1",
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        servers=[{"url": prefix}] if prefix else None,
+    )
     install_error_handlers(app)
     app.include_router(viewer_router(settings))
     _add_health(app, assistant)
@@ -68,13 +75,23 @@ def _add_health(app: FastAPI, assistant: Assistant | None) -> None:
     async def health() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    @app.get("/readyz", tags=["health"], summary="The index is loaded and questions can be answered",
-             responses={503: {"description": "not ready"}})
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="The index is loaded and questions can be answered",
+        responses={503: {"description": "not ready"}},
+    )
     def ready() -> JSONResponse:
         if assistant is None:
             return JSONResponse({"status": "not_ready", "message": NOT_LOADED}, status_code=503)
         if not store_reachable(assistant.settings):
             return JSONResponse({"status": "store_unavailable", "message": UNAVAILABLE_TEXT}, status_code=503)
         manifest = assistant.store.manifest
-        return JSONResponse({"status": "ready", "passages": manifest.passages, "documents": len(manifest.documents),
-                             "built_at": manifest.built_at})
+        return JSONResponse(
+            {
+                "status": "ready",
+                "passages": manifest.passages,
+                "documents": len(manifest.documents),
+                "built_at": manifest.built_at,
+            }
+        )

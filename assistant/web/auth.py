@@ -45,8 +45,8 @@ import html
 import ipaddress
 import json
 import logging
-import secrets
 import math
+import secrets
 import threading
 import time
 from collections import deque
@@ -94,8 +94,16 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     """A users-file hash: ``scrypt$n$r$p$salt$hash`` (salt and hash base64)."""
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
-                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+    return "$".join(
+        [
+            "scrypt",
+            str(SCRYPT_N),
+            str(SCRYPT_R),
+            str(SCRYPT_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        ]
+    )
 
 
 def check_password(password: str, stored: str) -> bool:
@@ -105,8 +113,15 @@ def check_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest, validate=True)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt, validate=True),
-                                n=int(n), r=int(r), p=int(p), dklen=len(expected), maxmem=2**27)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt, validate=True),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=2**27,
+        )
     except (ValueError, binascii.Error):
         return False
     return hmac.compare_digest(actual, expected)
@@ -204,14 +219,17 @@ class Gate:
     _pending: int = 0  # password checks running or waiting
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Gate":
+    def from_settings(cls, settings: Settings) -> Gate:
         tokens = {}
         for entry in settings.api_tokens:
             name, _, digest = entry.partition(":")
             tokens[digest] = name
         users = read_users(Path(settings.users_file)) if settings.auth == "basic" else {}
-        proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies] \
-            if proxy_configured(settings) else []
+        proxies = (
+            [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+            if proxy_configured(settings)
+            else []
+        )
         gate = cls(settings.auth, settings.auth_header.lower(), proxies, tokens, users)
         if settings.auth == "basic":
             gate._dummy = _dummy_like(next(iter(users.values())))
@@ -226,8 +244,9 @@ class Gate:
             return False
         return any(ip in net for net in self.proxies)
 
-    async def check(self, headers: dict[str, str], from_proxy: bool,
-                    address: str | None = None) -> tuple[str | None, str | None, int]:
+    async def check(
+        self, headers: dict[str, str], from_proxy: bool, address: str | None = None
+    ) -> tuple[str | None, str | None, int]:
         """(user, None, 0) when the request may pass (user None in mode none), else
         (None, reason, retry_after) with reason one of "invalid_token", "header", "basic"
         or "throttled" (then retry_after > 0 seconds)."""
@@ -267,7 +286,8 @@ class Gate:
         try:
             # The same work for a name that does not exist: the reply cannot tell them apart.
             matched = await asyncio.get_running_loop().run_in_executor(
-                self._pool, check_password, password, stored or self._dummy)
+                self._pool, check_password, password, stored or self._dummy
+            )
         finally:
             with self._lock:
                 self._pending -= 1
@@ -287,8 +307,9 @@ def _dummy_like(stored: str) -> str:
     _, n, r, p, salt, digest = stored.split("$")
     password = secrets.token_bytes(16)
     new_salt = secrets.token_bytes(len(base64.b64decode(salt)) or 16)
-    value = hashlib.scrypt(password, salt=new_salt, n=int(n), r=int(r), p=int(p),
-                           dklen=len(base64.b64decode(digest)) or 32, maxmem=2**27)
+    value = hashlib.scrypt(
+        password, salt=new_salt, n=int(n), r=int(r), p=int(p), dklen=len(base64.b64decode(digest)) or 32, maxmem=2**27
+    )
     return "$".join(["scrypt", n, r, p, base64.b64encode(new_salt).decode(), base64.b64encode(value).decode()])
 
 
@@ -393,7 +414,7 @@ def route_path(scope) -> str:
     """The path inside the app, without the root path a proxy may have kept."""
     path, root = scope.get("path", ""), scope.get("root_path", "")
     if root and path.startswith(root + "/"):
-        return path[len(root):]
+        return path[len(root) :]
     return path
 
 
@@ -415,4 +436,3 @@ _PAGE = """<!doctype html>
 main{{max-width:32rem;margin:0 auto;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.5rem}}
 h1{{font-size:1.3rem;color:#1d4f91}}</style></head>
 <body><main><h1>{title}</h1><p>{message}</p></main></body></html>"""
-

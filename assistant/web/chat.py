@@ -24,12 +24,12 @@ import os
 # Gradio reads this when it is imported: no usage data to api.gradio.app, whoever imports us.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
+import gradio as gr
+from fastapi import FastAPI
 
-from ..core.assistant import Assistant  # noqa: E402
-from ..core.errors import QuestionError, StoreUnavailable  # noqa: E402
-from ..core.messages import (  # noqa: E402
+from ..core.assistant import Assistant
+from ..core.errors import QuestionError, StoreUnavailable
+from ..core.messages import (
     CHAT_DESCRIPTION,
     CHAT_EMPTY,
     CHAT_LABEL,
@@ -41,21 +41,21 @@ from ..core.messages import (  # noqa: E402
     SOURCES,
     UNAVAILABLE_TEXT,
 )
-from ..core.messages import CHAT_ERROR as ERROR_TEXT  # noqa: E402
-from ..core.messages import CHAT_EXAMPLES as EXAMPLES  # noqa: E402
-from ..core.messages import CHAT_INTRO as INTRO  # noqa: E402
-from ..core.messages import CHAT_PLACEHOLDER as PLACEHOLDER  # noqa: E402
-from ..core.messages import CHAT_PRIVACY_OFF as PRIVACY_OFF  # noqa: E402
-from ..core.messages import CHAT_PRIVACY_ON as PRIVACY_ON  # noqa: E402
-from ..core.messages import CHAT_THANKS as THANKS  # noqa: E402
-from ..core.messages import CHAT_TRANSLATIONS as TRANSLATIONS  # noqa: E402
-from ..core.settings import Settings  # noqa: E402
-from ..core.types import Answer  # noqa: E402
-from .chatpage import ChatPage  # noqa: E402
-from .feedback import REASONS, FeedbackStore, feedback_path, from_answer  # noqa: E402
-from .logs import log_answer  # noqa: E402
-from .render import NO_SOURCES, Conversation, Turn, render_question, render_reply, render_sources  # noqa: E402
-from .static import read_text  # noqa: E402
+from ..core.messages import CHAT_ERROR as ERROR_TEXT
+from ..core.messages import CHAT_EXAMPLES as EXAMPLES
+from ..core.messages import CHAT_INTRO as INTRO
+from ..core.messages import CHAT_PLACEHOLDER as PLACEHOLDER
+from ..core.messages import CHAT_PRIVACY_OFF as PRIVACY_OFF
+from ..core.messages import CHAT_PRIVACY_ON as PRIVACY_ON
+from ..core.messages import CHAT_THANKS as THANKS
+from ..core.messages import CHAT_TRANSLATIONS as TRANSLATIONS
+from ..core.settings import Settings
+from ..core.types import Answer
+from .chatpage import ChatPage
+from .feedback import REASONS, FeedbackStore, feedback_path, from_answer
+from .logs import log_answer
+from .render import NO_SOURCES, Conversation, Turn, render_question, render_reply, render_sources
+from .static import read_text
 
 log = logging.getLogger("livc.ui")
 
@@ -79,8 +79,11 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         with gr.Column(elem_id="livc-header"):
             gr.Markdown(f'<h1 class="livc-title">{TITLE}</h1>', latex_delimiters=[])
             gr.Markdown(INTRO, elem_classes="livc-intro")
-            gr.Markdown(PRIVACY_ON if settings.log_questions else PRIVACY_OFF, elem_classes="livc-privacy",
-                        elem_id="livc-privacy")
+            gr.Markdown(
+                PRIVACY_ON if settings.log_questions else PRIVACY_OFF,
+                elem_classes="livc-privacy",
+                elem_id="livc-privacy",
+            )
         with gr.Row(equal_height=False, elem_id="livc-main"):
             with gr.Column(scale=3, min_width=320, elem_id="livc-chat-col"):
                 chat = gr.Chatbot(
@@ -99,20 +102,28 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 )
                 with gr.Row(elem_id="livc-ask-row"):
                     question = gr.Textbox(
-                        show_label=False, placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5, min_width=250,
-                        autofocus=True, elem_id="livc-question", submit_btn=False,
+                        show_label=False,
+                        placeholder=PLACEHOLDER,
+                        lines=1,
+                        max_lines=4,
+                        scale=5,
+                        min_width=250,
+                        autofocus=True,
+                        elem_id="livc-question",
+                        submit_btn=False,
                     )
                     send = gr.Button(CHAT_SEND, variant="primary", scale=1, min_width=120, elem_id="livc-send")
                 with gr.Row(elem_id="livc-tools"):
-                    new = gr.Button(CHAT_NEW, variant="secondary", size="sm", elem_id="livc-new", scale=0,
-                                    min_width=140)
+                    new = gr.Button(
+                        CHAT_NEW, variant="secondary", size="sm", elem_id="livc-new", scale=0, min_width=140
+                    )
                     note = gr.Markdown("", elem_id="livc-feedback-note")
                 with gr.Column(visible=False, elem_id="livc-reason", variant="panel") as reason_box:
-                    reason = gr.Radio(list(REASONS), label=CHAT_REASON_LABEL,
-                                      elem_id="livc-reason-choice")
+                    reason = gr.Radio(list(REASONS), label=CHAT_REASON_LABEL, elem_id="livc-reason-choice")
                     with gr.Row():
-                        send_reason = gr.Button(CHAT_REASON_SEND, size="sm", variant="primary",
-                                                elem_id="livc-reason-send")
+                        send_reason = gr.Button(
+                            CHAT_REASON_SEND, size="sm", variant="primary", elem_id="livc-reason-send"
+                        )
                         skip_reason = gr.Button(CHAT_REASON_CLOSE, size="sm", elem_id="livc-reason-skip")
             with gr.Column(scale=2, min_width=300, elem_id="livc-sources-col"):
                 sources = gr.Markdown(NO_SOURCES, elem_id="livc-sources", label=SOURCES, latex_delimiters=[])
@@ -136,17 +147,27 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 result = assistant.ask(text, state.history())
             except QuestionError as exc:
                 state.turns.append(Turn("", None, index))
-                return [*messages, {"role": "assistant", "content": str(exc)}], state, gr.update(), "", \
-                    gr.update(visible=False)
-            except Exception as exc:  # noqa: BLE001 - the user gets a Dutch line, the log gets the trace
+                return (
+                    [*messages, {"role": "assistant", "content": str(exc)}],
+                    state,
+                    gr.update(),
+                    "",
+                    gr.update(visible=False),
+                )
+            except Exception as exc:
                 if isinstance(exc, StoreUnavailable):
                     log.warning("vector store unavailable: %s", exc)
                 else:
                     log.exception("answering failed")
                 state.turns.append(Turn("", None, index))
                 reply = UNAVAILABLE_TEXT if isinstance(exc, StoreUnavailable) else ERROR_TEXT
-                return [*messages, {"role": "assistant", "content": reply}], state, gr.update(), "", \
-                    gr.update(visible=False)
+                return (
+                    [*messages, {"role": "assistant", "content": reply}],
+                    state,
+                    gr.update(),
+                    "",
+                    gr.update(visible=False),
+                )
             _log_answer(result, settings)
             state.turns.append(Turn(result.question, result, index))  # masked: never the typed text
             reply = {"role": "assistant", "content": render_reply(result, turn_no, settings)}
@@ -190,13 +211,16 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         private = {"api_visibility": "private"}
         ask_outputs = [chat, conversation, sources, note, reason_box]
         for trigger in (question.submit, send.click):
-            trigger(take_question, [question, chat], [question, chat, pending], queue=False, **private) \
-                .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
-        chat.example_select(take_example, [chat], [chat, pending], queue=False, **private) \
-            .then(answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private)
+            trigger(take_question, [question, chat], [question, chat, pending], queue=False, **private).then(
+                answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private
+            )
+        chat.example_select(take_example, [chat], [chat, pending], queue=False, **private).then(
+            answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private
+        )
         chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private)
-        send_reason.click(give_reason, [reason, conversation, rated], [note, reason_box, rated, reason],
-                          queue=False, **private)
+        send_reason.click(
+            give_reason, [reason, conversation, rated], [note, reason_box, rated, reason], queue=False, **private
+        )
         skip_reason.click(close_reason, None, [note, reason_box, rated, reason], queue=False, **private)
         reset = [chat, conversation, sources, note, reason_box, rated, question, pending]
         new.click(new_conversation, None, reset, queue=False, **private)
@@ -218,7 +242,9 @@ def mount(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
     demo = build_ui(assistant, settings, FeedbackStore(feedback_path(settings)))
     app.add_middleware(ChatPage, paths={"/"})
     return gr.mount_gradio_app(
-        app, demo, path="/",
+        app,
+        demo,
+        path="/",
         root_path=settings.root_path or None,
         footer_links=[],
         enable_monitoring=False,

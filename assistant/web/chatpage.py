@@ -42,8 +42,11 @@ class ChatPage:
             await self.app(scope, receive, send)
             return
         nonce = new_nonce()
-        scope = {**scope, NONCE_KEY: nonce,
-                 "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        scope = {
+            **scope,
+            NONCE_KEY: nonce,
+            "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"],
+        }
         start: dict = {}
         chunks: list[bytes] = []
 

@@ -29,8 +29,10 @@ from ..core.settings import Settings
 from .auth import route_path
 
 STATIC = resources.files("assistant.web") / "static"
-EMBED_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
-             "img-src 'self' data:; base-uri 'none'; form-action 'none'")
+EMBED_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'"
+)
 
 
 def embed_router() -> APIRouter:
@@ -45,8 +47,9 @@ def embed_router() -> APIRouter:
 
     @router.get("/widget.js")
     def widget() -> Response:
-        return Response(script, media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=300"})
+        return Response(
+            script, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=300"}
+        )
 
     return router
 
@@ -63,9 +66,14 @@ class ApiCors:
     def __init__(self, app, settings: Settings):
         self.app = app
         self.cors = CORSMiddleware(
-            app, allow_origins=list(settings.allowed_origins), allow_credentials=True,
-            allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization", "Accept"],
-            expose_headers=["Retry-After"], max_age=600)
+            app,
+            allow_origins=list(settings.allowed_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "Accept"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and route_path(scope).startswith("/api/"):

@@ -18,7 +18,7 @@ import json
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -77,8 +77,13 @@ def from_answer(answer: Answer, rating: int, log_questions: bool, reason: str | 
         mode=answer.mode,
         abstained=answer.abstained,
         citations=[
-            {"n": c.n, "passage_id": c.passage.id, "doc": c.passage.doc, "section": c.passage.section,
-             "section_path": list(c.passage.section_path)}
+            {
+                "n": c.n,
+                "passage_id": c.passage.id,
+                "doc": c.passage.doc,
+                "section": c.passage.section,
+                "section_path": list(c.passage.section_path),
+            }
             for c in cited
         ],
         reason=reason,
@@ -103,13 +108,21 @@ class FeedbackStore:
     def add(self, item: Feedback) -> int:
         """Store a record; returns its id."""
         _check(item.rating, item.reason)
-        created = item.created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        created = item.created_at or datetime.now(UTC).isoformat(timespec="seconds")
         with closing(self._connect()) as conn, conn:
             cur = conn.execute(
                 "INSERT INTO feedback (created_at, rating, reason, mode, abstained, question, answer, citations)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (created, item.rating, item.reason, item.mode, int(item.abstained), item.question, item.answer,
-                 json.dumps(item.citations, ensure_ascii=False)),
+                (
+                    created,
+                    item.rating,
+                    item.reason,
+                    item.mode,
+                    int(item.abstained),
+                    item.question,
+                    item.answer,
+                    json.dumps(item.citations, ensure_ascii=False),
+                ),
             )
             return int(cur.lastrowid)
 
@@ -144,9 +157,19 @@ class FeedbackStore:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for f in records:
-            writer.writerow([f.id, f.created_at, f.rating, spreadsheet_safe(f.reason or ""), f.mode, int(f.abstained),
-                             spreadsheet_safe(f.question or ""), spreadsheet_safe(f.answer),
-                             spreadsheet_safe(json.dumps(f.citations, ensure_ascii=False))])
+            writer.writerow(
+                [
+                    f.id,
+                    f.created_at,
+                    f.rating,
+                    spreadsheet_safe(f.reason or ""),
+                    f.mode,
+                    int(f.abstained),
+                    spreadsheet_safe(f.question or ""),
+                    spreadsheet_safe(f.answer),
+                    spreadsheet_safe(json.dumps(f.citations, ensure_ascii=False)),
+                ]
+            )
         return len(records)
 
 

@@ -65,13 +65,13 @@ GRADIO_ROUTES = [
 _ROUTES = [(method, re.compile(pattern)) for method, pattern in GRADIO_ROUTES]
 _HEARTBEAT = re.compile(r"(/gradio_api/heartbeat/)([^/]+)$")
 
+
 class Guard:
     """ASGI middleware in front of the chat (see the module docstring). `fastapi_app` is
     the app whose own routes (API, viewer, docs, embed, health) pass untouched apart from
     the origin rule; every other path belongs to the mounted Gradio app."""
 
-    def __init__(self, app, fastapi_app, limiter: RateLimiter, max_question_chars: int,
-                 secret: bytes | None = None):
+    def __init__(self, app, fastapi_app, limiter: RateLimiter, max_question_chars: int, secret: bytes | None = None):
         self.app = app
         self.fastapi_app = fastapi_app
         self.limiter = limiter
@@ -156,8 +156,7 @@ class Guard:
     def oversized(self, data: dict) -> bool:
         """A text value in the event's data (the question) longer than the API accepts."""
         values = data.get("data")
-        return isinstance(values, list) and any(isinstance(v, str) and len(v) > self.max_question_chars
-                                                for v in values)
+        return isinstance(values, list) and any(isinstance(v, str) and len(v) > self.max_question_chars for v in values)
 
     def session(self, scope, session_hash: str) -> str:
         """The session Gradio sees: the page's hash bound to the signed-in user. Without a
@@ -165,7 +164,7 @@ class Guard:
         user = scope.get(USER_KEY)
         if not user:
             return session_hash
-        digest = hmac.new(self.secret, f"{user}\0{session_hash}".encode("utf-8"), hashlib.sha256).hexdigest()
+        digest = hmac.new(self.secret, f"{user}\0{session_hash}".encode(), hashlib.sha256).hexdigest()
         return digest[:32]
 
     def bind_session(self, scope) -> dict:
@@ -179,7 +178,7 @@ class Guard:
             scope["query_string"] = urlencode(query).encode("latin-1")
         m = _HEARTBEAT.search(scope["path"])
         if m:
-            scope["path"] = scope["path"][:m.start(2)] + self.session(scope, m.group(2))
+            scope["path"] = scope["path"][: m.start(2)] + self.session(scope, m.group(2))
             scope["raw_path"] = scope["path"].encode("utf-8")
         return scope
 
@@ -317,17 +316,36 @@ async def respond(scope, send, status: int, reason: str, headers: list | None = 
         return
     message = MESSAGES[reason]
     body = json.dumps({"code": reason, "message": message, "detail": message}, ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store"), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def rate_limited(scope, send, retry_after: int) -> None:
     message = RATE_LIMITED.format(seconds=retry_after)
-    body = json.dumps({"code": "rate_limited", "message": message, "detail": message},
-                      ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": 429,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"retry-after", str(retry_after).encode()), (b"cache-control", b"no-store")]})
+    body = json.dumps({"code": "rate_limited", "message": message, "detail": message}, ensure_ascii=False).encode(
+        "utf-8"
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

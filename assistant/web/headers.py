@@ -27,15 +27,16 @@ log = logging.getLogger("livc.web")
 # scripts carry a nonce made per request (NONCE_KEY); no 'unsafe-inline' and no 'unsafe-eval'
 # for scripts. Styles need 'unsafe-inline': Gradio writes its theme into <style> elements at
 # run time and sets style attributes in its markup.
-PAGE_CSP = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
-            "form-action 'self'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
 # Everything else that is not a page (JSON, scripts, styles, fonts, images) runs nothing if
 # opened as a document. A PDF keeps only the framing rule: the browser's PDF viewer must run.
 QUIET_CSP = "default-src 'none'"
 NONCE_KEY = "livc.csp_nonce"  # scope key: the nonce of the page's own inline scripts (assistant.web.chatpage)
 REFERRER_POLICY = "no-referrer"  # no link or request from any page tells where it came from
-
 
 
 def new_nonce() -> str:
@@ -116,6 +117,11 @@ async def server_error(scope, send) -> None:
         data, kind = json.dumps({"code": "internal_error", "message": SERVER_ERROR}).encode(), b"application/json"
     else:
         data, kind = SERVER_ERROR.encode("utf-8"), b"text/plain; charset=utf-8"
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", kind), (b"content-length", str(len(data)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", kind), (b"content-length", str(len(data)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": data})

@@ -21,7 +21,7 @@ import json
 import logging
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..core.privacy import mask_text
@@ -52,7 +52,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
         }
@@ -77,8 +77,9 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> logging.
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
     else:
-        handler = logging.StreamHandler(getattr(sys.stderr, "stream", sys.stderr) if isinstance(sys.stderr, StderrToLog)
-                                        else sys.stderr)
+        handler = logging.StreamHandler(
+            getattr(sys.stderr, "stream", sys.stderr) if isinstance(sys.stderr, StderrToLog) else sys.stderr
+        )
     handler.setFormatter(JsonFormatter())
     setattr(handler, _HANDLER_FLAG, True)
     root.addHandler(handler)
@@ -102,7 +103,7 @@ class StderrToLog(io.TextIOBase):
         self._inside = threading.local()
 
     @property
-    def encoding(self):  # noqa: D401 - as the stream it replaces
+    def encoding(self):
         return getattr(self.stream, "encoding", "utf-8")
 
     def writable(self) -> bool:

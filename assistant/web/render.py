@@ -78,7 +78,6 @@ class Conversation:
         return next((t for t in self.turns if t.message_index == index), None)
 
 
-
 def source_id(turn_no: int, n: int) -> str:
     """The HTML id of citation n of turn `turn_no` in the sources panel."""
     return f"bron-{turn_no}-{n}"
@@ -107,8 +106,10 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
             inner.append(f'<p class="livc-low-label">{LOW_CONFIDENCE_LABEL}</p>')
         if answer.mode == "faq" and answer.citations:
             question = answer.citations[0].passage.section  # "Vraag 24: Kan ik anoniem een zorg melden?"
-            inner.append(f'<div class="livc-faq-label">{FAQ_ANSWER_FROM} · '
-                         f'<span class="livc-faq-question">{html.escape(question)}</span></div>')
+            inner.append(
+                f'<div class="livc-faq-label">{FAQ_ANSWER_FROM} · '
+                f'<span class="livc-faq-question">{html.escape(question)}</span></div>'
+            )
         inner.append(answer_html(answer, turn_no))
         parts.append(f'<div class="livc-answer{" livc-low" if low else ""}">{"".join(inner)}</div>')
     return f'<div class="livc-reply">{"".join(parts)}</div>'
@@ -128,54 +129,58 @@ def answer_html(answer: Answer, turn_no: int) -> str:
     blank lines make paragraphs, "- " and "1. " lines lists, a table row one line; a
     sentence after a list item's marker on the same line starts its own paragraph."""
     by_n = {c.n: c for c in answer.citations}
-    out = []
-    for block in re.split(r"\n\s*\n", answer.text.strip()):
-        para: list[str] = []
-        items: list[str] = []
+    return "".join(_block_html(block, by_n, turn_no) for block in re.split(r"\n\s*\n", answer.text.strip()))
+
+
+def _block_html(block: str, by_n: dict, turn_no: int) -> str:
+    """One blank-line-separated block of an answer: its paragraphs and lists."""
+    out: list[str] = []
+    para: list[str] = []
+    items: list[str] = []
+    kind = ""
+
+    def flush_para():
+        if para:
+            out.append(f"<p>{' '.join(para)}</p>")
+            para.clear()
+
+    def flush_list():
+        nonlocal kind
+        if items:
+            out.append(f"<{kind}>{''.join(items)}</{kind}>")
+            items.clear()
         kind = ""
 
-        def flush_para():
-            if para:
-                out.append(f"<p>{' '.join(para)}</p>")
-                para.clear()
-
-        def flush_list():
-            nonlocal kind
-            if items:
-                out.append(f"<{kind}>{''.join(items)}</{kind}>")
-                items.clear()
-            kind = ""
-
-        for line in block.split("\n"):
-            line = re.sub(r"^\s*>\s?", "", line)
-            if not line.strip():
-                continue
-            m = _ITEM.match(line)
-            if m:
-                flush_para()
-                tag = "ul" if m.group(1) else "ol"
-                if kind != tag:
-                    flush_list()
-                    kind = tag
-                head, rest = _split_after_marker(m.group(3), by_n)
-                value = f' value="{int(m.group(2))}"' if m.group(2) and len(m.group(2)) < 6 else ""
-                items.append(f"<li{value}>{_inline_answer(head, by_n, turn_no)}</li>")
-                if rest:
-                    flush_list()
-                    para.append(_inline_answer(rest, by_n, turn_no))
-            else:
+    for line in block.split("\n"):
+        line = re.sub(r"^\s*>\s?", "", line)
+        if not line.strip():
+            continue
+        m = _ITEM.match(line)
+        if m:
+            flush_para()
+            tag = "ul" if m.group(1) else "ol"
+            if kind != tag:
                 flush_list()
-                para.append(_inline_answer(line, by_n, turn_no))
-        flush_list()
-        flush_para()
+                kind = tag
+            head, rest = _split_after_marker(m.group(3), by_n)
+            value = f' value="{int(m.group(2))}"' if m.group(2) and len(m.group(2)) < 6 else ""
+            items.append(f"<li{value}>{_inline_answer(head, by_n, turn_no)}</li>")
+            if rest:
+                flush_list()
+                para.append(_inline_answer(rest, by_n, turn_no))
+        else:
+            flush_list()
+            para.append(_inline_answer(line, by_n, turn_no))
+    flush_list()
+    flush_para()
     return "".join(out)
 
 
 def _split_after_marker(text: str, by_n: dict) -> tuple[str, str]:
     """ "een punt. [1] Daarna volgt tekst." -> ("een punt. [1]", "Daarna volgt tekst.")."""
     for m in re.finditer(r"\[(\d+)\]", text):
-        if int(m.group(1)) in by_n and text[m.end():].strip():
-            return text[:m.end()], text[m.end():].strip()
+        if int(m.group(1)) in by_n and text[m.end() :].strip():
+            return text[: m.end()], text[m.end() :].strip()
     return text, ""
 
 
@@ -201,10 +206,15 @@ def _render_abstention(answer: Answer, settings: Settings) -> str:
     ]
     if answer.suggestions:
         parts.append(f"<p>{ABSTAIN_SUGGESTIONS}</p>")
-        parts.append("<ul>" + "".join(
-            f'<li><a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" '
-            f'target="_blank" rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})</li>'
-            for c in answer.suggestions) + "</ul>")
+        parts.append(
+            "<ul>"
+            + "".join(
+                f'<li><a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" '
+                f'target="_blank" rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})</li>'
+                for c in answer.suggestions
+            )
+            + "</ul>"
+        )
     parts.append(f"<p>{ABSTAIN_RETRY.format(new=f'<em>{CHAT_NEW}</em>')}</p>")
     parts.append("</div>")
     return "".join(parts)
@@ -241,8 +251,9 @@ def _turn_sources(turn_no: int, turn: Turn, settings: Settings, open_: bool) -> 
         cards = "".join(_card(turn_no, c, settings) for c in answer.citations)
     summary = SOURCES_FOR.format(heading=heading, question=f"<q>{html.escape(turn.question)}</q>")
     state = " open" if open_ else ""
-    return (f'<details class="livc-turn"{state}><summary>{summary}</summary>'
-            f'<ol class="livc-cards">{cards}</ol></details>')
+    return (
+        f'<details class="livc-turn"{state}><summary>{summary}</summary><ol class="livc-cards">{cards}</ol></details>'
+    )
 
 
 def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = False) -> str:
@@ -256,7 +267,7 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
         f'<li class="livc-card{" livc-suggestion" if suggestion else ""}" id="{source_id(turn_no, c.n)}" tabindex="-1">'
         f'<div class="livc-card-head">{number}'
         f'<span class="livc-doc" title="{html.escape(version_label(p))}">{html.escape(short_title(p.title))}</span>'
-        f'{badge}</div>'
+        f"{badge}</div>"
         f'<div class="livc-path">{html.escape(section_path(c))}{page}</div>'
         f'<blockquote class="livc-quote">{quote}</blockquote>'
         f'<a class="livc-open" href="{html.escape(url)}" target="_blank" rel="noopener" '
@@ -312,4 +323,3 @@ def _inline(sentence: str) -> str:
     text = html.escape(text)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
     return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
-

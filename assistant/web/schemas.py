@@ -27,11 +27,16 @@ class ErrorBody(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(max_length=MAX_BODY_CHARS, examples=["Wie zit de LIVC-R voor?"],
-                          description="the question, in plain text (Dutch, or English/French)")
+    question: str = Field(
+        max_length=MAX_BODY_CHARS,
+        examples=["Wie zit de LIVC-R voor?"],
+        description="the question, in plain text (Dutch, or English/French)",
+    )
     history: list[Annotated[str, Field(max_length=MAX_BODY_CHARS)]] = Field(
-        default_factory=list, max_length=MAX_HISTORY,
-        description="earlier questions of the conversation, oldest first, so follow-ups are understood")
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description="earlier questions of the conversation, oldest first, so follow-ups are understood",
+    )
 
 
 class CitationOut(BaseModel):
@@ -60,11 +65,13 @@ class AnswerOut(BaseModel):
     masked: list[str] = Field(description="kinds of personal data masked in the question (privacy guard)")
     confidence: Literal["high", "low"] = Field(
         description="high: the guide's answer; low: shown as 'Mogelijk relevant — controleer de bron' (check the "
-                    "source). An abstention is low.")
+        "source). An abstention is low."
+    )
     language: str = Field(description="the question's language: nl, en or fr")
     language_note: str | None = Field(
         description="for an English or French question: one line in its language saying the guide is Dutch and the "
-                    "answer quotes it")
+        "answer quotes it"
+    )
 
 
 class SearchResult(BaseModel):
@@ -116,16 +123,28 @@ ERRORS = {
 
 def citation_out(c: Citation, settings: Settings, origin: str | None = None) -> CitationOut:
     p = c.passage
-    return CitationOut(n=c.n, document=p.doc, title=p.title, section=p.section, section_path=list(p.section_path),
-                       page=p.page, kind=p.kind, anchor=p.anchor,
-                       url=absolute(origin, document_url(settings, p.doc, p.anchor, p.page)), quote=c.quote,
-                       passage=p.text)
+    return CitationOut(
+        n=c.n,
+        document=p.doc,
+        title=p.title,
+        section=p.section,
+        section_path=list(p.section_path),
+        page=p.page,
+        kind=p.kind,
+        anchor=p.anchor,
+        url=absolute(origin, document_url(settings, p.doc, p.anchor, p.page)),
+        quote=c.quote,
+        passage=p.text,
+    )
 
 
 def answer_out(answer: Answer, settings: Settings, origin: str | None = None) -> AnswerOut:
     """The answer as the API's body; `origin` ("http://host:port") makes its URLs absolute."""
     return AnswerOut(
-        question=answer.question, text=answer.text, abstained=answer.abstained, mode=answer.mode,
+        question=answer.question,
+        text=answer.text,
+        abstained=answer.abstained,
+        mode=answer.mode,
         citations=[citation_out(c, settings, origin) for c in answer.citations],
         suggestions=[citation_out(c, settings, origin) for c in answer.suggestions],
         timings={k: round(v, 2) for k, v in answer.timings.items() if math.isfinite(v)},
@@ -144,10 +163,21 @@ def answer_json(answer: Answer, settings: Settings, origin: str | None = None) -
 
 def hit_out(rank: int, hit: Hit, settings: Settings, origin: str | None = None) -> SearchResult:
     p = hit.passage
-    return SearchResult(rank=rank, score=_finite(hit.score) or 0.0, dense=_finite(hit.dense),
-                        lexical=_finite(hit.lexical), document=p.doc, title=p.title, section=p.section,
-                        section_path=list(p.section_path), page=p.page, kind=p.kind, anchor=p.anchor,
-                        url=absolute(origin, document_url(settings, p.doc, p.anchor, p.page)), text=p.text)
+    return SearchResult(
+        rank=rank,
+        score=_finite(hit.score) or 0.0,
+        dense=_finite(hit.dense),
+        lexical=_finite(hit.lexical),
+        document=p.doc,
+        title=p.title,
+        section=p.section,
+        section_path=list(p.section_path),
+        page=p.page,
+        kind=p.kind,
+        anchor=p.anchor,
+        url=absolute(origin, document_url(settings, p.doc, p.anchor, p.page)),
+        text=p.text,
+    )
 
 
 def _finite(value: float | None) -> float | None:

@@ -76,6 +76,14 @@ def uvicorn_options(settings) -> dict:
     Forwarded headers are applied by ``assistant.web.auth``, only from a configured proxy, after
     it has seen the real peer address: uvicorn leaves the client address alone. No log
     configuration of uvicorn's own: its loggers go through the JSON-lines handler."""
-    return dict(host=settings.host, port=settings.port, log_level="warning", proxy_headers=False, log_config=None,
-                http=HeaderLimits, timeout_keep_alive=KEEP_ALIVE, limit_concurrency=MAX_CONNECTIONS,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
+    return dict(
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=False,
+        log_config=None,
+        http=HeaderLimits,
+        timeout_keep_alive=KEEP_ALIVE,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+    )

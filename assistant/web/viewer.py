@@ -27,8 +27,7 @@ from .urls import DOCUMENTS_PATH, document_url, home_url
 
 # The viewer's pages load nothing: no scripts, no outside fonts, styles inline. Stricter
 # than the chat's policy; SecurityHeaders keeps a route's own policy and adds the framing rule.
-VIEWER_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
-              "form-action 'none'")
+VIEWER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 CSS = read_text("viewer.css")
 
 
@@ -43,8 +42,9 @@ def viewer_router(settings: Settings) -> APIRouter:
     def document_list() -> HTMLResponse:
         items = "".join(
             f'<li><a href="{html.escape(document_url(settings, d.name))}">{html.escape(d.title)}</a></li>'
-            for d in library.documents())
-        body = f"<h1>{VIEWER_DOCUMENTS}</h1><ul class=\"doclist\">{items}</ul>"
+            for d in library.documents()
+        )
+        body = f'<h1>{VIEWER_DOCUMENTS}</h1><ul class="doclist">{items}</ul>'
         return _page(VIEWER_DOCUMENTS, body, home)
 
     @router.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse)
@@ -54,8 +54,12 @@ def viewer_router(settings: Settings) -> APIRouter:
         document = library.get(name)
         if document is None:
             return _not_found(home)
-        return _page(document.title, render_document(document.text, anchor_map(document)), home,
-                     where=document.title.split(":", 1)[0])
+        return _page(
+            document.title,
+            render_document(document.text, anchor_map(document)),
+            home,
+            where=document.title.split(":", 1)[0],
+        )
 
     return router
 
@@ -152,7 +156,8 @@ def _page(title: str, body: str, home: str, status: int = 200, where: str = "") 
 </head>
 <body>
 <header class="bar"><a href="{html.escape(home)}">{BACK_TO_CHAT}</a>{
-    f'<span class="where">{html.escape(where)}</span>' if where else ""}</header>
+        f'<span class="where">{html.escape(where)}</span>' if where else ""
+    }</header>
 <main class="doc">
 {body}
 </main>

@@ -15,14 +15,14 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from assistant.core.answer import LANGUAGE_NOTES, NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
-from assistant.ops.evaluation import normalise as fold
 from assistant.core.followup import contextualize, corpus_vocabulary
 from assistant.core.question import analyse, detect_language
+from assistant.ops.evaluation import normalise as fold
 from assistant.web.chat import EXAMPLES
-from helpers import ROOT
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -70,8 +70,11 @@ def test_the_readme_example_says_the_mayor_chairs_in_its_first_sentence(assistan
 
 
 def near_domain_questions() -> list[str]:
-    return [line.strip() for line in (DATA / "near_domain_out_of_scope.txt").read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    return [
+        line.strip()
+        for line in (DATA / "near_domain_out_of_scope.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def ask_or_refuse(assistant, question: str):
@@ -148,16 +151,21 @@ def test_a_standalone_question_after_an_unrelated_one_is_not_rewritten(assistant
 
 
 def test_a_real_follow_up_is_still_read_as_one(assistant):
-    answer = assistant.ask("Welke rechten heeft die persoon dan?", history=["Over wie wordt er gesproken in een LIVC-R?"])
+    answer = assistant.ask(
+        "Welke rechten heeft die persoon dan?", history=["Over wie wordt er gesproken in een LIVC-R?"]
+    )
     assert (answer.notice or "").startswith("Gelezen als vervolg")
 
 
-@pytest.mark.parametrize("question, language", [
-    ("Who chairs the local integrated security cell?", "en"),
-    ("Can a social worker refuse to take part in the meeting?", "en"),
-    ("Qui préside la cellule de sécurité intégrale locale ?", "fr"),
-    ("Un assistant social peut-il refuser de participer ?", "fr"),
-])
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("Who chairs the local integrated security cell?", "en"),
+        ("Can a social worker refuse to take part in the meeting?", "en"),
+        ("Qui préside la cellule de sécurité intégrale locale ?", "fr"),
+        ("Un assistant social peut-il refuser de participer ?", "fr"),
+    ],
+)
 def test_english_and_french_questions_get_dutch_quotes_and_a_line_in_their_language(assistant, question, language):
     answer = assistant.ask(question)
     assert answer.language == language
@@ -181,21 +189,24 @@ def test_a_list_the_question_asks_for_is_quoted_whole_with_its_lead_in(assistant
     shown = [line for line in answer.text.splitlines() if line.lstrip().startswith("- ")]
     assert shown, answer.text
     first = items.index(re.sub(r"\s*\[\d+\]$", "", shown[0]))
-    run = items[first:first + len(shown)]
+    run = items[first : first + len(shown)]
     assert [re.sub(r"\s*\[\d+\]$", "", s) for s in shown] == run
     assert first == 0 or not items[first - 1].rstrip().endswith(";"), "the list starts mid-way"
     assert not answer.text.lstrip().startswith("- "), "the list has lost its lead-in"
 
 
-@pytest.mark.parametrize("question, kind", [
-    ("Wie zit de LIVC-R voor?", "who"),
-    ("Op welke datum werd het verzoekschrift ingediend?", "when"),
-    ("Hoeveel gemeenten startten een project?", "how_many"),
-    ("Welk artikel van het Strafwetboek regelt het casusoverleg?", "article"),
-    ("What does the abbreviation GGB stand for?", "abbreviation"),
-    ("Mag de burgemeester zich laten vervangen?", "yes_no"),
-    ("Quand la loi est-elle entrée en vigueur ?", "when"),
-])
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Wie zit de LIVC-R voor?", "who"),
+        ("Op welke datum werd het verzoekschrift ingediend?", "when"),
+        ("Hoeveel gemeenten startten een project?", "how_many"),
+        ("Welk artikel van het Strafwetboek regelt het casusoverleg?", "article"),
+        ("What does the abbreviation GGB stand for?", "abbreviation"),
+        ("Mag de burgemeester zich laten vervangen?", "yes_no"),
+        ("Quand la loi est-elle entrée en vigueur ?", "when"),
+    ],
+)
 def test_the_kind_of_answer_a_question_wants(question, kind):
     assert analyse(question).kind == kind
 
@@ -206,4 +217,6 @@ def test_a_compound_question_of_many_parts_costs_at_most_three_searches():
     parts = split_question("Wie zit de cel voor en " + "wie is dat en " * 150 + "wie nodigt de partners uit?")
     assert len(parts) == MAX_PARTS == 3
     assert split_question("Wie zit de cel voor, en wie nodigt de partners uit?") == [
-        "Wie zit de cel voor", "wie nodigt de partners uit?"]
+        "Wie zit de cel voor",
+        "wie nodigt de partners uit?",
+    ]

@@ -10,10 +10,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from helpers import CORPUS, FAQ, normalise, unquote
 
 from assistant.core.answer import NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
-from helpers import CORPUS, FAQ, normalise, unquote
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -96,10 +96,7 @@ def test_every_quote_is_verbatim_from_its_passage_and_the_passage_from_its_sourc
 def test_the_answer_text_is_made_only_of_quoted_sentences(answers, question):
     answer = answers[question]
     rest = normalise(MARKER.sub(" ", answer.text))
-    quoted = [
-        normalise(s) for c in answer.citations for s in c.passage.sentences
-        if normalise(s) in normalise(c.quote)
-    ]
+    quoted = [normalise(s) for c in answer.citations for s in c.passage.sentences if normalise(s) in normalise(c.quote)]
     for sentence in sorted(set(quoted), key=len, reverse=True):
         rest = rest.replace(sentence, " ")
     assert not re.search(r"\w", rest), f"text not quoted from a cited passage: {rest!r}"
@@ -133,11 +130,14 @@ def test_an_out_of_scope_question_abstains_in_dutch_and_offers_sections(assistan
     assert len({(s.passage.doc, s.passage.anchor) for s in answer.suggestions}) == len(answer.suggestions)
 
 
-@pytest.mark.parametrize("question, entry", [
-    ("Waar staat de afkorting LIVC-R voor?", "Vraag 2: Waar staat de afkorting LIVC-R voor?"),
-    ("Moet elke gemeente een LIVC-R hebben?", "Vraag 3: Moet elke gemeente een LIVC-R hebben?"),
-    ("Bestaat de LIVC-R ook in Brussel en Wallonië?", "Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?"),
-])
+@pytest.mark.parametrize(
+    "question, entry",
+    [
+        ("Waar staat de afkorting LIVC-R voor?", "Vraag 2: Waar staat de afkorting LIVC-R voor?"),
+        ("Moet elke gemeente een LIVC-R hebben?", "Vraag 3: Moet elke gemeente een LIVC-R hebben?"),
+        ("Bestaat de LIVC-R ook in Brussel en Wallonië?", "Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?"),
+    ],
+)
 def test_a_question_from_the_faq_sheet_is_answered_by_its_entry(assistant, question, entry):
     answer = assistant.ask(question)
     assert answer.mode == "faq", (answer.mode, [c.passage.section for c in answer.citations])
@@ -168,10 +168,16 @@ def test_control_characters_are_tolerated(assistant, answers):
     assert answer.text == answers["Wie zit de LIVC-R voor?"].text
 
 
-@pytest.mark.parametrize("pasted, question", [
-    ("\ufeffWie zit de LIVC\u200b-R voor?", "Wie zit de LIVC-R voor?"),
-    ("Hoe lang worden de ver\u00adslagen van de LIVC-R bewaard?", "Hoe lang worden de verslagen van de LIVC-R bewaard?"),
-])
+@pytest.mark.parametrize(
+    "pasted, question",
+    [
+        ("\ufeffWie zit de LIVC\u200b-R voor?", "Wie zit de LIVC-R voor?"),
+        (
+            "Hoe lang worden de ver\u00adslagen van de LIVC-R bewaard?",
+            "Hoe lang worden de verslagen van de LIVC-R bewaard?",
+        ),
+    ],
+)
 def test_invisible_format_characters_inside_words_are_dropped(assistant, answers, pasted, question):
     answer = assistant.ask(pasted)
     assert answer.question == question
@@ -181,10 +187,13 @@ def test_invisible_format_characters_inside_words_are_dropped(assistant, answers
 # ---------------------------------------------------------------- other languages
 
 
-@pytest.mark.parametrize("question", [
-    "Who chairs the LIVC-R?",
-    "Qui préside la LIVC-R ?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who chairs the LIVC-R?",
+        "Qui préside la LIVC-R ?",
+    ],
+)
 def test_english_and_french_questions_get_a_cited_dutch_answer(assistant, question):
     answer = assistant.ask(question)
     assert not answer.abstained, [s.passage.section for s in answer.suggestions]
@@ -196,17 +205,22 @@ def test_english_and_french_questions_get_a_cited_dutch_answer(assistant, questi
 def test_an_english_question_about_data_retention_cites_the_privacy_chapter(assistant):
     answer = assistant.ask("How long are the reports of the LIVC-R kept?")
     assert not answer.abstained
-    assert any(c.passage.section_path[0].startswith("7.") or "bewaar" in c.passage.text.lower()
-               for c in answer.citations)
+    assert any(
+        c.passage.section_path[0].startswith("7.") or "bewaar" in c.passage.text.lower() for c in answer.citations
+    )
 
 
 # ---------------------------------------------------------------- concurrency and serialisation
 
 
 def signature(answer) -> tuple:
-    return (answer.text, answer.abstained, answer.mode,
-            tuple((c.n, c.passage.id, c.quote) for c in answer.citations),
-            tuple(h.passage.id for h in answer.hits))
+    return (
+        answer.text,
+        answer.abstained,
+        answer.mode,
+        tuple((c.n, c.passage.id, c.quote) for c in answer.citations),
+        tuple(h.passage.id for h in answer.hits),
+    )
 
 
 def test_concurrent_questions_get_the_same_answers_as_sequential_ones(assistant):

@@ -25,14 +25,25 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import (
+    PYTHON,
+    ROOT,
+    AppProcess,
+    Nginx,
+    ask_in_chat,
+    cli_env,
+    free_port,
+    require_marker,
+    settings_for,
+    stop_process,
+    write_small_corpus,
+)
 from playwright.sync_api import expect
 
+from assistant.core.errors import SettingsError
 from assistant.core.index import build_index, chroma_client, collection_names, read_manifest
 from assistant.core.messages import UNAVAILABLE_TEXT
-from assistant.core.errors import SettingsError
 from assistant.core.settings import Settings
-from helpers import (PYTHON, ROOT, AppProcess, Nginx, ask_in_chat, cli_env, free_port, require_marker, settings_for,
-                     stop_process, write_small_corpus)
 
 pytestmark = pytest.mark.server  # chroma run, app.py replicas, nginx
 
@@ -49,12 +60,15 @@ class ChromaServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "ChromaServer":
+    def start(self) -> ChromaServer:
         require_marker("server", "chroma run")
         log = open(self.folder / "chroma.log", "ab")
         self.process = subprocess.Popen(
             [str(CHROMA), "run", "--path", str(self.folder / "db"), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -73,7 +87,9 @@ class ChromaServer:
 
 def start_app(settings: Settings, folder: Path, name: str, **env: str) -> AppProcess:
     """A replica on the Chroma server of `settings`, giving up on a hanging server after 3 s."""
-    return AppProcess(settings, folder, name, LIVC_CHROMA_URL=settings.chroma_url, LIVC_CHROMA_TIMEOUT="3", **env).start()
+    return AppProcess(
+        settings, folder, name, LIVC_CHROMA_URL=settings.chroma_url, LIVC_CHROMA_TIMEOUT="3", **env
+    ).start()
 
 
 def ask(app: AppProcess, question: str) -> httpx.Response:
@@ -122,8 +138,11 @@ def test_the_dense_index_lives_in_the_server_and_the_rest_in_the_shared_folder(c
 def test_two_app_processes_answer_at_once(cluster):
     # Questions in the small corpus's own words: it never says "politie", and a question about
     # a term the corpus never uses, closer to other subjects, is rightly refused.
-    questions = ["Wie zit de cel voor?", "Hoe vaak vergadert de cel?",
-                 "Welke machtiging heeft de vertegenwoordiger van de korpschef?"] * 4
+    questions = [
+        "Wie zit de cel voor?",
+        "Hoe vaak vergadert de cel?",
+        "Welke machtiging heeft de vertegenwoordiger van de korpschef?",
+    ] * 4
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(lambda i: (i % 2, ask(cluster.apps[i % 2], questions[i])), range(len(questions))))
     assert all(r.status_code == 200 for _, r in responses), [r.text for _, r in responses if r.status_code != 200]
@@ -230,15 +249,30 @@ def test_an_app_whose_server_never_comes_stops_with_a_clear_message(cluster, tmp
 def test_livc_index_with_the_server_down_says_so(cluster, tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
     env = cli_env(LIVC_CHROMA_URL=dead, LIVC_CHROMA_CONNECT_WAIT="1", LIVC_CONFIG=str(cluster.folder / "empty.toml"))
-    result = subprocess.run([PYTHON, "-m", "assistant.ops.cli", "index", "--corpus", str(cluster.settings.corpus_dir),
-                             "--index", str(tmp_path / "index")], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "assistant.ops.cli",
+            "index",
+            "--corpus",
+            str(cluster.settings.corpus_dir),
+            "--index",
+            str(tmp_path / "index"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "cannot be reached" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://host:8000", "http://", "http://host:port",
-                                 "http://host:8000/some/path"])
+@pytest.mark.parametrize(
+    "url", ["127.0.0.1:8000", "ftp://host:8000", "http://", "http://host:port", "http://host:8000/some/path"]
+)
 def test_a_chroma_url_that_is_not_a_server_address_is_refused(url, tmp_path):
     with pytest.raises(SettingsError, match="chroma_url"):
         settings_for(tmp_path / "corpus", tmp_path / "index", chroma_url=url)
@@ -278,8 +312,12 @@ def replicas_in_log(log: Path, path: str) -> list[str]:
 def test_behind_nginx_api_requests_spread_over_both_replicas(proxy, cluster):
     url, log = proxy
     for n in range(12):  # twelve browsers (cookies) asking once each
-        response = httpx.post(f"{url}/api/v1/ask", json={"question": "Wie zit de cel voor?"},
-                              cookies={"livc_route": f"browser-{n}"}, timeout=120)
+        response = httpx.post(
+            f"{url}/api/v1/ask",
+            json={"question": "Wie zit de cel voor?"},
+            cookies={"livc_route": f"browser-{n}"},
+            timeout=120,
+        )
         assert response.status_code == 200, response.text
     used = replicas_in_log(log, "/api/v1/ask")
     assert len(used) == 12
@@ -305,7 +343,10 @@ def test_behind_nginx_the_chat_works_in_a_browser(proxy, browser):
     try:
         page.goto(url + "/")
         expect(page.locator("#livc-question textarea")).to_be_visible(timeout=60_000)
-        for question, expected in (("Wie zit de cel voor?", "burgemeester"), ("Hoe vaak vergadert de cel?", "kwartaal")):
+        for question, expected in (
+            ("Wie zit de cel voor?", "burgemeester"),
+            ("Hoe vaak vergadert de cel?", "kwartaal"),
+        ):
             expect(ask_in_chat(page, question, timeout=90_000)).to_contain_text(expected)
     finally:
         page.close()

@@ -7,10 +7,10 @@ import subprocess
 import textwrap
 
 import pytest
+from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env, normalise, unquote
 
 from assistant.core.chunking import chunk_sections, section_units, split_sentences
 from assistant.core.documents import load_corpus, parse_markdown
-from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env, normalise, unquote
 
 
 @pytest.fixture(scope="module")
@@ -26,22 +26,39 @@ def passages(documents):
 # ---------------------------------------------------------------- sentences
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Volgens art. 458ter Sw. mag dat. Dat geldt o.a. voor het CLB.",
-     ["Volgens art. 458ter Sw. mag dat.", "Dat geldt o.a. voor het CLB."]),
-    ("Lees bv. Vraag 7 van de fiche. Ze geldt ook voor o.a. CLB-medewerkers.",
-     ["Lees bv. Vraag 7 van de fiche.", "Ze geldt ook voor o.a. CLB-medewerkers."]),
-    ("Dat staat in omzendbrief nr. 2 van 2018. Het decreet volgt later.",
-     ["Dat staat in omzendbrief nr. 2 van 2018.", "Het decreet volgt later."]),
-    ("Zie art. 458ter, § 2, van het Strafwetboek. Het geldt sinds 2017.",
-     ["Zie art. 458ter, § 2, van het Strafwetboek.", "Het geldt sinds 2017."]),
-    ("Minister J. Jambon en K. Geens tekenden de omzendbrief. Die kwam in 2018.",
-     ["Minister J. Jambon en K. Geens tekenden de omzendbrief.", "Die kwam in 2018."]),
-    ("Moet dat? Ja. 24 september 2018 is de datum! \"Geheim\" is het niveau.",
-     ["Moet dat?", "Ja.", "24 september 2018 is de datum!", "\"Geheim\" is het niveau."]),
-    ("Het decreet (B.S. 2 juli 2021) regelt dat. Het is 3.5 keer zo lang.",
-     ["Het decreet (B.S. 2 juli 2021) regelt dat.", "Het is 3.5 keer zo lang."]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Volgens art. 458ter Sw. mag dat. Dat geldt o.a. voor het CLB.",
+            ["Volgens art. 458ter Sw. mag dat.", "Dat geldt o.a. voor het CLB."],
+        ),
+        (
+            "Lees bv. Vraag 7 van de fiche. Ze geldt ook voor o.a. CLB-medewerkers.",
+            ["Lees bv. Vraag 7 van de fiche.", "Ze geldt ook voor o.a. CLB-medewerkers."],
+        ),
+        (
+            "Dat staat in omzendbrief nr. 2 van 2018. Het decreet volgt later.",
+            ["Dat staat in omzendbrief nr. 2 van 2018.", "Het decreet volgt later."],
+        ),
+        (
+            "Zie art. 458ter, § 2, van het Strafwetboek. Het geldt sinds 2017.",
+            ["Zie art. 458ter, § 2, van het Strafwetboek.", "Het geldt sinds 2017."],
+        ),
+        (
+            "Minister J. Jambon en K. Geens tekenden de omzendbrief. Die kwam in 2018.",
+            ["Minister J. Jambon en K. Geens tekenden de omzendbrief.", "Die kwam in 2018."],
+        ),
+        (
+            'Moet dat? Ja. 24 september 2018 is de datum! "Geheim" is het niveau.',
+            ["Moet dat?", "Ja.", "24 september 2018 is de datum!", '"Geheim" is het niveau.'],
+        ),
+        (
+            "Het decreet (B.S. 2 juli 2021) regelt dat. Het is 3.5 keer zo lang.",
+            ["Het decreet (B.S. 2 juli 2021) regelt dat.", "Het is 3.5 keer zo lang."],
+        ),
+    ],
+)
 def test_dutch_sentence_splitting_survives_abbreviations_initials_and_paragraph_signs(text, expected):
     assert split_sentences(text) == expected
 
@@ -85,8 +102,7 @@ def test_every_passage_sentence_appears_verbatim_in_its_own_section(documents, p
         sections = {s.anchor: s for s in document.sections}
         for p in passages[name]:
             source = sections[p.anchor]
-            assert (p.doc, p.section, p.section_path, p.kind) == \
-                (name, source.heading, list(source.path), source.kind)
+            assert (p.doc, p.section, p.section_path, p.kind) == (name, source.heading, list(source.path), source.kind)
             for sentence in p.sentences:
                 assert normalise(sentence) in normalise(unquote(source.text)), (p.section, sentence)
 

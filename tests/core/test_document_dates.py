@@ -8,21 +8,29 @@ import hashlib
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 import docgen
-from assistant.core.chunking import Passage, chunk_sections
-from assistant.ops.cli import format_answer
-from assistant.core.documents import (display_date, file_date, load_corpus, load_document, load_markdown, parse_date,
-                                 parse_markdown, split_front_matter)
-from assistant.core.index import build_index, open_index
-from assistant.core.types import Answer, Citation
+import pytest
 from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 
-CLONE_DAY = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # a file's mtime: the day it was copied
+from assistant.core.chunking import Passage, chunk_sections
+from assistant.core.documents import (
+    display_date,
+    file_date,
+    load_corpus,
+    load_document,
+    load_markdown,
+    parse_date,
+    parse_markdown,
+    split_front_matter,
+)
+from assistant.core.index import build_index, open_index
+from assistant.core.types import Answer, Citation
+from assistant.ops.cli import format_answer
+
+CLONE_DAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a file's mtime: the day it was copied
 
 FRONT = "---\ndate: 2021-07\n---\n"
 DATED = FRONT + "# Nota over de cel\n\n## 1. Samenstelling\n\nDe burgemeester zit de cel voor.\n"
@@ -36,15 +44,18 @@ def touch(path: Path, when: datetime = CLONE_DAY) -> Path:
 # ---------------------------------------------------------------- reading and showing a date
 
 
-@pytest.mark.parametrize("text, iso, shown", [
-    ("2021-07", "2021-07", "juli 2021"),
-    ("2021-07-01", "2021-07-01", "1 juli 2021"),
-    ("2021-7-1", "2021-07-01", "1 juli 2021"),
-    ("2024-03-15T10:00:00+01:00", "2024-03-15", "15 maart 2024"),
-    ("15 juli 2021", "2021-07-15", "15 juli 2021"),
-    ("Juli 2021", "2021-07", "juli 2021"),
-    ("2021", "2021", "2021"),
-])
+@pytest.mark.parametrize(
+    "text, iso, shown",
+    [
+        ("2021-07", "2021-07", "juli 2021"),
+        ("2021-07-01", "2021-07-01", "1 juli 2021"),
+        ("2021-7-1", "2021-07-01", "1 juli 2021"),
+        ("2024-03-15T10:00:00+01:00", "2024-03-15", "15 maart 2024"),
+        ("15 juli 2021", "2021-07-15", "15 juli 2021"),
+        ("Juli 2021", "2021-07", "juli 2021"),
+        ("2021", "2021", "2021"),
+    ],
+)
 def test_a_stated_date_is_kept_as_iso_and_shown_in_dutch(text, iso, shown):
     assert parse_date(text) == iso
     assert display_date(iso) == shown
@@ -69,11 +80,14 @@ def test_front_matter_gives_its_fields_and_the_text_after_it():
     assert split_front_matter("---\ndatum: juli 2021\n...\ntekst") == ({"datum": "juli 2021"}, "tekst")
 
 
-@pytest.mark.parametrize("text", [
-    "# Kop\n---\ndate: 2021-07\n---\n",  # not at the top
-    "---\n\nEen zin na een horizontale lijn.\n\n---\n# Kop\n",  # a thematic break and prose
-    "---\ndate: 2021-07\n# Kop zonder afsluiting\n",  # never closed
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Kop\n---\ndate: 2021-07\n---\n",  # not at the top
+        "---\n\nEen zin na een horizontale lijn.\n\n---\n# Kop\n",  # a thematic break and prose
+        "---\ndate: 2021-07\n# Kop zonder afsluiting\n",  # never closed
+    ],
+)
 def test_text_without_front_matter_comes_back_whole(text):
     assert split_front_matter(text) == ({}, text)
 
@@ -88,8 +102,11 @@ def test_a_front_matter_date_dates_the_document_and_is_in_no_section_or_passage(
     assert document.title == "Nota over de cel"
     assert "date:" not in document.text and not document.text.startswith("---")
     assert [s.heading for s in document.sections] == ["1. Samenstelling"]
-    for piece in [*(s.text for s in document.sections), *(s.heading for s in document.sections),
-                  *(p.text for p in chunk_sections(list(document.sections)))]:
+    for piece in [
+        *(s.text for s in document.sections),
+        *(s.heading for s in document.sections),
+        *(p.text for p in chunk_sections(list(document.sections))),
+    ]:
         assert "2021-07" not in piece and "date" not in piece and "---" not in piece
 
 
@@ -98,7 +115,7 @@ def test_datum_is_read_too_and_parse_markdown_skips_front_matter_in_raw_text():
     sections = parse_markdown("nota.md", raw)
     assert sections[0].text == "Inleiding zonder kop." and sections[0].start == raw.index("Inleiding")
     assert all("datum" not in s.text for s in sections)
-    assert all(raw[s.start:s.end].strip() for s in sections)
+    assert all(raw[s.start : s.end].strip() for s in sections)
 
 
 def test_without_a_stated_date_the_file_time_is_used(tmp_path):
@@ -128,8 +145,11 @@ def pdf_with_dates(path: Path, **dates: str) -> Path:
     as PDF date strings); any other date the generator wrote is removed."""
     from pypdf import PdfReader, PdfWriter
 
-    docgen.simple_pdf(path, [[("1. Samenstelling", 14, True), ("De burgemeester zit de cel voor.", 10.5, False)]],
-                      title="Nota over de cel")
+    docgen.simple_pdf(
+        path,
+        [[("1. Samenstelling", 14, True), ("De burgemeester zit de cel voor.", 10.5, False)]],
+        title="Nota over de cel",
+    )
     writer = PdfWriter(clone_from=PdfReader(path))
     writer.metadata = {"/Title": "Nota over de cel", **{f"/{key}": value for key, value in dates.items()}}
     with open(path, "wb") as out:
@@ -152,16 +172,22 @@ def test_a_word_file_is_dated_by_its_core_properties(tmp_path):
     assert load_document(touch(path)).date == "2024-03-15"
 
 
-@pytest.mark.parametrize("meta, date", [
-    ('<meta name="dcterms.date" content="2021-07">', "2021-07"),
-    ('<meta name="date" content="2021-07-01">', "2021-07-01"),
-    ('<meta name="DC.date" content="niet gekend"><meta name="date" content="2021-07-02">', "2021-07-02"),
-    ("", "2026-11-30"),
-])
+@pytest.mark.parametrize(
+    "meta, date",
+    [
+        ('<meta name="dcterms.date" content="2021-07">', "2021-07"),
+        ('<meta name="date" content="2021-07-01">', "2021-07-01"),
+        ('<meta name="DC.date" content="niet gekend"><meta name="date" content="2021-07-02">', "2021-07-02"),
+        ("", "2026-11-30"),
+    ],
+)
 def test_a_web_page_is_dated_by_its_meta_tag(tmp_path, meta, date):
     path = tmp_path / "pagina.html"
-    path.write_text(f"<html><head><title>Nota over de cel</title>{meta}</head><body><main><h1>Nota</h1>"
-                    "<p>De burgemeester zit de cel voor.</p></main></body></html>", encoding="utf-8")
+    path.write_text(
+        f"<html><head><title>Nota over de cel</title>{meta}</head><body><main><h1>Nota</h1>"
+        "<p>De burgemeester zit de cel voor.</p></main></body></html>",
+        encoding="utf-8",
+    )
     assert load_document(touch(path)).date == date
 
 
@@ -169,16 +195,28 @@ def test_a_web_page_is_dated_by_its_meta_tag(tmp_path, meta, date):
 
 
 def passage(date: str) -> Passage:
-    return Passage(id="p1", doc=GUIDE, title="Draaiboek LIVC-R", section="5.2 De burgemeester",
-                   section_path=["5. Samenstelling en rollen", "5.2 De burgemeester"], anchor="52-de-burgemeester",
-                   kind="guide", text="De burgemeester zit de cel voor.", sentences=["De burgemeester zit de cel voor."],
-                   doc_sha256="ab" * 32, doc_date=date)
+    return Passage(
+        id="p1",
+        doc=GUIDE,
+        title="Draaiboek LIVC-R",
+        section="5.2 De burgemeester",
+        section_path=["5. Samenstelling en rollen", "5.2 De burgemeester"],
+        anchor="52-de-burgemeester",
+        kind="guide",
+        text="De burgemeester zit de cel voor.",
+        sentences=["De burgemeester zit de cel voor."],
+        doc_sha256="ab" * 32,
+        doc_date=date,
+    )
 
 
 def test_livc_ask_shows_the_version_as_a_dutch_date():
     p = passage("2021-07")
-    answer = Answer(question="Wie?", text="De burgemeester zit de cel voor. [1]",
-                    citations=[Citation(1, p, "De burgemeester zit de cel voor.")])
+    answer = Answer(
+        question="Wie?",
+        text="De burgemeester zit de cel voor. [1]",
+        citations=[Citation(1, p, "De burgemeester zit de cel voor.")],
+    )
     assert "    versie van juli 2021 (sha256 abababababab)" in format_answer(answer).splitlines()
 
 
@@ -201,12 +239,22 @@ def test_the_index_records_the_stated_date_for_the_manifest_passages_and_livc_do
     assert not any("date:" in p.text or "---" in p.text for p in store.passages)
 
     config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(LIVC_CORPUS_DIR=str(small_corpus.corpus_dir), LIVC_INDEX_DIR=str(small_corpus.index_dir),
-                  LIVC_CONFIG=str(config))
-    listed = subprocess.run([PYTHON, "-m", "assistant.ops.cli", "documents"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    env = cli_env(
+        LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
+        LIVC_INDEX_DIR=str(small_corpus.index_dir),
+        LIVC_CONFIG=str(config),
+    )
+    listed = subprocess.run(
+        [PYTHON, "-m", "assistant.ops.cli", "documents"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr
     assert "passages; version 2021-07, sha256 " in listed.stdout
-    as_json = subprocess.run([PYTHON, "-m", "assistant.ops.cli", "documents", "--json"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+    as_json = subprocess.run(
+        [PYTHON, "-m", "assistant.ops.cli", "documents", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert {d["name"]: d["date"] for d in json.loads(as_json.stdout)["documents"]}["gids.md"] == "2021-07"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import CORPUS, FAQ, GUIDE
 
 from assistant.core.documents import corpus_files, load_corpus, load_markdown, parse_markdown, slugify
 from assistant.core.errors import DocumentError
-from helpers import CORPUS, FAQ, GUIDE
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +68,26 @@ def test_section_offsets_slice_the_source_text_in_reading_order(corpus):
     for document in corpus[0].values():
         previous_end = 0
         for s in document.sections:
-            piece = document.text[s.start:s.end]
+            piece = document.text[s.start : s.end]
             assert s.start >= previous_end
             assert piece.startswith("#" * s.level + " ")
             assert s.text in piece
             previous_end = s.end
 
 
-@pytest.mark.parametrize("heading, anchor", [
-    ("5.2 De burgemeester", "52-de-burgemeester"),
-    ("Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?", "vraag-40-bestaat-de-livc-r-ook-in-brussel-en-wallonie"),
-    ("De gemeentelijke LIVC-coördinator", "de-gemeentelijke-livc-coordinator"),
-    ('Vraag 18: Wat is de "OCAD-lijst"?', "vraag-18-wat-is-de-ocad-lijst"),
-    ("Foreign terrorist fighter (FTF)", "foreign-terrorist-fighter-ftf"),
-])
+@pytest.mark.parametrize(
+    "heading, anchor",
+    [
+        ("5.2 De burgemeester", "52-de-burgemeester"),
+        (
+            "Vraag 40: Bestaat de LIVC-R ook in Brussel en Wallonië?",
+            "vraag-40-bestaat-de-livc-r-ook-in-brussel-en-wallonie",
+        ),
+        ("De gemeentelijke LIVC-coördinator", "de-gemeentelijke-livc-coordinator"),
+        ('Vraag 18: Wat is de "OCAD-lijst"?', "vraag-18-wat-is-de-ocad-lijst"),
+        ("Foreign terrorist fighter (FTF)", "foreign-terrorist-fighter-ftf"),
+    ],
+)
 def test_anchors_are_github_style_with_accents_folded(heading, anchor):
     assert slugify(heading) == anchor
 
@@ -100,7 +106,7 @@ def test_a_file_without_headings_is_one_section_titled_by_the_file_stem():
     [only] = parse_markdown("losse-nota.md", text)
     assert (only.title, only.heading, only.path) == ("losse-nota", "losse-nota", ("losse-nota",))
     assert only.text == text.strip("\n")
-    assert text[only.start:only.end].strip() == text.strip()
+    assert text[only.start : only.end].strip() == text.strip()
 
 
 def test_text_before_the_first_heading_is_kept_under_the_document_title():
@@ -140,8 +146,9 @@ def test_crlf_and_a_byte_order_mark_parse_like_plain_lf(tmp_path):
     (tmp_path / "lf.md").write_text(text, encoding="utf-8")
     (tmp_path / "crlf.md").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     lf, crlf = load_markdown(tmp_path / "lf.md"), load_markdown(tmp_path / "crlf.md")
-    assert [(s.heading, s.path, s.anchor, s.text) for s in crlf.sections] == \
-        [(s.heading, s.path, s.anchor, s.text) for s in lf.sections]
+    assert [(s.heading, s.path, s.anchor, s.text) for s in crlf.sections] == [
+        (s.heading, s.path, s.anchor, s.text) for s in lf.sections
+    ]
 
 
 def test_load_corpus_skips_broken_and_unsupported_files_with_reasons_and_loads_the_rest(tmp_path):
@@ -183,10 +190,11 @@ def test_links_to_files_outside_the_corpus_folder_are_skipped_and_links_within_i
     documents, _ = load_corpus(corpus)
 
     assert [p.name for p in files] == ["gids.md", "zelfde.md"]  # each real file once, a file before a link to it
-    assert dict(skipped) == {**{name: "a link to a file outside the corpus folder"
-                                for name in ("geheim.md", "omweg.md", "passwd.md")},
-                             "a-kopie.md": "the same file as gids.md, which is indexed",
-                             "bijlage.md": "the same file as zelfde.md, which is indexed"}
+    assert dict(skipped) == {
+        **{name: "a link to a file outside the corpus folder" for name in ("geheim.md", "omweg.md", "passwd.md")},
+        "a-kopie.md": "the same file as gids.md, which is indexed",
+        "bijlage.md": "the same file as zelfde.md, which is indexed",
+    }
     assert [d.name for d in documents] == ["gids.md", "zelfde.md"]
     assert not any("Niet voor de index" in d.text or "root:" in d.text for d in documents)
 
@@ -224,8 +232,10 @@ HUGE_HEADING = "Samenstelling " + "van de cel " * 450  # about 5 kB
 
 
 def huge_headings_markdown() -> str:
-    return (f"# {HUGE_TITLE}\n\n## 1. {HUGE_HEADING}\n\nDe burgemeester zit de cel voor. Hij nodigt de partners uit.\n\n"
-            f"### 1.1 {HUGE_HEADING}\n\nDe korpschef neemt deel aan elke bespreking van de cel.\n")
+    return (
+        f"# {HUGE_TITLE}\n\n## 1. {HUGE_HEADING}\n\nDe burgemeester zit de cel voor. Hij nodigt de partners uit.\n\n"
+        f"### 1.1 {HUGE_HEADING}\n\nDe korpschef neemt deel aan elke bespreking van de cel.\n"
+    )
 
 
 def test_a_huge_title_and_headings_are_cut_short_where_they_are_embedded_and_returned(tmp_path):
@@ -243,8 +253,10 @@ def test_a_huge_title_and_headings_are_cut_short_where_they_are_embedded_and_ret
         assert all(len(h) <= MAX_HEADING_CHARS for h in section.path) and len(section.anchor) <= MAX_HEADING_CHARS
     assert document.sections[-1].heading.startswith("1.1 Samenstelling van de cel")
     passages = chunk_sections(list(document.sections), 160)
-    assert [p.text for p in passages] == ["De burgemeester zit de cel voor. Hij nodigt de partners uit.",
-                                          "De korpschef neemt deel aan elke bespreking van de cel."]
+    assert [p.text for p in passages] == [
+        "De burgemeester zit de cel voor. Hij nodigt de partners uit.",
+        "De korpschef neemt deel aan elke bespreking van de cel.",
+    ]
     assert all(len(p.embed_text) < 800 and len(p.title) <= MAX_HEADING_CHARS for p in passages)
     assert all(len(text) < 800 for _, _, text in sentence_windows(passages))
     assert HUGE_TITLE in document.text  # the viewer still shows the document as it is

@@ -3,63 +3,79 @@ does to retrieval on the real corpus (eval/followup-dev.jsonl)."""
 
 from __future__ import annotations
 
-import pytest
-
 import json
 
-from assistant.core.documents import load_corpus
-from assistant.ops.evaluation import load_gold, unknown_sources
-from assistant.core.followup import Vocabulary, contextualize, corpus_vocabulary, needs_context, subject_words
-from assistant.ops.followup_eval import detection_scores, format_followup, is_followup, run_followup_eval
-from assistant.core.lexical import tokenize
+import pytest
 from helpers import CORPUS, ROOT
+
+from assistant.core.documents import load_corpus
+from assistant.core.followup import Vocabulary, contextualize, corpus_vocabulary, needs_context, subject_words
+from assistant.core.lexical import tokenize
+from assistant.ops.evaluation import load_gold, unknown_sources
+from assistant.ops.followup_eval import detection_scores, format_followup, is_followup, run_followup_eval
 
 FOLLOWUP_GOLD = ROOT / "eval" / "followup-dev.jsonl"
 
 VOCABULARY = Vocabulary(
-    frozenset(tokenize("burgemeester voorzitter wet juli kracht werking gegevensbank lijst verslag bewaard "
-                       "opvolgingstraject afsluiting toezicht Gent samen vergadert politie publicatie")),
+    frozenset(
+        tokenize(
+            "burgemeester voorzitter wet juli kracht werking gegevensbank lijst verslag bewaard "
+            "opvolgingstraject afsluiting toezicht Gent samen vergadert politie publicatie"
+        )
+    ),
     frozenset({"livc-r"}),
 )
 
 
-@pytest.mark.parametrize("question", [
-    "En wie zit die voor?",  # opens with "En"
-    "Mag hij zich laten vertegenwoordigen?",  # "hij" points back
-    "Wat staat daarover in de wet?",  # "daarover"
-    "Wanneer stopt dat?",  # a demonstrative in a short question
-    "Wanneer werd het gepubliceerd?",  # one content word
-    "En in Gent?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "En wie zit die voor?",  # opens with "En"
+        "Mag hij zich laten vertegenwoordigen?",  # "hij" points back
+        "Wat staat daarover in de wet?",  # "daarover"
+        "Wanneer stopt dat?",  # a demonstrative in a short question
+        "Wanneer werd het gepubliceerd?",  # one content word
+        "En in Gent?",
+    ],
+)
 def test_questions_that_lean_on_the_previous_one(question):
     assert needs_context(question, VOCABULARY)
 
 
-@pytest.mark.parametrize("question", [
-    "Wat is artikel 458ter van het Strafwetboek?",  # names its subject
-    "Wie moet er minstens aan tafel zitten bij de cel?",
-    "Wat is het doel van een LIVC-R?",  # "het" is an article here
-    "Welke partners nemen deel aan het casusoverleg?",  # "die"-free, enough content
-    "Hoe vraag ik een parkeervergunning aan?",  # a new subject the guide does not know
-    "En wat is het weerbericht voor morgen?",  # even after "En": a new subject stands alone
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wat is artikel 458ter van het Strafwetboek?",  # names its subject
+        "Wie moet er minstens aan tafel zitten bij de cel?",
+        "Wat is het doel van een LIVC-R?",  # "het" is an article here
+        "Welke partners nemen deel aan het casusoverleg?",  # "die"-free, enough content
+        "Hoe vraag ik een parkeervergunning aan?",  # a new subject the guide does not know
+        "En wat is het weerbericht voor morgen?",  # even after "En": a new subject stands alone
+    ],
+)
 def test_questions_that_stand_alone(question):
     assert not needs_context(question, VOCABULARY)
 
 
 def test_a_standalone_question_is_returned_unchanged():
     history = ["Wat is de OCAD-lijst?"]
-    assert contextualize("Wat is artikel 458ter van het Strafwetboek?", history, VOCABULARY) == \
-        "Wat is artikel 458ter van het Strafwetboek?"
+    assert (
+        contextualize("Wat is artikel 458ter van het Strafwetboek?", history, VOCABULARY)
+        == "Wat is artikel 458ter van het Strafwetboek?"
+    )
     assert contextualize("En wie zit die voor?", [], VOCABULARY) == "En wie zit die voor?"
     assert contextualize("En wie zit die voor?", None) == "En wie zit die voor?"
 
 
 def test_a_follow_up_gets_the_previous_subject_spelled_out():
-    assert contextualize("En wie is daar verantwoordelijk voor?", ["Wat is de OCAD-lijst?"], VOCABULARY) == \
-        "wie is daar verantwoordelijk voor? (OCAD-lijst)"
-    assert contextualize("Sinds wanneer is die van kracht?", ["Wat regelt de wet van 30 juli 2018?"], VOCABULARY) == \
-        "Sinds wanneer is die van kracht? (wet 30 juli 2018)"
+    assert (
+        contextualize("En wie is daar verantwoordelijk voor?", ["Wat is de OCAD-lijst?"], VOCABULARY)
+        == "wie is daar verantwoordelijk voor? (OCAD-lijst)"
+    )
+    assert (
+        contextualize("Sinds wanneer is die van kracht?", ["Wat regelt de wet van 30 juli 2018?"], VOCABULARY)
+        == "Sinds wanneer is die van kracht? (wet 30 juli 2018)"
+    )
 
 
 def test_the_subject_carries_over_a_chain_of_follow_ups():
@@ -128,8 +144,17 @@ def test_context_helps_on_the_follow_up_gold_set(followup_result):
 
 def test_the_follow_up_measurement_reports_detection_and_both_kinds_of_rows(followup_result):
     result, report_dir = followup_result
-    assert set(result) == {"n", "n_followup", "n_standalone", "detection", "with_context", "without_context",
-                           "standalone", "questions", "gold"}
+    assert set(result) == {
+        "n",
+        "n_followup",
+        "n_standalone",
+        "detection",
+        "with_context",
+        "without_context",
+        "standalone",
+        "questions",
+        "gold",
+    }
     assert result["n"] == result["n_followup"] + result["n_standalone"] == len(load_gold(FOLLOWUP_GOLD))
     d = result["detection"]
     assert set(d) == {"precision", "recall", "standalone_kept", "tp", "fp", "fn", "tn"}
@@ -150,8 +175,15 @@ def test_the_follow_up_measurement_reports_detection_and_both_kinds_of_rows(foll
 def test_detection_precision_and_recall_by_hand():
     truth = [True, True, True, False, False, False, False]
     found = [True, True, False, True, False, False, False]
-    assert detection_scores(truth, found) == {"precision": 0.6667, "recall": 0.6667, "standalone_kept": 0.75,
-                                              "tp": 2, "fp": 1, "fn": 1, "tn": 3}
+    assert detection_scores(truth, found) == {
+        "precision": 0.6667,
+        "recall": 0.6667,
+        "standalone_kept": 0.75,
+        "tp": 2,
+        "fp": 1,
+        "fn": 1,
+        "tn": 3,
+    }
     nothing = detection_scores([False, False], [False, False])
     assert nothing["precision"] is None and nothing["recall"] is None and nothing["standalone_kept"] == 1.0
 
@@ -180,11 +212,25 @@ def test_the_follow_up_gold_file_has_varied_negative_pairs():
 def test_livc_eval_followup_prints_the_measurement(corpus_index, tmp_path, monkeypatch, capsys):
     from assistant.ops import cli
 
-    rows = [{"id": "p", "history": ["Wat is de OCAD-lijst?"], "question": "Wie is daar verantwoordelijk voor?",
-             "must_contain": ["OCAD"], "source_doc": "draaiboek-livc-r.md",
-             "source_section": "3.3 De gemeenschappelijke gegevensbank en de OCAD-lijst"},
-            {"id": "n", "history": ["Wie zit de LIVC-R voor?"], "question": "Wat is het OCAD?", "followup": False,
-             "must_contain": ["dreigingsanalyse"], "source_doc": "draaiboek-livc-r.md", "source_section": "OCAD"}]
+    rows = [
+        {
+            "id": "p",
+            "history": ["Wat is de OCAD-lijst?"],
+            "question": "Wie is daar verantwoordelijk voor?",
+            "must_contain": ["OCAD"],
+            "source_doc": "draaiboek-livc-r.md",
+            "source_section": "3.3 De gemeenschappelijke gegevensbank en de OCAD-lijst",
+        },
+        {
+            "id": "n",
+            "history": ["Wie zit de LIVC-R voor?"],
+            "question": "Wat is het OCAD?",
+            "followup": False,
+            "must_contain": ["dreigingsanalyse"],
+            "source_doc": "draaiboek-livc-r.md",
+            "source_section": "OCAD",
+        },
+    ]
     gold = tmp_path / "followup.jsonl"
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     (tmp_path / "empty.toml").write_text("", encoding="utf-8")

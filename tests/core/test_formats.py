@@ -13,19 +13,18 @@ import json
 import re
 import shutil
 import time
-from pathlib import Path
-
-import pytest
-from fastapi.testclient import TestClient
 
 import docgen
+import pytest
+from fastapi.testclient import TestClient
+from helpers import CORPUS, FAQ, GUIDE, ROOT, settings_for
+
 from assistant.core.assistant import Assistant
 from assistant.core.chunking import chunk_sections, section_units
 from assistant.core.documents import load_corpus, load_document, parse_markdown
 from assistant.core.index import build_index
 from assistant.web.app import create_app
 from assistant.web.urls import document_url
-from helpers import CORPUS, FAQ, GUIDE, ROOT, settings_for
 
 
 def squash(text: str) -> str:
@@ -63,8 +62,9 @@ def faq_pdf(tmp_path_factory):
 def test_a_pdf_gets_the_heading_tree_of_its_source_with_the_page_of_each_heading(guide_pdf):
     layout, document, markdown = guide_pdf
     assert layout.pages >= 25 and document.pages == layout.pages and document.format == "pdf"
-    assert [(s.heading, s.path, s.anchor, s.kind) for s in document.sections] == \
-        [(s.heading, s.path, s.anchor, s.kind) for s in markdown]
+    assert [(s.heading, s.path, s.anchor, s.kind) for s in document.sections] == [
+        (s.heading, s.path, s.anchor, s.kind) for s in markdown
+    ]
     assert all(s.page == layout.headings[s.heading] for s in document.sections)
     mayor = next(s for s in document.sections if s.heading == "5.2 De burgemeester")
     assert mayor.path == ("5. Samenstelling en rollen", "5.2 De burgemeester") and mayor.level == 3
@@ -168,29 +168,52 @@ def test_a_plain_pdf_gets_its_headings_from_numbering_alone(tmp_path):
     the previous heading's; a numbered list under a heading stays a list."""
     body = 10.5
     path = tmp_path / "plain.pdf"
-    docgen.simple_pdf(path, [[
-        ("1. Inleiding", body, False), ("Deze nota beschrijft de werking van de cel.", body, False),
-        ("2. Werking", body, False), ("De cel volgt drie stappen:", body, False),
-        ("1. de aanmelding door een partner;", body, False), ("2. de bespreking in de cel.", body, False),
-        ("2.1 Verslag", body, False), ("Het verslag volgt binnen de week.", body, False),
-        ("3. Slot", body, False), ("De nota treedt meteen in werking.", body, False),
-    ]])
+    docgen.simple_pdf(
+        path,
+        [
+            [
+                ("1. Inleiding", body, False),
+                ("Deze nota beschrijft de werking van de cel.", body, False),
+                ("2. Werking", body, False),
+                ("De cel volgt drie stappen:", body, False),
+                ("1. de aanmelding door een partner;", body, False),
+                ("2. de bespreking in de cel.", body, False),
+                ("2.1 Verslag", body, False),
+                ("Het verslag volgt binnen de week.", body, False),
+                ("3. Slot", body, False),
+                ("De nota treedt meteen in werking.", body, False),
+            ]
+        ],
+    )
     document = load_document(path)
     assert [s.path for s in document.sections] == [
-        ("1. Inleiding",), ("2. Werking",), ("2. Werking", "2.1 Verslag"), ("3. Slot",)]
+        ("1. Inleiding",),
+        ("2. Werking",),
+        ("2. Werking", "2.1 Verslag"),
+        ("3. Slot",),
+    ]
     werking = document.sections[1]
     assert "1. de aanmelding door een partner;" in werking.text.splitlines()
 
 
 def test_keyword_and_capital_headings_in_a_regulation(tmp_path):
     path = tmp_path / "reglement.pdf"
-    docgen.simple_pdf(path, [[
-        ("Huishoudelijk reglement", 18, True),
-        ("HOOFDSTUK 1 – SAMENSTELLING", 10.5, False), ("De cel bestaat uit vaste leden.", 10.5, False),
-        ("Artikel 1. Vaste leden", 11.5, True), ("De burgemeester zit de cel voor.", 10.5, False),
-        ("Artikel 2. Leden op uitnodiging", 11.5, True), ("De burgemeester nodigt partners uit.", 10.5, False),
-        ("HOOFDSTUK 2 – WERKING", 10.5, False), ("De cel vergadert maandelijks.", 10.5, False),
-    ]])
+    docgen.simple_pdf(
+        path,
+        [
+            [
+                ("Huishoudelijk reglement", 18, True),
+                ("HOOFDSTUK 1 – SAMENSTELLING", 10.5, False),
+                ("De cel bestaat uit vaste leden.", 10.5, False),
+                ("Artikel 1. Vaste leden", 11.5, True),
+                ("De burgemeester zit de cel voor.", 10.5, False),
+                ("Artikel 2. Leden op uitnodiging", 11.5, True),
+                ("De burgemeester nodigt partners uit.", 10.5, False),
+                ("HOOFDSTUK 2 – WERKING", 10.5, False),
+                ("De cel vergadert maandelijks.", 10.5, False),
+            ]
+        ],
+    )
     document = load_document(path)
     assert document.title == "Huishoudelijk reglement"
     assert [s.path for s in document.sections] == [
@@ -203,22 +226,34 @@ def test_keyword_and_capital_headings_in_a_regulation(tmp_path):
 
 def test_bold_questions_in_a_pdf_become_faq_entries(tmp_path):
     path = tmp_path / "faq.pdf"
-    docgen.simple_pdf(path, [[
-        ("Veelgestelde vragen over de cel", 18, True),
-        ("Mag ik als leerkracht deelnemen?", 10.5, True), ("Ja, op uitnodiging van de burgemeester.", 10.5, False),
-        ("Wordt de politie altijd ingelicht over wat ik vertel?", 10.5, True),
-        ("Nee, alleen wat nodig is voor de veiligheid.", 10.5, False),
-        ("Krijg ik een verslag?", 10.5, True), ("U ontvangt een beknopt verslag.", 10.5, False),
-    ]], title="Veelgestelde vragen")
+    docgen.simple_pdf(
+        path,
+        [
+            [
+                ("Veelgestelde vragen over de cel", 18, True),
+                ("Mag ik als leerkracht deelnemen?", 10.5, True),
+                ("Ja, op uitnodiging van de burgemeester.", 10.5, False),
+                ("Wordt de politie altijd ingelicht over wat ik vertel?", 10.5, True),
+                ("Nee, alleen wat nodig is voor de veiligheid.", 10.5, False),
+                ("Krijg ik een verslag?", 10.5, True),
+                ("U ontvangt een beknopt verslag.", 10.5, False),
+            ]
+        ],
+        title="Veelgestelde vragen",
+    )
     document = load_document(path)
     assert document.title == "Veelgestelde vragen"
     entries = [s for s in document.sections if s.kind == "faq"]
-    assert [s.question for s in entries] == ["Mag ik als leerkracht deelnemen?",
-                                             "Wordt de politie altijd ingelicht over wat ik vertel?",
-                                             "Krijg ik een verslag?"]
-    assert [p.text for p in chunk_sections(entries)] == ["Ja, op uitnodiging van de burgemeester.",
-                                                         "Nee, alleen wat nodig is voor de veiligheid.",
-                                                         "U ontvangt een beknopt verslag."]
+    assert [s.question for s in entries] == [
+        "Mag ik als leerkracht deelnemen?",
+        "Wordt de politie altijd ingelicht over wat ik vertel?",
+        "Krijg ik een verslag?",
+    ]
+    assert [p.text for p in chunk_sections(entries)] == [
+        "Ja, op uitnodiging van de burgemeester.",
+        "Nee, alleen wat nodig is voor de veiligheid.",
+        "U ontvangt een beknopt verslag.",
+    ]
 
 
 # ---------------------------------------------------------------- DOCX
@@ -264,8 +299,11 @@ def test_a_word_table_becomes_rows_that_stay_with_their_heading(regulation):
 
 def test_bold_questions_in_word_are_one_faq_passage_each(regulation):
     entries = [s for s in regulation.sections if s.kind == "faq"]
-    assert [s.question for s in entries] == ["Wie mag het verslag inkijken?", "Hoe lang bewaren we de verslagen?",
-                                             "Wat als een lid verhinderd is?"]
+    assert [s.question for s in entries] == [
+        "Wie mag het verslag inkijken?",
+        "Hoe lang bewaren we de verslagen?",
+        "Wat als een lid verhinderd is?",
+    ]
     assert all(s.path[0] == "Hoofdstuk 3. Vragen en antwoorden" for s in entries)
     passages = chunk_sections(entries)
     assert [p.kind for p in passages] == ["faq"] * 3
@@ -283,38 +321,58 @@ def intranet(tmp_path_factory):
 
 def test_a_web_page_drops_navigation_scripts_styles_and_site_furniture(intranet):
     text = intranet.text
-    for gone in ("Home", "Nieuws", "Menu-item", "tracking", "document.write", "console.log", "font-family",
-                 "display: none", "Privacy", "© Stad"):
+    for gone in (
+        "Home",
+        "Nieuws",
+        "Menu-item",
+        "tracking",
+        "document.write",
+        "console.log",
+        "font-family",
+        "display: none",
+        "Privacy",
+        "© Stad",
+    ):
         assert gone not in text, gone
     assert intranet.title == "LIVC-R in onze stad" and intranet.date == "2024-02-01"
 
 
 def test_a_web_page_gets_its_tree_lists_and_tables(intranet):
     assert [s.path for s in intranet.sections if s.kind == "guide"] == [
-        ("LIVC-R in onze stad",), ("Wie zit er aan tafel?",), ("Contact",)]
+        ("LIVC-R in onze stad",),
+        ("Wie zit er aan tafel?",),
+        ("Contact",),
+    ]
     partners = next(s for s in intranet.sections if s.heading == "Wie zit er aan tafel?")
     assert partners.text.splitlines()[-3:] == ["1. het OCMW;", "2. het CLB;", "3. de jeugddienst."]
     contact = next(s for s in intranet.sections if s.heading == "Contact")
     assert "| Preventie | preventie@stad.be |" in section_units(contact.text)
     entries = [s for s in intranet.sections if s.kind == "faq"]
-    assert [s.question for s in entries] == ["Mag ik als leerkracht deelnemen?", "Wordt de politie altijd ingelicht?",
-                                             "Krijg ik een verslag?"]
+    assert [s.question for s in entries] == [
+        "Mag ik als leerkracht deelnemen?",
+        "Wordt de politie altijd ingelicht?",
+        "Krijg ik een verslag?",
+    ]
 
 
 def test_a_page_without_main_drops_header_footer_and_decodes_windows_1252(tmp_path):
-    page = ("<html><head><meta charset='windows-1252'><title>Nota</title></head><body>"
-            "<header>Stad Voorbeeld — intranet</header><nav>Menu</nav>"
-            "<h1>Nota over de coördinator</h1><p>De coördinator bereidt de vergadering voor.</p>"
-            "<p><b>Wie betaalt de opleiding?</b></p><p>De stad.</p>"
-            "<p><strong>Wie kiest de coördinator?</strong></p><p>De burgemeester.</p>"
-            "<footer>Contact</footer></body></html>")
+    page = (
+        "<html><head><meta charset='windows-1252'><title>Nota</title></head><body>"
+        "<header>Stad Voorbeeld — intranet</header><nav>Menu</nav>"
+        "<h1>Nota over de coördinator</h1><p>De coördinator bereidt de vergadering voor.</p>"
+        "<p><b>Wie betaalt de opleiding?</b></p><p>De stad.</p>"
+        "<p><strong>Wie kiest de coördinator?</strong></p><p>De burgemeester.</p>"
+        "<footer>Contact</footer></body></html>"
+    )
     path = tmp_path / "nota.htm"
     path.write_bytes(page.encode("cp1252"))
     document = load_document(path)
     assert document.title == "Nota over de coördinator"
     assert "Stad Voorbeeld" not in document.text and "Menu" not in document.text and "Contact" not in document.text
-    assert [s.question for s in document.sections if s.kind == "faq"] == ["Wie betaalt de opleiding?",
-                                                                         "Wie kiest de coördinator?"]
+    assert [s.question for s in document.sections if s.kind == "faq"] == [
+        "Wie betaalt de opleiding?",
+        "Wie kiest de coördinator?",
+    ]
 
 
 # ---------------------------------------------------------------- bad input
@@ -324,12 +382,16 @@ def test_a_page_without_main_drops_header_footer_and_decodes_windows_1252(tmp_pa
 def bad_corpus(tmp_path_factory):
     """One folder with every kind of trouble, and a few good files among them."""
     folder = tmp_path_factory.mktemp("bad-corpus")
-    docgen.simple_pdf(folder / "goed.pdf", [[("Goede nota", 18, True), ("1. Doel", 13, True),
-                                             ("De cel vergadert maandelijks.", 10.5, False)]])
+    docgen.simple_pdf(
+        folder / "goed.pdf",
+        [[("Goede nota", 18, True), ("1. Doel", 13, True), ("De cel vergadert maandelijks.", 10.5, False)]],
+    )
     docgen.simple_pdf(folder / "met wachtwoord.pdf", [[("Geheim", 12, False)]], encrypt=docgen.encryption("geheim"))
-    docgen.simple_pdf(folder / "alleen eigenaar.pdf", [[("Beveiligd tegen kopiëren", 18, True),
-                                                        ("Deze tekst mag gelezen worden.", 10.5, False)]],
-                      encrypt=docgen.encryption("", "eigenaar"))
+    docgen.simple_pdf(
+        folder / "alleen eigenaar.pdf",
+        [[("Beveiligd tegen kopiëren", 18, True), ("Deze tekst mag gelezen worden.", 10.5, False)]],
+        encrypt=docgen.encryption("", "eigenaar"),
+    )
     (folder / "kapot.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20)
     (folder / "geen-pdf.pdf").write_bytes(b"<html>dit is een webpagina met een verkeerde naam</html>")
     whole = (folder / "goed.pdf").read_bytes()
@@ -342,10 +404,14 @@ def bad_corpus(tmp_path_factory):
     docgen.not_a_docx(folder / "vermomde zip.docx")
     (folder / "oud.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     (folder / "foto.png").write_bytes(b"\x89PNG\r\n")
-    (folder / "script.html").write_text("<html><body><script>alert('weg')</script><h1>Pagina</h1>"
-                                        "<p>Alleen deze zin telt.</p><style>p{}</style></body></html>", encoding="utf-8")
-    (folder / "Nota coördinatie Sint-Niklaas.md").write_text("# Nota coördinatie\n\n## Deel\n\nDe coördinator belt.\n",
-                                                             encoding="utf-8")
+    (folder / "script.html").write_text(
+        "<html><body><script>alert('weg')</script><h1>Pagina</h1>"
+        "<p>Alleen deze zin telt.</p><style>p{}</style></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "Nota coördinatie Sint-Niklaas.md").write_text(
+        "# Nota coördinatie\n\n## Deel\n\nDe coördinator belt.\n", encoding="utf-8"
+    )
     started = time.perf_counter()
     documents, skipped = load_corpus(folder)
     return folder, {d.name: d for d in documents}, dict(skipped), time.perf_counter() - started
@@ -353,8 +419,13 @@ def bad_corpus(tmp_path_factory):
 
 def test_bad_files_are_skipped_with_a_clear_reason_and_the_rest_is_indexed(bad_corpus):
     _, documents, skipped, _ = bad_corpus
-    assert set(documents) >= {"goed.pdf", "alleen eigenaar.pdf", "reglement 300.pdf", "script.html",
-                              "Nota coördinatie Sint-Niklaas.md"}
+    assert set(documents) >= {
+        "goed.pdf",
+        "alleen eigenaar.pdf",
+        "reglement 300.pdf",
+        "script.html",
+        "Nota coördinatie Sint-Niklaas.md",
+    }
     assert "encrypted" in skipped["met wachtwoord.pdf"] and "password" in skipped["met wachtwoord.pdf"]
     assert "damaged" in skipped["kapot.pdf"]
     assert "not a PDF" in skipped["geen-pdf.pdf"]

@@ -18,6 +18,7 @@ import re
 import time
 
 import pytest
+from helpers import normalise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from assistant.core.chunking import chunk_sections, section_units, split_sentenc
 from assistant.core.documents import parse_markdown
 from assistant.core.errors import QuestionError
 from assistant.core.privacy import KINDS, PLACEHOLDERS, mask, scan, valid_national_number
-from helpers import normalise
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -34,15 +34,21 @@ MARKER = re.compile(r"\[(\d+)\]")
 def bounded(examples: int):
     """Hypothesis settings for this file: reproducible, no example database on disk, no
     per-example deadline (two shared cores), a fixed number of examples."""
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 # Any Unicode text: letters of every script, control characters, format characters
 # (soft hyphen, zero-width space, BOM), combining marks, emoji.
 ANY_TEXT = st.text(max_size=400)
-TRICKY_CHARS = st.sampled_from(list("\x00\x07\x1b\t\r\n\x0b\x0c\u00ad\u200b\u200e\ufeff\u2028\u2029\u0301\U0001F600"
-                                    "#>|-*`~[]()!.?:…§°/@+"))
+TRICKY_CHARS = st.sampled_from(
+    list("\x00\x07\x1b\t\r\n\x0b\x0c\u00ad\u200b\u200e\ufeff\u2028\u2029\u0301\U0001f600#>|-*`~[]()!.?:…§°/@+")
+)
 TRICKY_TEXT = st.lists(st.one_of(TRICKY_CHARS, st.text(max_size=8)), max_size=80).map("".join)
 
 
@@ -52,7 +58,9 @@ def markdown(draw) -> str:
     nested lists and quotes, code fences (closed or not) and tables."""
     words = st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=0, max_size=30)
     blocks = st.one_of(
-        st.builds(lambda n, t, tail: "#" * n + " " + t + (" ##" if tail else ""), st.integers(1, 7), words, st.booleans()),
+        st.builds(
+            lambda n, t, tail: "#" * n + " " + t + (" ##" if tail else ""), st.integers(1, 7), words, st.booleans()
+        ),
         words,
         st.builds(lambda d, t: "  " * d + "- " + t, st.integers(0, 40), words),
         st.builds(lambda d, t: "> " * d + t, st.integers(1, 60), words),
@@ -147,15 +155,22 @@ def test_scan_gives_sound_spans_and_mask_replaces_exactly_them(text):
 
 def national_number(draw) -> str:
     """A valid rijksregisternummer with random separators."""
-    year, month, day, serial = draw(st.integers(0, 99)), draw(st.integers(1, 12)), draw(st.integers(1, 28)), \
-        draw(st.integers(1, 997))
+    year, month, day, serial = (
+        draw(st.integers(0, 99)),
+        draw(st.integers(1, 12)),
+        draw(st.integers(1, 28)),
+        draw(st.integers(1, 997)),
+    )
     body = f"{year:02d}{month:02d}{day:02d}{serial:03d}"
     check = 97 - int(("2" if draw(st.booleans()) else "") + body) % 97
     digits = f"{body}{check:02d}"
     assert valid_national_number(digits)
     sep = draw(st.sampled_from(["", ".", " ", "-"]))
-    return sep.join([digits[:2], digits[2:4], digits[4:6]]) + draw(st.sampled_from(["", "-", " "])) + \
-        sep.join([digits[6:9], digits[9:]])
+    return (
+        sep.join([digits[:2], digits[2:4], digits[4:6]])
+        + draw(st.sampled_from(["", "-", " "]))
+        + sep.join([digits[6:9], digits[9:]])
+    )
 
 
 @st.composite
@@ -172,11 +187,11 @@ def personal_data(draw) -> tuple[str, str]:
     if kind == "email":
         user = draw(st.from_regex(r"[a-z][a-z0-9._-]{0,15}[a-z0-9]", fullmatch=True))
         return kind, f"{user}@{draw(st.sampled_from(['telenet.be', 'gmail.com', 'stad.gent', 'skynet.be']))}"
-    account = draw(st.integers(0, 10 ** 10 - 1))
+    account = draw(st.integers(0, 10**10 - 1))
     bban = f"{account:010d}{account % 97 or 97:02d}"
     check = 98 - int(bban + "111400") % 97  # "BE00" as digits: B=11, E=14
     iban = f"BE{check:02d}{bban}"
-    return kind, " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)) if draw(st.booleans()) else iban
+    return kind, " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if draw(st.booleans()) else iban
 
 
 FILLER = st.text(alphabet=st.characters(exclude_categories=("Cs", "Nd")), max_size=60)
@@ -231,8 +246,11 @@ def test_any_question_is_answered_or_refused_in_dutch(assistant, question):
 
 
 @bounded(15)
-@given(before=FILLER, data=personal_data(), history=st.lists(st.one_of(ANY_TEXT, personal_data().map(lambda d: d[1])),
-                                                              max_size=3))
+@given(
+    before=FILLER,
+    data=personal_data(),
+    history=st.lists(st.one_of(ANY_TEXT, personal_data().map(lambda d: d[1])), max_size=3),
+)
 def test_ask_never_hands_back_personal_data(assistant, before, data, history):
     question = f"Mag ik {data[1]} doorgeven aan de LIVC-R? {before}"
     answer = assistant.ask(question, history)

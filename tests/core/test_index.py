@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import HashEmbedding, settings_for, write_small_corpus
 
 import assistant.core.index.build as building
-from assistant.core.index import chroma
 from assistant.core.assistant import Assistant
 from assistant.core.errors import StoreError
-from assistant.core.index import build_index, offtopic_passages, open_index, read_manifest, sentence_windows
+from assistant.core.index import build_index, chroma, offtopic_passages, open_index, read_manifest, sentence_windows
 from assistant.core.settings import Settings
-from helpers import HashEmbedding, settings_for, write_small_corpus
 
 REMOVED = "De burgemeester nodigt ook de partners uit."
 ADDED = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
@@ -28,8 +27,10 @@ ADDED = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
 def collections(index_dir: Path) -> dict[str, list[str]]:
     """Every Chroma collection in the index folder, with the documents it holds."""
     client = chroma.chroma_client(Settings(index_dir=index_dir))
-    return {name: client.get_collection(name).get(include=["documents"])["documents"]
-            for name in chroma.collection_names(client)}
+    return {
+        name: client.get_collection(name).get(include=["documents"])["documents"]
+        for name in chroma.collection_names(client)
+    }
 
 
 def assert_serving(index_dir: Path, settings, generation: str | None = None):
@@ -76,11 +77,14 @@ def test_a_build_serves_passages_in_chroma_bm25_and_sentence_windows(small_corpu
     assert set(found) == {f"passages_{gen}", f"windows_{gen}"}
     assert len(found[f"passages_{gen}"]) == len(store.passages)
     assert len(found[f"windows_{gen}"]) == sum(len(p.sentences) for p in store.passages) == len(store.window_vectors)
-    assert {p.question for p in store.passages if p.kind == "faq"} == \
-        {"Hoe vaak vergadert de cel?", "Wordt er een verslag gemaakt?"}
+    assert {p.question for p in store.passages if p.kind == "faq"} == {
+        "Hoe vaak vergadert de cel?",
+        "Wordt er een verslag gemaakt?",
+    }
     assert len(store.faq_ids) == 2 and store.faq_vectors.shape[0] == 2
-    assert store.lexical.top("korpschef machtiging", 1)[0][0] == \
-        next(p.id for p in store.passages if p.section == "2.2 De korpschef")
+    assert store.lexical.top("korpschef machtiging", 1)[0][0] == next(
+        p.id for p in store.passages if p.section == "2.2 De korpschef"
+    )
 
 
 def test_rebuilding_an_unchanged_corpus_embeds_nothing(small_corpus, embedder):
@@ -122,8 +126,9 @@ def test_changing_a_document_reembeds_only_new_text_and_leaves_no_stale_passages
     third = build_index(small_corpus.settings, embedder, progress=False).manifest.generation
     assert not (small_corpus.index_dir / f"gen-{old_gen}").exists()
     assert {p.name for p in small_corpus.index_dir.glob("gen-*")} == {f"gen-{third}", f"gen-{new_gen}"}
-    assert set(collections(small_corpus.index_dir)) == {f"{kind}_{gen}" for kind in ("passages", "windows")
-                                                         for gen in (third, new_gen)}
+    assert set(collections(small_corpus.index_dir)) == {
+        f"{kind}_{gen}" for kind in ("passages", "windows") for gen in (third, new_gen)
+    }
 
 
 def test_an_untouched_document_keeps_its_passage_ids_across_a_rebuild(small_corpus, embedder):
@@ -234,10 +239,19 @@ def damage_collection(index_dir: Path, gen: str) -> None:
     chroma.chroma_client(Settings(index_dir=index_dir)).delete_collection(f"windows_{gen}")
 
 
-@pytest.mark.parametrize("damage", [
-    damage_passages, damage_vectors, damage_bm25, damage_passage_json,
-    damage_manifest, damage_manifest_generation, damage_collection,
-], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "damage",
+    [
+        damage_passages,
+        damage_vectors,
+        damage_bm25,
+        damage_passage_json,
+        damage_manifest,
+        damage_manifest_generation,
+        damage_collection,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_a_damaged_index_raises_store_error_and_a_forced_build_repairs_it(small_corpus, embedder, damage):
     report = build_index(small_corpus.settings, embedder, progress=False)
     damage(small_corpus.index_dir, report.manifest.generation)
@@ -316,8 +330,9 @@ def test_a_build_of_a_changed_corpus_that_fails_leaves_the_old_index_serving(sma
     assert_serving(small_corpus.index_dir, small_corpus.settings, gen)
     assert report.manifest.previous == previous  # kept for readers until the next build
     assert {p.name for p in small_corpus.index_dir.glob("gen-*")} == {f"gen-{gen}", f"gen-{previous}"}
-    assert set(collections(small_corpus.index_dir)) == {f"{kind}_{g}" for kind in ("passages", "windows")
-                                                         for g in (gen, previous)}
+    assert set(collections(small_corpus.index_dir)) == {
+        f"{kind}_{g}" for kind in ("passages", "windows") for g in (gen, previous)
+    }
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -15,13 +15,13 @@ import logging
 from pathlib import Path
 
 import pytest
+from helpers import CORPUS, ROOT
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from assistant.core.documents import load_corpus
 from assistant.core.errors import PersonalDataError, QuestionError, SettingsError
-from assistant.web.feedback import FeedbackStore, from_answer
-from assistant.web.logs import JsonFormatter, answer_event, configure_logging
-from assistant.web.schemas import answer_json
-from assistant.ops.privacy_eval import evaluate
 from assistant.core.privacy import (
     KINDS,
     PLACEHOLDERS,
@@ -35,7 +35,10 @@ from assistant.core.privacy import (
     valid_national_number,
 )
 from assistant.core.settings import Settings
-from helpers import CORPUS, ROOT
+from assistant.ops.privacy_eval import evaluate
+from assistant.web.feedback import FeedbackStore, from_answer
+from assistant.web.logs import JsonFormatter, answer_event, configure_logging
+from assistant.web.schemas import answer_json
 
 # Invented personal data, typed into questions below; none of it may be kept anywhere.
 NAME = "Kevin Janssens"
@@ -45,8 +48,23 @@ EMAIL = "kevin.janssens@example.be"
 IBAN = "BE68 5390 0754 7034"
 STREET = "Kerkstraat 12"
 BORN = "12/03/2006"
-PERSONAL = [NAME, "Janssens", NATIONAL, "85073003328", PHONE, "0470123456", EMAIL, IBAN, "539007547034",
-            STREET, "Kerkstraat", BORN, "Fatima", "Amrani", "Peeters"]
+PERSONAL = [
+    NAME,
+    "Janssens",
+    NATIONAL,
+    "85073003328",
+    PHONE,
+    "0470123456",
+    EMAIL,
+    IBAN,
+    "539007547034",
+    STREET,
+    "Kerkstraat",
+    BORN,
+    "Fatima",
+    "Amrani",
+    "Peeters",
+]
 
 QUESTIONS = [
     f"Mijn cliënt {NAME} ({NATIONAL}) belde me op {PHONE}. Mag ik dat in de LIVC-R vertellen?",
@@ -54,12 +72,14 @@ QUESTIONS = [
     f"Hij woont in de {STREET}, 9000 Gent, en stort geld van {IBAN} naar het buitenland. Is dat een signaal?",
     "Mag ik mevrouw Peeters vertellen wat de cel over haar zoon besliste?",
 ]
-FOLLOW_UP = ("Welke veiligheidsmachtiging moet hij hebben?",
-             ["Wat doet de information officer met het dossier van Fatima El Amrani uit de Kerkstraat 12?"])
+FOLLOW_UP = (
+    "Welke veiligheidsmachtiging moet hij hebben?",
+    ["Wat doet de information officer met het dossier van Fatima El Amrani uit de Kerkstraat 12?"],
+)
 
 
 def found(text: str, public: PublicNames | None = None) -> list[tuple[str, str]]:
-    return [(f.kind, text[f.start:f.end]) for f in scan(text, public)]
+    return [(f.kind, text[f.start : f.end]) for f in scan(text, public)]
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +92,9 @@ def public() -> PublicNames:
 # Detection per kind
 
 
-@pytest.mark.parametrize("number", ["85.07.30-033.28", "85073003328", "850730 033 28", "05.03.12-123.60",
-                                    "01.01.01-001.26"])
+@pytest.mark.parametrize(
+    "number", ["85.07.30-033.28", "85073003328", "850730 033 28", "05.03.12-123.60", "01.01.01-001.26"]
+)
 def test_national_register_numbers_with_a_valid_checksum_are_found(number):
     assert found(f"Het nummer {number} staat in het dossier.") == [("national_number", number)]
 
@@ -89,21 +110,36 @@ def test_checksum_rule_before_and_after_2000():
     assert not valid_national_number("85073003328"[:-1] + "9")
 
 
-@pytest.mark.parametrize("phone", ["0470 12 34 56", "0470/12.34.56", "0499.88.77.66", "+32 486 11 22 33",
-                                   "0032 (0)3 234 56 78", "09/123.45.67", "02 555 12 12", "0476 / 55 44 33",
-                                   "0477123456", "+31 6 12345678"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "0470 12 34 56",
+        "0470/12.34.56",
+        "0499.88.77.66",
+        "+32 486 11 22 33",
+        "0032 (0)3 234 56 78",
+        "09/123.45.67",
+        "02 555 12 12",
+        "0476 / 55 44 33",
+        "0477123456",
+        "+31 6 12345678",
+    ],
+)
 def test_phone_numbers_are_found(phone):
     assert found(f"Bel naar {phone} voor meer uitleg.") == [("phone", phone)]
 
 
-@pytest.mark.parametrize("text", [
-    "Wat staat er in de omzendbrief COL 04/2018?",
-    "Wat zegt het arrest 52/2021 van het Grondwettelijk Hof?",
-    "Geldt artikel 458ter van het Strafwetboek ook voor het CAW?",
-    "Bel bij acuut gevaar 112 of de politie op 101.",
-    "Een partner met ondernemingsnummer 0456.789.123 vraagt deelname.",
-    "De subsidie bedroeg 60.000 euro in 2021.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wat staat er in de omzendbrief COL 04/2018?",
+        "Wat zegt het arrest 52/2021 van het Grondwettelijk Hof?",
+        "Geldt artikel 458ter van het Strafwetboek ook voor het CAW?",
+        "Bel bij acuut gevaar 112 of de politie op 101.",
+        "Een partner met ondernemingsnummer 0456.789.123 vraagt deelname.",
+        "De subsidie bedroeg 60.000 euro in 2021.",
+    ],
+)
 def test_legal_and_other_numbers_are_not_phone_numbers(text):
     assert found(text) == []
 
@@ -112,8 +148,16 @@ def test_email_addresses_are_found():
     assert found(f"Stuur het naar {EMAIL} of naar livc@stad.gent.") == [("email", EMAIL), ("email", "livc@stad.gent")]
 
 
-@pytest.mark.parametrize("iban", ["BE68 5390 0754 7034", "BE68539007547034", "NL91 ABNA 0417 1643 00",
-                                  "FR14 2004 1010 0505 0001 3M02 606", "DE89 3704 0044 0532 0130 00"])
+@pytest.mark.parametrize(
+    "iban",
+    [
+        "BE68 5390 0754 7034",
+        "BE68539007547034",
+        "NL91 ABNA 0417 1643 00",
+        "FR14 2004 1010 0505 0001 3M02 606",
+        "DE89 3704 0044 0532 0130 00",
+    ],
+)
 def test_ibans_with_a_valid_check_are_found(iban):
     assert found(f"Het geld kwam van {iban} binnen.") == [("iban", iban)]
 
@@ -123,75 +167,93 @@ def test_ibans_with_a_wrong_check_are_not():
     assert found("Het geld kwam van BE68 5390 0754 7035 binnen.") == []
 
 
-@pytest.mark.parametrize("text, born", [
-    ("De jongere is geboren op 12/03/2006 en zit in het vijfde.", "12/03/2006"),
-    ("Mijn cliënte, geb. 3 april 1999, is bang.", "3 april 1999"),
-    ("Het meisje (°2007) wordt opgevolgd.", "2007"),
-    ("Geboortedatum: 05-11-2004, mag dat op de fiche?", "05-11-2004"),
-    ("Hij werd geboren te Antwerpen op 2 juni 2001.", "2 juni 2001"),
-    ("Mevrouw Peeters, née le 4 mars 1970, appelle.", "4 mars 1970"),
-    ("De betrokkene, 17/09/2003, weigert begeleiding.", "17/09/2003"),
-])
+@pytest.mark.parametrize(
+    "text, born",
+    [
+        ("De jongere is geboren op 12/03/2006 en zit in het vijfde.", "12/03/2006"),
+        ("Mijn cliënte, geb. 3 april 1999, is bang.", "3 april 1999"),
+        ("Het meisje (°2007) wordt opgevolgd.", "2007"),
+        ("Geboortedatum: 05-11-2004, mag dat op de fiche?", "05-11-2004"),
+        ("Hij werd geboren te Antwerpen op 2 juni 2001.", "2 juni 2001"),
+        ("Mevrouw Peeters, née le 4 mars 1970, appelle.", "4 mars 1970"),
+        ("De betrokkene, 17/09/2003, weigert begeleiding.", "17/09/2003"),
+    ],
+)
 def test_dates_of_birth_are_found(text, born):
     assert ("birth_date", born) in found(text)
 
 
-@pytest.mark.parametrize("text", [
-    "Wat regelt de wet van 30 juli 2018?",
-    "Is het Vlaamse decreet van 21 mei 2021 nog van kracht?",
-    "Welke afspraken staan in de omzendbrief van 22/05/2019?",
-    "We bespraken de jongere op 12/03/2024; wanneer evalueren we?",  # a recent date: an event, not a birth
-    "Hoeveel entiteiten zaten in april 2020 in de gegevensbank?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wat regelt de wet van 30 juli 2018?",
+        "Is het Vlaamse decreet van 21 mei 2021 nog van kracht?",
+        "Welke afspraken staan in de omzendbrief van 22/05/2019?",
+        "We bespraken de jongere op 12/03/2024; wanneer evalueren we?",  # a recent date: an event, not a birth
+        "Hoeveel entiteiten zaten in april 2020 in de gegevensbank?",
+    ],
+)
 def test_legal_dates_and_recent_events_are_not_dates_of_birth(text):
     assert found(text) == []
 
 
-@pytest.mark.parametrize("text, address", [
-    ("Hij woont in de Kerkstraat 12, 9000 Gent; mag de wijkagent gaan?", "Kerkstraat 12, 9000 Gent"),
-    ("Het gezin verhuisde naar de Grote Markt 5.", "Grote Markt 5"),
-    ("Signalen uit de Brusselsesteenweg 301 bus 4.", "Brusselsesteenweg 301 bus 4"),
-    ("Mag ik Frankrijklei 17 doorgeven?", "Frankrijklei 17"),
-    ("Hij logeert rue de la Loi 16, 1000 Brussel.", "rue de la Loi 16, 1000 Brussel"),
-])
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("Hij woont in de Kerkstraat 12, 9000 Gent; mag de wijkagent gaan?", "Kerkstraat 12, 9000 Gent"),
+        ("Het gezin verhuisde naar de Grote Markt 5.", "Grote Markt 5"),
+        ("Signalen uit de Brusselsesteenweg 301 bus 4.", "Brusselsesteenweg 301 bus 4"),
+        ("Mag ik Frankrijklei 17 doorgeven?", "Frankrijklei 17"),
+        ("Hij logeert rue de la Loi 16, 1000 Brussel.", "rue de la Loi 16, 1000 Brussel"),
+    ],
+)
 def test_street_addresses_are_found(text, address):
     assert found(text) == [("address", address)]
 
 
-@pytest.mark.parametrize("text", [
-    "Heeft de LIVC-R van Sint-Niklaas een eigen coördinator?",
-    "Moet een kleine gemeente als Herstappe of Heist-op-den-Berg ook een LIVC-R oprichten?",
-    "Wat zegt de Grondwettelijk Hof 52/2021 beslissing?",
-    "Woont hij in de Kerkstraat?",  # a street without a number is no address
-    "We zagen hem 3 keer op de snelweg.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Heeft de LIVC-R van Sint-Niklaas een eigen coördinator?",
+        "Moet een kleine gemeente als Herstappe of Heist-op-den-Berg ook een LIVC-R oprichten?",
+        "Wat zegt de Grondwettelijk Hof 52/2021 beslissing?",
+        "Woont hij in de Kerkstraat?",  # a street without a number is no address
+        "We zagen hem 3 keer op de snelweg.",
+    ],
+)
 def test_places_and_streets_without_a_number_are_not_addresses(text):
     assert found(text) == []
 
 
-@pytest.mark.parametrize("text, name", [
-    ("Mijn cliënt Mohamed El Amrani wil niet dat we over hem praten.", "Mohamed El Amrani"),
-    ("Mag ik mevrouw Peeters vertellen wat de cel besliste?", "Peeters"),
-    ("Dhr. Boukhari vraagt inzage in het verslag.", "Boukhari"),
-    ("De leerkracht van Yannick Vermeulen maakt zich zorgen.", "Yannick Vermeulen"),
-    ("Wat doen we als Fatima niet komt opdagen?", "Fatima"),
-    ("Onze leerling Amadou Diallo wil naar Syrië.", "Amadou Diallo"),
-    ("Ik werk met een jongere genaamd Ilias.", "Ilias"),
-    ("de moeder van jan peeters belde, wat mag ik zeggen?", "jan peeters"),
-    ("Zijn naam is Pieter-Jan De Smet en hij is 16.", "Pieter-Jan De Smet"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Mijn cliënt Mohamed El Amrani wil niet dat we over hem praten.", "Mohamed El Amrani"),
+        ("Mag ik mevrouw Peeters vertellen wat de cel besliste?", "Peeters"),
+        ("Dhr. Boukhari vraagt inzage in het verslag.", "Boukhari"),
+        ("De leerkracht van Yannick Vermeulen maakt zich zorgen.", "Yannick Vermeulen"),
+        ("Wat doen we als Fatima niet komt opdagen?", "Fatima"),
+        ("Onze leerling Amadou Diallo wil naar Syrië.", "Amadou Diallo"),
+        ("Ik werk met een jongere genaamd Ilias.", "Ilias"),
+        ("de moeder van jan peeters belde, wat mag ik zeggen?", "jan peeters"),
+        ("Zijn naam is Pieter-Jan De Smet en hij is 16.", "Pieter-Jan De Smet"),
+    ],
+)
 def test_person_names_are_found(text, name, public):
     assert found(text, public) == [("name", name)]
 
 
-@pytest.mark.parametrize("text", [
-    "Welke rol speelden Bart Somers en Zuhal Demir bij het Vlaamse decreet?",
-    "Wat stelden Bart De Wever en Hans Bonte in 2013 voor?",
-    "Is minister Somers nog bevoegd voor de subsidies?",
-    "Wat doet de Vlaamse Toezichtcommissie als het Grondwettelijk Hof een regel vernietigt?",
-    "Zit de Local Task Force ook in de Europese Unie?",
-    "Elke gemeente moet een LIVC-R hebben, ook in Oost-Vlaanderen?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Welke rol speelden Bart Somers en Zuhal Demir bij het Vlaamse decreet?",
+        "Wat stelden Bart De Wever en Hans Bonte in 2013 voor?",
+        "Is minister Somers nog bevoegd voor de subsidies?",
+        "Wat doet de Vlaamse Toezichtcommissie als het Grondwettelijk Hof een regel vernietigt?",
+        "Zit de Local Task Force ook in de Europese Unie?",
+        "Elke gemeente moet een LIVC-R hebben, ook in Oost-Vlaanderen?",
+    ],
+)
 def test_names_the_guide_itself_mentions_and_institutions_are_not_case_data(text, public):
     assert found(text, public) == []
 
@@ -207,8 +269,9 @@ def test_a_name_the_guide_mentions_is_still_masked_with_another_surname(public):
 def test_mask_puts_a_dutch_placeholder_in_place_of_each_finding():
     text = f"{NAME} ({NATIONAL}), tel. {PHONE}, {EMAIL}, {IBAN}, geboren op {BORN}, {STREET}."
     masked = mask_text(text)
-    assert masked == ("[naam] ([rijksregisternummer]), tel. [telefoonnummer], [e-mail], [IBAN], "
-                      "geboren op [geboortedatum], [adres].")
+    assert masked == (
+        "[naam] ([rijksregisternummer]), tel. [telefoonnummer], [e-mail], [IBAN], geboren op [geboortedatum], [adres]."
+    )
     assert set(PLACEHOLDERS) == set(KINDS)
     assert mask_text(masked) == masked  # placeholders are not personal data themselves
 
@@ -223,9 +286,11 @@ def test_notice_and_refusal_name_the_kinds_never_the_data():
 
 
 def test_the_guard_measures_up_on_the_case_sentences_and_never_fires_on_the_gold_questions():
-    result = evaluate(ROOT / "eval" / "privacy-cases.jsonl",
-                      [ROOT / "eval" / "gold-dev.jsonl", ROOT / "eval" / "gold-dev2.jsonl",
-                       ROOT / "eval" / "followup-dev.jsonl"], CORPUS)
+    result = evaluate(
+        ROOT / "eval" / "privacy-cases.jsonl",
+        [ROOT / "eval" / "gold-dev.jsonl", ROOT / "eval" / "gold-dev2.jsonl", ROOT / "eval" / "followup-dev.jsonl"],
+        CORPUS,
+    )
     cases, gold = result["cases"], result["gold"]
     assert sum(1 for _ in open(ROOT / "eval" / "privacy-cases.jsonl", encoding="utf-8")) >= 40
     assert cases["overall"]["precision"] >= 0.95 and cases["overall"]["recall"] >= 0.95, result["cases"]["errors"]
@@ -260,7 +325,9 @@ def test_ask_masks_personal_data_before_retrieval(corpus_index, question):
     assert answer.masked and answer.masked == guarded.kinds
     assert answer.question == guarded.text and "[" in answer.question
     # Retrieval saw the masked question: the same ranking as searching the masked form.
-    assert [h.passage.id for h in answer.hits] == [h.passage.id for h in assistant.search_engine.retrieve(guarded.searched).hits]
+    assert [h.passage.id for h in answer.hits] == [
+        h.passage.id for h in assistant.search_engine.retrieve(guarded.searched).hits
+    ]
     assert answer.notice.startswith("Uw vraag leek persoonsgegevens te bevatten")
     assert_no_trace(json.dumps(answer_json(answer, assistant.settings), ensure_ascii=False))
     assert_no_trace(str(answer))
@@ -281,8 +348,9 @@ def test_a_question_without_personal_data_is_left_alone(corpus_index):
 
 
 def test_refuse_mode_raises_with_a_dutch_message_and_no_data(corpus_index):
-    refusing = dataclasses.replace(corpus_index.assistant,
-                                   settings=corpus_index.settings.replace(privacy_guard="refuse"))
+    refusing = dataclasses.replace(
+        corpus_index.assistant, settings=corpus_index.settings.replace(privacy_guard="refuse")
+    )
     for question in QUESTIONS:
         with pytest.raises(PersonalDataError) as caught:
             refusing.ask(question)
@@ -380,8 +448,9 @@ def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_
         strict = settings.replace(privacy_guard=guard)
         assistant = dataclasses.replace(corpus_index.assistant, settings=strict)
         demo = build_ui(assistant, strict, FeedbackStore(tmp_path / "f"))
-        messages, state, sources, *_ = _answer_fn(demo, "answer")(typed, [{"role": "user", "content": typed}],
-                                                                  Conversation())
+        messages, state, sources, *_ = _answer_fn(demo, "answer")(
+            typed, [{"role": "user", "content": typed}], Conversation()
+        )
         assert_no_trace(repr(state))  # the per-tab state the server keeps
         if guard == "warn":
             assert "[telefoonnummer]" in sources and "[naam]" in sources  # the panel's "Bronnen bij: ..."
@@ -392,15 +461,20 @@ def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_
 
 
 def test_api_answers_are_logged_as_the_same_structured_masked_event_as_the_chat(corpus_index, tmp_path, caplog):
-    from assistant.web.logs import Event
-    from assistant.web.app import create_app
     from helpers import AppServer, client
 
-    settings = corpus_index.settings.replace(feedback_db=str(tmp_path / "feedback.sqlite"), rate_limit=0,
-                                             log_questions=True)
+    from assistant.web.app import create_app
+    from assistant.web.logs import Event
+
+    settings = corpus_index.settings.replace(
+        feedback_db=str(tmp_path / "feedback.sqlite"), rate_limit=0, log_questions=True
+    )
     assistant = dataclasses.replace(corpus_index.assistant, settings=settings)
-    with AppServer(create_app(settings, assistant)) as server, client(server) as http, \
-            caplog.at_level(logging.INFO, logger="livc.api"):
+    with (
+        AppServer(create_app(settings, assistant)) as server,
+        client(server) as http,
+        caplog.at_level(logging.INFO, logger="livc.api"),
+    ):
         response = http.post("/api/v1/ask", json={"question": QUESTIONS[0]})
     assert response.status_code == 200
     records = [r for r in caplog.records if r.name == "livc.api"]
@@ -416,29 +490,55 @@ def test_api_answers_are_logged_as_the_same_structured_masked_event_as_the_chat(
 # Written the way people really type them: check digits mistyped after a cue, other
 # separators, a spelled-out "@", full-width characters (property-based)
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st  # noqa: E402
 
-PROPERTY = hypothesis_settings(max_examples=150, deadline=None, database=None, derandomize=True,
-                               suppress_health_check=[HealthCheck.too_slow])
-CUES = ["rijksregisternummer", "Rijksregisternummer", "rijksregister", "RRN", "INSZ", "INSZ-nummer",
-        "nationaal nummer", "nationaal registernummer", "rijksregisternr."]
+PROPERTY = hypothesis_settings(
+    max_examples=150, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+CUES = [
+    "rijksregisternummer",
+    "Rijksregisternummer",
+    "rijksregister",
+    "RRN",
+    "INSZ",
+    "INSZ-nummer",
+    "nationaal nummer",
+    "nationaal registernummer",
+    "rijksregisternr.",
+]
 
 
 @st.composite
 def national_numbers(draw, plausible: bool = True) -> str:
     """A national register number in one of the usual ways of writing it, check digits anything."""
-    parts = [draw(st.integers(0, 99)), draw(st.integers(1, 12) if plausible else st.integers(0, 99)),
-             draw(st.integers(1, 31) if plausible else st.integers(0, 99)), draw(st.integers(0, 999)),
-             draw(st.integers(0, 99))]
-    yy, mm, dd, sss, cc = (f"{parts[0]:02d}", f"{parts[1]:02d}", f"{parts[2]:02d}", f"{parts[3]:03d}", f"{parts[4]:02d}")
+    parts = [
+        draw(st.integers(0, 99)),
+        draw(st.integers(1, 12) if plausible else st.integers(0, 99)),
+        draw(st.integers(1, 31) if plausible else st.integers(0, 99)),
+        draw(st.integers(0, 999)),
+        draw(st.integers(0, 99)),
+    ]
+    yy, mm, dd, sss, cc = (
+        f"{parts[0]:02d}",
+        f"{parts[1]:02d}",
+        f"{parts[2]:02d}",
+        f"{parts[3]:03d}",
+        f"{parts[4]:02d}",
+    )
     style = draw(st.sampled_from(["official", "spaces", "none", "dashes", "six"]))
-    return {"official": f"{yy}.{mm}.{dd}-{sss}.{cc}", "spaces": f"{yy} {mm} {dd} {sss} {cc}",
-            "none": f"{yy}{mm}{dd}{sss}{cc}", "dashes": f"{yy}{mm}{dd}-{sss}-{cc}",
-            "six": f"{yy}{mm}{dd} {sss} {cc}"}[style]
+    return {
+        "official": f"{yy}.{mm}.{dd}-{sss}.{cc}",
+        "spaces": f"{yy} {mm} {dd} {sss} {cc}",
+        "none": f"{yy}{mm}{dd}{sss}{cc}",
+        "dashes": f"{yy}{mm}{dd}-{sss}-{cc}",
+        "six": f"{yy}{mm}{dd} {sss} {cc}",
+    }[style]
 
 
-@given(cue=st.sampled_from(CUES), between=st.sampled_from([" ", ": ", " is ", " van de vader: ", " ("]),
-       number=national_numbers(plausible=False))
+@given(
+    cue=st.sampled_from(CUES),
+    between=st.sampled_from([" ", ": ", " is ", " van de vader: ", " ("]),
+    number=national_numbers(plausible=False),
+)
 @PROPERTY
 def test_a_national_number_after_a_cue_is_masked_whatever_its_check_digits(cue, between, number):
     text = f"Het {cue}{between}{number} staat in het dossier."
@@ -464,16 +564,18 @@ def belgian_ibans(draw) -> str:
 @given(iban=belgian_ibans(), separator=st.sampled_from([" ", "-", ".", ""]))
 @PROPERTY
 def test_ibans_in_groups_split_by_spaces_dashes_or_dots_are_found(iban, separator):
-    written = separator.join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    written = separator.join(iban[i : i + 4] for i in range(0, len(iban), 4))
     assert valid_iban(iban)
     assert found(f"Het geld kwam van {written} binnen.") == [("iban", written)]
 
 
-@given(local=st.from_regex(r"[a-z]{1,10}(\.[a-z]{1,8})?", fullmatch=True),
-       domain=st.from_regex(r"[a-z]{2,10}(-[a-z]{2,6})?", fullmatch=True),
-       tld=st.sampled_from(["be", "com", "org", "gent", "vlaanderen"]),
-       at=st.sampled_from(["@", " @ ", "@ ", "(at)", "[at]", " (at) ", "{at}", "＠"]),
-       dot=st.sampled_from([".", "(dot)", "[punt]"]))
+@given(
+    local=st.from_regex(r"[a-z]{1,10}(\.[a-z]{1,8})?", fullmatch=True),
+    domain=st.from_regex(r"[a-z]{2,10}(-[a-z]{2,6})?", fullmatch=True),
+    tld=st.sampled_from(["be", "com", "org", "gent", "vlaanderen"]),
+    at=st.sampled_from(["@", " @ ", "@ ", "(at)", "[at]", " (at) ", "{at}", "＠"]),
+    dot=st.sampled_from([".", "(dot)", "[punt]"]),
+)
 @PROPERTY
 def test_e_mail_addresses_with_a_spelled_out_or_spaced_at_are_found(local, domain, tld, at, dot):
     address = f"{local}{at}{domain}{dot}{tld}"
@@ -483,37 +585,47 @@ def test_e_mail_addresses_with_a_spelled_out_or_spaced_at_are_found(local, domai
 FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789@+"})
 
 
-@given(kind=st.sampled_from(["phone", "national", "email", "iban"]), number=national_numbers(),
-       iban=belgian_ibans())
+@given(kind=st.sampled_from(["phone", "national", "email", "iban"]), number=national_numbers(), iban=belgian_ibans())
 @PROPERTY
 def test_full_width_digits_and_at_signs_are_read_as_their_ascii_forms(kind, number, iban):
-    text = {"phone": f"Bel {PHONE} of {number[:2]}", "national": f"Rijksregisternummer {number}.",
-            "email": f"Stuur het naar {EMAIL}.", "iban": f"Rekening {iban} graag."}[kind]
+    text = {
+        "phone": f"Bel {PHONE} of {number[:2]}",
+        "national": f"Rijksregisternummer {number}.",
+        "email": f"Stuur het naar {EMAIL}.",
+        "iban": f"Rekening {iban} graag.",
+    }[kind]
     wide = text.translate(FULL_WIDTH)
     assert wide != text
     assert mask_text(wide) == mask_text(text).translate(FULL_WIDTH)  # same spans, offsets of the typed text
     assert mask_text(wide) != wide
 
 
-@pytest.mark.parametrize("text, masked", [
-    ("rijksregisternummer 85.07.30-033.61", "rijksregisternummer [rijksregisternummer]"),
-    ("rijksregisternummer 85 07 30 033 61", "rijksregisternummer [rijksregisternummer]"),
-    ("Het nummer 85 07 30 033 61 staat erin.", "Het nummer [rijksregisternummer] staat erin."),
-    ("BE68-5390-0754-7034", "[IBAN]"),
-    ("BE68.5390.0754.7034", "[IBAN]"),
-    ("jan.peeters(at)example.be", "[e-mail]"),
-    ("jan @ example.be", "[e-mail]"),
-    ("jan.peeters＠example.be", "[e-mail]"),
-    ("０４７０ １２ ３４ ５６", "[telefoonnummer]"),
-    ("bel 0470\u200b12 34 56", "bel [telefoonnummer]"),  # a zero-width space inside
-])
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("rijksregisternummer 85.07.30-033.61", "rijksregisternummer [rijksregisternummer]"),
+        ("rijksregisternummer 85 07 30 033 61", "rijksregisternummer [rijksregisternummer]"),
+        ("Het nummer 85 07 30 033 61 staat erin.", "Het nummer [rijksregisternummer] staat erin."),
+        ("BE68-5390-0754-7034", "[IBAN]"),
+        ("BE68.5390.0754.7034", "[IBAN]"),
+        ("jan.peeters(at)example.be", "[e-mail]"),
+        ("jan @ example.be", "[e-mail]"),
+        ("jan.peeters＠example.be", "[e-mail]"),
+        ("０４７０ １２ ３４ ５６", "[telefoonnummer]"),
+        ("bel 0470\u200b12 34 56", "bel [telefoonnummer]"),  # a zero-width space inside
+    ],
+)
 def test_the_reported_gaps_are_masked(text, masked):
     assert mask_text(text) == masked
 
 
 def test_legal_numbers_and_wrong_check_digits_without_a_cue_still_pass():
-    for text in ("Het nummer 85.07.30-033.27 staat in het dossier.", "Wat zegt artikel 458ter, § 2, 1°?",
-                 "De wet van 30 juli 2018 (B.S. 14.09.2018) regelt de cel.", "Zie COL 04/2018 en 52/2021."):
+    for text in (
+        "Het nummer 85.07.30-033.27 staat in het dossier.",
+        "Wat zegt artikel 458ter, § 2, 1°?",
+        "De wet van 30 juli 2018 (B.S. 14.09.2018) regelt de cel.",
+        "Zie COL 04/2018 en 52/2021.",
+    ):
         assert found(text) == [], text
 
 
@@ -534,7 +646,6 @@ def test_gradio_tracebacks_with_the_raw_inputs_are_logged_masked(small_index, tm
     import time
 
     import httpx
-
     from helpers import AppProcess
 
     typed = f"{EMAIL} {PHONE} {NATIONAL}"
@@ -543,8 +654,10 @@ def test_gradio_tracebacks_with_the_raw_inputs_are_logged_masked(small_index, tm
         fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "answer")
         # One input where the handler takes three: Gradio raises "... Received inputs: [...]"
         # and prints the traceback itself (traceback.print_exc), past the logging module.
-        joined = http.post("/gradio_api/queue/join", json={"data": [typed], "fn_index": fn, "trigger_id": None,
-                                                            "session_hash": "livcprivacy1"})
+        joined = http.post(
+            "/gradio_api/queue/join",
+            json={"data": [typed], "fn_index": fn, "trigger_id": None, "session_hash": "livcprivacy1"},
+        )
         assert joined.status_code == 200, joined.text
         with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": "livcprivacy1"}) as stream:
             events = "".join(line for line in stream.iter_lines() if "process_completed" in line or "close" in line)

@@ -17,13 +17,13 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 import docgen
-from assistant.core.assistant import Assistant
-from assistant.ops.cli import main as livc_main
-from assistant.core.index import build_index, chroma_client, collection_names, open_index, read_manifest
+import pytest
 from helpers import PYTHON, ROOT, cli_env, settings_for, write_small_corpus
+
+from assistant.core.assistant import Assistant
+from assistant.core.index import build_index, chroma_client, collection_names, open_index, read_manifest
+from assistant.ops.cli import main as livc_main
 
 OLD = "De burgemeester nodigt ook de partners uit."
 NEW = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
@@ -32,10 +32,19 @@ NEW = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
 def livc_process(*args: str, small_corpus) -> subprocess.Popen:
     """`livc <args>` on the small corpus, as a user runs it."""
     config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(LIVC_CORPUS_DIR=str(small_corpus.corpus_dir), LIVC_INDEX_DIR=str(small_corpus.index_dir),
-                  LIVC_CONFIG=str(config))
-    return subprocess.Popen([PYTHON, "-m", "assistant.ops.cli", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = cli_env(
+        LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
+        LIVC_INDEX_DIR=str(small_corpus.index_dir),
+        LIVC_CONFIG=str(config),
+    )
+    return subprocess.Popen(
+        [PYTHON, "-m", "assistant.ops.cli", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def served_texts(small_corpus) -> dict[str, list[str]]:
@@ -60,11 +69,18 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def add_official_formats(folder: Path) -> None:
-    docgen.simple_pdf(folder / "nota.pdf", [
-        [("Nota over de cel", 18, True), ("1. Vergaderingen", 13, True),
-         ("De cel vergadert op de eerste maandag van de maand.", 10.5, False)],
-        [("2. Verslagen", 13, True), ("Het verslag gaat binnen de week naar alle leden.", 10.5, False)],
-    ], title="Nota over de cel")
+    docgen.simple_pdf(
+        folder / "nota.pdf",
+        [
+            [
+                ("Nota over de cel", 18, True),
+                ("1. Vergaderingen", 13, True),
+                ("De cel vergadert op de eerste maandag van de maand.", 10.5, False),
+            ],
+            [("2. Verslagen", 13, True), ("Het verslag gaat binnen de week naar alle leden.", 10.5, False)],
+        ],
+        title="Nota over de cel",
+    )
     docgen.sample_docx(folder / "Huishoudelijk reglement é.docx")
     docgen.sample_html(folder / "intranet.html")
 
@@ -125,9 +141,17 @@ def test_editing_renaming_deleting_and_replacing_documents_leaves_no_stale_passa
     assert not any("Jan Claes" in t for doc in texts.values() for t in doc)
 
     # Replace a file with another version under the same name.
-    docgen.simple_pdf(mixed_corpus.corpus_dir / "nota.pdf", [[
-        ("Nota over de cel", 18, True), ("1. Vergaderingen", 13, True),
-        ("De cel vergadert voortaan op de derde dinsdag van de maand.", 10.5, False)]], title="Nota over de cel")
+    docgen.simple_pdf(
+        mixed_corpus.corpus_dir / "nota.pdf",
+        [
+            [
+                ("Nota over de cel", 18, True),
+                ("1. Vergaderingen", 13, True),
+                ("De cel vergadert voortaan op de derde dinsdag van de maand.", 10.5, False),
+            ]
+        ],
+        title="Nota over de cel",
+    )
     replaced = build_index(settings, embedder, progress=False)
     assert replaced.parsed == ["nota.pdf"]
     texts = served_texts(mixed_corpus)
@@ -160,8 +184,10 @@ def test_two_builds_at_once_run_one_after_the_other(small_corpus, embedder):
     build_index(small_corpus.settings, embedder, progress=False)
     edit(small_corpus.guide, OLD, NEW)
     reports = []
-    threads = [threading.Thread(target=lambda: reports.append(build_index(small_corpus.settings, embedder,
-                                                                          progress=False))) for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: reports.append(build_index(small_corpus.settings, embedder, progress=False)))
+        for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -224,7 +250,8 @@ def test_a_watching_assistant_loads_and_warms_a_new_generation_before_any_questi
 NEW_DOC = "\n\n".join(
     f"## {n}. Onderwerp {n}\n\nDe cel bespreekt in vergadering {n} het dossier over thema {n * 7} met partner {n * 3}. "
     f"Elke partner brengt voor thema {n * 7} een kort verslag mee en de coördinator noteert de afspraken van ronde {n}."
-    for n in range(1, 16))
+    for n in range(1, 16)
+)
 
 
 def cached_vectors(index_dir: Path) -> int:
@@ -302,11 +329,20 @@ def test_index_watch_stops_on_sigint_after_a_rebuild_even_when_started_with_sigi
     build_index(small_corpus.settings, embedder, progress=False)
     first = read_manifest(small_corpus.index_dir).generation
     config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(LIVC_CORPUS_DIR=str(small_corpus.corpus_dir), LIVC_INDEX_DIR=str(small_corpus.index_dir),
-                  LIVC_CONFIG=str(config))
-    watcher = subprocess.Popen([PYTHON, "-m", "assistant.ops.cli", "index", "--watch", "--interval", "0.3", "--quiet"],
-                               cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    env = cli_env(
+        LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
+        LIVC_INDEX_DIR=str(small_corpus.index_dir),
+        LIVC_CONFIG=str(config),
+    )
+    watcher = subprocess.Popen(
+        [PYTHON, "-m", "assistant.ops.cli", "index", "--watch", "--interval", "0.3", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
     try:
         edit(small_corpus.guide, OLD, NEW)
         wait_for(lambda: read_manifest(small_corpus.index_dir).generation != first, watcher, timeout=120)
@@ -326,8 +362,15 @@ def test_index_watch_stops_on_sigint_after_a_rebuild_even_when_started_with_sigi
 
 def test_livc_documents_lists_titles_versions_and_what_changed(mixed_corpus, embedder, capsys):
     build_index(mixed_corpus.settings, embedder, progress=False)
-    args = ["documents", "--corpus", str(mixed_corpus.corpus_dir), "--index", str(mixed_corpus.index_dir),
-            "--config", str(mixed_corpus.index_dir.parent / "empty-livc.toml")]
+    args = [
+        "documents",
+        "--corpus",
+        str(mixed_corpus.corpus_dir),
+        "--index",
+        str(mixed_corpus.index_dir),
+        "--config",
+        str(mixed_corpus.index_dir.parent / "empty-livc.toml"),
+    ]
     assert livc_main(args) == 0
     out = capsys.readouterr().out
     assert "5 documents" in out
@@ -352,8 +395,15 @@ def test_livc_index_shows_progress_and_a_summary_with_skipped_files(mixed_corpus
     docgen.scanned_pdf(mixed_corpus.corpus_dir / "scan.pdf")
     (mixed_corpus.corpus_dir / "oud.doc").write_bytes(b"\xd0\xcf\x11\xe0")
     (mixed_corpus.corpus_dir / "extra.md").write_text("# Extra\n\nDe cel kiest een secretaris.\n", encoding="utf-8")
-    args = ["index", "--corpus", str(mixed_corpus.corpus_dir), "--index", str(mixed_corpus.index_dir),
-            "--config", str(mixed_corpus.index_dir.parent / "empty-livc.toml")]
+    args = [
+        "index",
+        "--corpus",
+        str(mixed_corpus.corpus_dir),
+        "--index",
+        str(mixed_corpus.index_dir),
+        "--config",
+        str(mixed_corpus.index_dir.parent / "empty-livc.toml"),
+    ]
     assert livc_main(args) == 0
     captured = capsys.readouterr()
     bars = captured.err
@@ -417,8 +467,13 @@ def read_only(folder: Path, *command: str) -> list[str]:
     """`command` run in a private mount namespace where `folder` is mounted read-only
     (nothing changes outside that process)."""
     quoted = " ".join(f"'{part}'" for part in command)
-    return ["unshare", "-rm", "sh", "-c",
-            f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' && exec {quoted}"]
+    return [
+        "unshare",
+        "-rm",
+        "sh",
+        "-c",
+        f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' && exec {quoted}",
+    ]
 
 
 def test_a_read_only_index_folder_is_named_with_what_to_do(small_corpus, embedder):
@@ -427,11 +482,22 @@ def test_a_read_only_index_folder_is_named_with_what_to_do(small_corpus, embedde
     build_index(small_corpus.settings, embedder, progress=False)
     edit(small_corpus.guide, OLD, NEW)
     config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(LIVC_CORPUS_DIR=str(small_corpus.corpus_dir), LIVC_INDEX_DIR=str(small_corpus.index_dir),
-                  LIVC_CONFIG=str(config))
-    for args, words in ((["index", "--quiet"], f"cannot write to the index folder {small_corpus.index_dir}"),
-                        (["ask", "Wie zit de cel voor?"], "needs write access to that folder")):
-        result = subprocess.run(read_only(small_corpus.index_dir, PYTHON, "-m", "assistant.ops.cli", *args), cwd=ROOT,
-                                env=env, capture_output=True, text=True, timeout=300)
+    env = cli_env(
+        LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
+        LIVC_INDEX_DIR=str(small_corpus.index_dir),
+        LIVC_CONFIG=str(config),
+    )
+    for args, words in (
+        (["index", "--quiet"], f"cannot write to the index folder {small_corpus.index_dir}"),
+        (["ask", "Wie zit de cel voor?"], "needs write access to that folder"),
+    ):
+        result = subprocess.run(
+            read_only(small_corpus.index_dir, PYTHON, "-m", "assistant.ops.cli", *args),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         line = one_error_line(result)
         assert words in line and "build.lock" not in line, line

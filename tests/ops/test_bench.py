@@ -14,18 +14,31 @@ import math
 import subprocess
 
 import pytest
+from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 
-from assistant.ops.bench import QUALITY_KEYS, variant_text
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import parse_markdown
-from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
+from assistant.ops.bench import QUALITY_KEYS, variant_text
 
 # livc bench --quick builds indexes of the shipped corpus and starts the app (conftest marks its users)
 FIXTURE_MARKERS = {"quick": ("corpus", "server")}
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-TOP_KEYS = {"schema", "kind", "started_at", "seconds", "quick", "machine", "embedder", "settings", "questions",
-            "hot_path", "scales", "baseline", "notes"}
+TOP_KEYS = {
+    "schema",
+    "kind",
+    "started_at",
+    "seconds",
+    "quick",
+    "machine",
+    "embedder",
+    "settings",
+    "questions",
+    "hot_path",
+    "scales",
+    "baseline",
+    "notes",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +48,14 @@ def quick(tmp_path_factory):
     config = base / "empty-livc.toml"
     config.write_text("", encoding="utf-8")
     out = base / "out"
-    result = subprocess.run([PYTHON, "-m", "assistant.ops.cli", "bench", "--quick", "--out", str(out)], cwd=ROOT,
-                            env=cli_env(LIVC_CONFIG=str(config)), capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [PYTHON, "-m", "assistant.ops.cli", "bench", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        env=cli_env(LIVC_CONFIG=str(config)),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result, json.loads((out / "latest.json").read_text(encoding="utf-8")), out
 

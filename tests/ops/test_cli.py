@@ -12,28 +12,63 @@ import shutil
 import subprocess
 
 import pytest
-
 from helpers import PYTHON, ROOT, cli_env, write_small_corpus
 
-REPORT_KEYS = {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
-               "by_type", "by_lang", "baseline", "settings", "questions"}
+REPORT_KEYS = {
+    "n",
+    "n_in_scope",
+    "n_out_of_scope",
+    "retrieval",
+    "answers",
+    "latency_ms",
+    "by_type",
+    "by_lang",
+    "baseline",
+    "settings",
+    "questions",
+}
 
 GOLD = [
-    {"id": "t1", "type": "factual", "question": "Wie zit de LIVC-R voor?", "must_contain": ["burgemeester"],
-     "source_doc": "draaiboek-livc-r.md", "source_section": "5.2 De burgemeester",
-     "sources": [{"doc": "draaiboek-livc-r.md", "section": "5.2 De burgemeester"},
-                 {"doc": "vraag-en-antwoord-livc-r.md", "section": "Vraag 5: Wie leidt de LIVC-R?"}]},
-    {"id": "t2", "type": "legal", "question": "Welke veiligheidsmachtiging moet de vertegenwoordiger van de korpschef hebben?",
-     "must_contain": ["geheim"], "source_doc": "draaiboek-livc-r.md",
-     "source_section": "5.3 De korpschef en de information officer"},
-    {"id": "t3", "type": "out-of-scope", "question": "Hoe vraag ik een parkeervergunning aan voor bewoners?",
-     "must_contain": [], "source_doc": None, "sources": []},
+    {
+        "id": "t1",
+        "type": "factual",
+        "question": "Wie zit de LIVC-R voor?",
+        "must_contain": ["burgemeester"],
+        "source_doc": "draaiboek-livc-r.md",
+        "source_section": "5.2 De burgemeester",
+        "sources": [
+            {"doc": "draaiboek-livc-r.md", "section": "5.2 De burgemeester"},
+            {"doc": "vraag-en-antwoord-livc-r.md", "section": "Vraag 5: Wie leidt de LIVC-R?"},
+        ],
+    },
+    {
+        "id": "t2",
+        "type": "legal",
+        "question": "Welke veiligheidsmachtiging moet de vertegenwoordiger van de korpschef hebben?",
+        "must_contain": ["geheim"],
+        "source_doc": "draaiboek-livc-r.md",
+        "source_section": "5.3 De korpschef en de information officer",
+    },
+    {
+        "id": "t3",
+        "type": "out-of-scope",
+        "question": "Hoe vraag ik een parkeervergunning aan voor bewoners?",
+        "must_contain": [],
+        "source_doc": None,
+        "sources": [],
+    },
 ]
 
 
 def livc(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "assistant.ops.cli", *args], cwd=ROOT, env=env or cli_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [PYTHON, "-m", "assistant.ops.cli", *args],
+        cwd=ROOT,
+        env=env or cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -55,9 +90,11 @@ def empty_config(tmp_path_factory):
 @pytest.fixture(scope="module")
 def corpus_env(corpus_index, empty_config):
     """The environment that points `livc` at the session's already built index."""
-    return cli_env(LIVC_CORPUS_DIR=str(corpus_index.settings.corpus_dir),
-                   LIVC_INDEX_DIR=str(corpus_index.settings.index_dir),
-                   LIVC_CONFIG=str(empty_config))
+    return cli_env(
+        LIVC_CORPUS_DIR=str(corpus_index.settings.corpus_dir),
+        LIVC_INDEX_DIR=str(corpus_index.settings.index_dir),
+        LIVC_CONFIG=str(empty_config),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +129,9 @@ def test_ask_names_a_guide_source_by_its_heading_path(corpus_env):
 
 
 def test_ask_with_personal_data_prints_the_notice_and_never_the_data(corpus_env):
-    result = livc("ask", "Mijn cliënt Jan Peeters (0470 12 34 56) wordt besproken: wie zit de LIVC-R voor?", env=corpus_env)
+    result = livc(
+        "ask", "Mijn cliënt Jan Peeters (0470 12 34 56) wordt besproken: wie zit de LIVC-R voor?", env=corpus_env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Let op: ")
     assert "telefoonnummer" in result.stdout.split("\n", 1)[0]
@@ -177,12 +216,15 @@ def test_config_reads_a_toml_file(tmp_path):
     assert table["fusion"] == ("reciprocal_rerank", f"file {config}")
 
 
-@pytest.mark.parametrize("variable, value, named", [
-    ("LIVC_PORT", "abc", "port"),
-    ("LIVC_FUSION", "bogus", "fusion"),
-    ("LIVC_TOP_K", "0", "top_k"),
-    ("LIVC_EMBEDDER", "word2vec", "embedder"),
-])
+@pytest.mark.parametrize(
+    "variable, value, named",
+    [
+        ("LIVC_PORT", "abc", "port"),
+        ("LIVC_FUSION", "bogus", "fusion"),
+        ("LIVC_TOP_K", "0", "top_k"),
+        ("LIVC_EMBEDDER", "word2vec", "embedder"),
+    ],
+)
 def test_a_wrong_setting_fails_with_one_line_naming_it(empty_config, variable, value, named):
     env = cli_env(**{variable: value}, LIVC_CONFIG=str(empty_config))
     line = assert_one_line_error(livc("config", env=env, timeout=60))
@@ -205,8 +247,9 @@ def test_a_missing_config_file_fails_with_one_line(tmp_path):
 
 def test_index_on_a_missing_corpus_folder_fails_with_one_line(tmp_path, empty_config):
     env = cli_env(LIVC_CONFIG=str(empty_config))
-    line = assert_one_line_error(livc("index", "--corpus", str(tmp_path / "geen-corpus"),
-                                      "--index", str(tmp_path / "index"), env=env))
+    line = assert_one_line_error(
+        livc("index", "--corpus", str(tmp_path / "geen-corpus"), "--index", str(tmp_path / "index"), env=env)
+    )
     assert "geen-corpus" in line
     assert not (tmp_path / "index" / "manifest.json").exists()
 
@@ -216,8 +259,9 @@ def test_index_twice_builds_then_says_up_to_date(tmp_path, small_cache, empty_co
     (tmp_path / "index").mkdir()
     shutil.copyfile(small_cache[0], tmp_path / "index" / "embed-cache.sqlite")
     (tmp_path / "corpus" / "notities.odt").write_bytes(b"PK\x03\x04")
-    env = cli_env(LIVC_CORPUS_DIR=str(tmp_path / "corpus"), LIVC_INDEX_DIR=str(tmp_path / "index"),
-                  LIVC_CONFIG=str(empty_config))
+    env = cli_env(
+        LIVC_CORPUS_DIR=str(tmp_path / "corpus"), LIVC_INDEX_DIR=str(tmp_path / "index"), LIVC_CONFIG=str(empty_config)
+    )
 
     first = livc("index", "--quiet", env=env)
     assert first.returncode == 0, first.stderr
@@ -263,13 +307,24 @@ def test_eval_writes_a_report_with_the_required_keys(gold_file, tmp_path, corpus
 
 def test_eval_takes_several_gold_files_and_reports_each_and_pooled(gold_file, tmp_path, corpus_env):
     other = tmp_path / "gold-en.jsonl"
-    other.write_text(json.dumps({**GOLD[0], "id": "e1", "lang": "en", "question": "Who chairs the LIVC-R?"}) + "\n",
-                     encoding="utf-8")
+    other.write_text(
+        json.dumps({**GOLD[0], "id": "e1", "lang": "en", "question": "Who chairs the LIVC-R?"}) + "\n", encoding="utf-8"
+    )
     third = tmp_path / "gold-oos.jsonl"
     third.write_text(json.dumps(GOLD[2]) + "\n", encoding="utf-8")
     report_dir = tmp_path / "report"
-    result = livc("eval", "--gold", str(gold_file), str(other), "--gold", str(third), "--no-baseline",
-                  "--report", str(report_dir), env=corpus_env)
+    result = livc(
+        "eval",
+        "--gold",
+        str(gold_file),
+        str(other),
+        "--gold",
+        str(third),
+        "--no-baseline",
+        "--report",
+        str(report_dir),
+        env=corpus_env,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines[:4]] == ["gold", "gold-en", "gold-oos", "pooled"]
@@ -294,17 +349,31 @@ def test_eval_gold_arguments_collect_into_one_list():
 
 
 def test_eval_followup_prints_and_writes_precision_and_recall(tmp_path, corpus_env):
-    rows = [{"id": "p", "history": ["Wat is een opvolgingstraject?"], "question": "Wanneer stopt dat?",
-             "must_contain": ["afgesloten"], "source_doc": "draaiboek-livc-r.md",
-             "source_section": "8.8 Stap 8: afsluiting van een casus"},
-            {"id": "n", "history": ["Wie zit de LIVC-R voor?"], "question": "Wat is artikel 458ter van het Strafwetboek?",
-             "followup": False, "must_contain": ["458ter"], "source_doc": "vraag-en-antwoord-livc-r.md",
-             "source_section": "Vraag 30: Wat is artikel 458ter van het Strafwetboek?"}]
+    rows = [
+        {
+            "id": "p",
+            "history": ["Wat is een opvolgingstraject?"],
+            "question": "Wanneer stopt dat?",
+            "must_contain": ["afgesloten"],
+            "source_doc": "draaiboek-livc-r.md",
+            "source_section": "8.8 Stap 8: afsluiting van een casus",
+        },
+        {
+            "id": "n",
+            "history": ["Wie zit de LIVC-R voor?"],
+            "question": "Wat is artikel 458ter van het Strafwetboek?",
+            "followup": False,
+            "must_contain": ["458ter"],
+            "source_doc": "vraag-en-antwoord-livc-r.md",
+            "source_section": "Vraag 30: Wat is artikel 458ter van het Strafwetboek?",
+        },
+    ]
     gold = tmp_path / "followup.jsonl"
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     report_dir, json_path = tmp_path / "report", tmp_path / "fu.json"
-    result = livc("eval", "--followup", str(gold), "--report", str(report_dir), "--json", str(json_path),
-                  env=corpus_env)
+    result = livc(
+        "eval", "--followup", str(gold), "--report", str(report_dir), "--json", str(json_path), env=corpus_env
+    )
     assert result.returncode == 0, result.stderr
     assert "detection        precision=" in result.stdout and "recall=" in result.stdout
     data = json.loads((report_dir / "followup.json").read_text(encoding="utf-8"))
@@ -316,8 +385,17 @@ def test_eval_followup_prints_and_writes_precision_and_recall(tmp_path, corpus_e
 
 
 def test_eval_with_a_missing_gold_file_fails_with_one_line(tmp_path, corpus_env):
-    line = assert_one_line_error(livc("eval", "--gold", str(tmp_path / "weg.jsonl"), "--no-baseline",
-                                      "--report", str(tmp_path / "r"), env=corpus_env))
+    line = assert_one_line_error(
+        livc(
+            "eval",
+            "--gold",
+            str(tmp_path / "weg.jsonl"),
+            "--no-baseline",
+            "--report",
+            str(tmp_path / "r"),
+            env=corpus_env,
+        )
+    )
     assert "weg.jsonl" in line
 
 

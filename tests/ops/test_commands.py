@@ -9,15 +9,22 @@ import subprocess
 
 import numpy as np
 import pytest
+from helpers import PYTHON, ROOT, cli_env, write_small_corpus
 
 from assistant.ops.harness import free_port, percentile
 from assistant.web.auth import check_password, hash_token
-from helpers import PYTHON, ROOT, cli_env, write_small_corpus
 
 
 def livc(*args: str, stdin: str = "", timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "assistant.ops.cli", *args], cwd=ROOT, env=cli_env(), input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [PYTHON, "-m", "assistant.ops.cli", *args],
+        cwd=ROOT,
+        env=cli_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_one_percentile_is_linear_interpolation_as_numpys_default():
@@ -56,8 +63,9 @@ def test_app_py_and_livc_serve_take_the_same_options():
 
 def test_livc_serve_reports_an_unusable_users_file_in_one_line(tmp_path):
     env = cli_env(LIVC_AUTH="basic", LIVC_USERS_FILE=str(tmp_path / "missing.txt"))
-    result = subprocess.run([PYTHON, "-m", "assistant.ops.cli", "serve"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [PYTHON, "-m", "assistant.ops.cli", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("livc: error: ") and "users_file" in lines[0], result.stderr

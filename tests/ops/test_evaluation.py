@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.schema import TextNode
 
-from assistant.ops import evaluation as ev
 from assistant.core.chunking import Passage
 from assistant.core.documents import Document, parse_markdown
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation, Hit
+from assistant.ops import evaluation as ev
 
 GUIDE = """# Handleiding
 
@@ -50,46 +49,102 @@ SECTIONS = {s.heading: s for s in DOC.sections}
 
 def passage(heading: str) -> Passage:
     s = SECTIONS[heading]
-    return Passage(id=heading, doc=s.doc, title=s.title, section=s.heading, section_path=list(s.path),
-                   anchor=s.anchor, kind=s.kind, text=s.text, sentences=[s.text])
+    return Passage(
+        id=heading,
+        doc=s.doc,
+        title=s.title,
+        section=s.heading,
+        section_path=list(s.path),
+        anchor=s.anchor,
+        kind=s.kind,
+        text=s.text,
+        sentences=[s.text],
+    )
 
 
 INTRO, MAYOR, CHIEF = passage("1 Inleiding"), passage("2.1 De burgemeester"), passage("2.2 De korpschef")
 
 GOLD = [
     # In scope, explicit `sources`; first correct hit at rank 2; "2018" is missing from the answer.
-    {"id": "q1", "type": "factual", "question": "Wie zit de cel voor?", "must_contain": ["burgemeester", "2018"],
-     "source_doc": "gids.md", "source_section": "1 Inleiding",
-     "sources": [{"doc": "gids.md", "section": "2.1 De burgemeester"}], "extra": "ignored"},
+    {
+        "id": "q1",
+        "type": "factual",
+        "question": "Wie zit de cel voor?",
+        "must_contain": ["burgemeester", "2018"],
+        "source_doc": "gids.md",
+        "source_section": "1 Inleiding",
+        "sources": [{"doc": "gids.md", "section": "2.1 De burgemeester"}],
+        "extra": "ignored",
+    },
     # In scope, no `sources` and no type: falls back to source_sections; matches CHIEF by its path.
-    {"id": "q2", "question": "Welke machtiging heeft de korpschef?", "must_contain": ["Niveau  geheim"],
-     "source_doc": "gids.md", "source_sections": ["2 Samenstelling"]},
+    {
+        "id": "q2",
+        "question": "Welke machtiging heeft de korpschef?",
+        "must_contain": ["Niveau  geheim"],
+        "source_doc": "gids.md",
+        "source_sections": ["2 Samenstelling"],
+    },
     # Out of scope.
-    {"id": "q3", "type": "out-of-scope", "question": "Hoe vraag ik een parkeerkaart aan?", "must_contain": [],
-     "source_doc": None, "sources": []},
+    {
+        "id": "q3",
+        "type": "out-of-scope",
+        "question": "Hoe vraag ik een parkeerkaart aan?",
+        "must_contain": [],
+        "source_doc": None,
+        "sources": [],
+    },
 ]
 
 ANSWERS = {
     "Wie zit de cel voor?": Answer(
-        question="", text="De burgemeester zit de cel voor [1].",
+        question="",
+        text="De burgemeester zit de cel voor [1].",
         citations=[Citation(1, MAYOR, "De burgemeester zit de cel voor.")],
-        hits=[Hit(INTRO, 0.9), Hit(MAYOR, 0.8), Hit(CHIEF, 0.1)], timings={"total": 10.0}),
+        hits=[Hit(INTRO, 0.9), Hit(MAYOR, 0.8), Hit(CHIEF, 0.1)],
+        timings={"total": 10.0},
+    ),
     "Welke machtiging heeft de korpschef?": Answer(
-        question="", text="De korpschef heeft een machtiging van het NIVEAU\n ｇｅｈｅｉｍ [1].",
+        question="",
+        text="De korpschef heeft een machtiging van het NIVEAU\n ｇｅｈｅｉｍ [1].",
         citations=[Citation(1, INTRO, "De cel bestaat sinds de wet van 2018.")],
-        hits=[Hit(CHIEF, 0.9), Hit(INTRO, 0.2)], timings={"total": 20.0}),
+        hits=[Hit(CHIEF, 0.9), Hit(INTRO, 0.2)],
+        timings={"total": 20.0},
+    ),
     "Hoe vraag ik een parkeerkaart aan?": Answer(
-        question="", text="Dat staat niet in de documenten.", abstained=True,
-        hits=[Hit(INTRO, 0.1)], timings={"total": 30.0}),
+        question="",
+        text="Dat staat niet in de documenten.",
+        abstained=True,
+        hits=[Hit(INTRO, 0.1)],
+        timings={"total": 30.0},
+    ),
 }
 
 
 RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "mrr@10"}
-ANSWER_KEYS = {"fact_recall", "citation_hit", "answered_rate", "abstain_recall", "abstain_precision",
-               "answer_words", "confident_rate", "confident_precision"}
+ANSWER_KEYS = {
+    "fact_recall",
+    "citation_hit",
+    "answered_rate",
+    "abstain_recall",
+    "abstain_precision",
+    "answer_words",
+    "confident_rate",
+    "confident_precision",
+}
 # The result of one gold file: today's keys plus by_lang; other tools read these.
-SINGLE_KEYS = {"n", "n_in_scope", "n_out_of_scope", "retrieval", "answers", "latency_ms",
-               "by_type", "by_lang", "baseline", "settings", "questions"}
+SINGLE_KEYS = {
+    "n",
+    "n_in_scope",
+    "n_out_of_scope",
+    "retrieval",
+    "answers",
+    "latency_ms",
+    "by_type",
+    "by_lang",
+    "baseline",
+    "settings",
+    "questions",
+}
 
 
 class FakeEmbedder(MockEmbedding):
@@ -161,15 +216,30 @@ def test_question_details(result):
     assert q3["first_match_rank"] is None
     assert (q1["confidence"], q2["confidence"], q3["confidence"]) == ("high", "high", "low")  # q3 abstained
     assert (q1["lang"], q1["set"]) == ("nl", "gold") and q1["correct"] is False
-    assert set(q1) == {"id", "set", "type", "lang", "question", "in_scope", "abstained", "confidence", "mode",
-                      "first_match_rank", "facts_found", "citation_hit", "correct", "answer_words", "latency_ms",
-                      "cited_sections", "answer_text"}
+    assert set(q1) == {
+        "id",
+        "set",
+        "type",
+        "lang",
+        "question",
+        "in_scope",
+        "abstained",
+        "confidence",
+        "mode",
+        "first_match_rank",
+        "facts_found",
+        "citation_hit",
+        "correct",
+        "answer_words",
+        "latency_ms",
+        "cited_sections",
+        "answer_text",
+    }
 
 
 def test_abstention_metrics_with_a_wrong_abstention():
     rows = [GOLD[0], GOLD[1], GOLD[2]]
-    outcomes = [ev.Outcome([True], "", abstained=True), ev.Outcome([], "De burgemeester."),
-                ev.Outcome([], "Iets.")]
+    outcomes = [ev.Outcome([True], "", abstained=True), ev.Outcome([], "De burgemeester."), ev.Outcome([], "Iets.")]
     answers = ev.answer_metrics(rows, outcomes)
     assert answers["abstain_precision"] == 0.0  # the one abstention was in scope
     assert answers["abstain_recall"] == 0.0
@@ -264,8 +334,12 @@ def test_latency_falls_back_to_wall_clock():
 
 # --- confidence and languages -------------------------------------------------------------
 
-MAYOR_ROW = {"question": "Wie zit de cel voor?", "must_contain": ["burgemeester"], "source_doc": "gids.md",
-             "source_section": "2.1 De burgemeester"}
+MAYOR_ROW = {
+    "question": "Wie zit de cel voor?",
+    "must_contain": ["burgemeester"],
+    "source_doc": "gids.md",
+    "source_section": "2.1 De burgemeester",
+}
 OUT_ROW = {"question": "Hoe vraag ik een parkeerkaart aan?", "source_doc": None}
 
 
@@ -319,8 +393,12 @@ def test_the_baseline_counts_every_answer_as_high_confidence():
 
 def test_scores_by_language_default_to_dutch():
     rows = [{**MAYOR_ROW, "lang": "en"}, {**MAYOR_ROW, "lang": "FR"}, MAYOR_ROW, {**OUT_ROW, "lang": ""}]
-    outcomes = [said("The burgemeester chairs it."), said("Rien.", confidence="low"),
-                said("De burgemeester."), said("", abstained=True)]
+    outcomes = [
+        said("The burgemeester chairs it."),
+        said("Rien.", confidence="low"),
+        said("De burgemeester."),
+        said("", abstained=True),
+    ]
     by_lang = ev.scores_by_lang(rows, outcomes)
     assert list(by_lang) == ["en", "fr", "nl"]
     assert by_lang["en"]["fact_recall"] == 1.0 and by_lang["en"]["confident_precision"] == 1.0
@@ -403,7 +481,7 @@ def test_baseline_one_chunk_covers_every_section():
     outcomes = ev.run_baseline(GOLD, [DOC], MockEmbedding(embed_dim=8))
     assert [o.first_match_rank for o in outcomes] == [1, 1, None]  # the tiny doc is one chunk
     assert all(not o.abstained for o in outcomes)
-    assert outcomes[0].text.split() == DOC.text.split()[:ev.BASELINE_ANSWER_WORDS]
+    assert outcomes[0].text.split() == DOC.text.split()[: ev.BASELINE_ANSWER_WORDS]
     scores = ev.score_rows(GOLD, outcomes)
     assert scores["retrieval"]["hit@1"] == 1.0
     assert scores["answers"]["citation_hit"] == 1.0
@@ -412,13 +490,12 @@ def test_baseline_one_chunk_covers_every_section():
 
 def test_baseline_chunk_offsets_pick_the_overlapped_sections():
     chief = SECTIONS["2.2 De korpschef"]
-    text = DOC.text[chief.start:chief.end].strip()
+    text = DOC.text[chief.start : chief.end].strip()
     located = TextNode(text=text)  # no offsets: found by searching the document text
     sections = ev._overlapped_sections(located, DOC)
     assert [s.heading for s in sections] == ["2.2 De korpschef"]
-    spanning = TextNode(text=DOC.text[SECTIONS["2.1 De burgemeester"].start:chief.start + 5])
-    assert {s.heading for s in ev._overlapped_sections(spanning, DOC)} == {"2.1 De burgemeester",
-                                                                          "2.2 De korpschef"}
+    spanning = TextNode(text=DOC.text[SECTIONS["2.1 De burgemeester"].start : chief.start + 5])
+    assert {s.heading for s in ev._overlapped_sections(spanning, DOC)} == {"2.1 De burgemeester", "2.2 De korpschef"}
     assert ev._sections_match(GOLD[1], sections) and not ev._sections_match(GOLD[0], sections)
 
 
@@ -430,12 +507,15 @@ def test_load_gold_skips_blank_lines_and_keeps_extra_keys(gold_file):
     assert [r["id"] for r in rows] == ["q1", "q2", "q3"] and rows[0]["extra"] == "ignored"
 
 
-@pytest.mark.parametrize("bad, reason", [
-    ('{"question": "ok?"', "not valid JSON"),
-    ('{"id": "x"}', "missing 'question'"),
-    ('["a list"]', "JSON object"),
-    ('{"question": "q", "must_contain": "geheim"}', "must_contain"),
-])
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ('{"question": "ok?"', "not valid JSON"),
+        ('{"id": "x"}', "missing 'question'"),
+        ('["a list"]', "JSON object"),
+        ('{"question": "q", "must_contain": "geheim"}', "must_contain"),
+    ],
+)
 def test_load_gold_names_the_bad_line(tmp_path, bad, reason):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"question": "goed?"}\n\n' + bad + "\n", encoding="utf-8")

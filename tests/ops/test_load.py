@@ -13,7 +13,6 @@ import json
 import os
 
 import pytest
-
 from helpers import ARTIFACTS, AppProcess
 
 from assistant.ops import load_test

@@ -13,15 +13,14 @@ import hashlib
 import json
 import logging
 import re
-from pathlib import Path
 
 import httpx
 import pytest
+from helpers import CORPUS, FAQ, GUIDE, AppServer, client, settings_for
 
 from assistant.core.assistant import MAX_QUESTION_CHARS
 from assistant.web.app import create_app
 from assistant.web.schemas import answer_json
-from helpers import CORPUS, FAQ, GUIDE, AppServer, client, settings_for
 
 GUIDE_QUESTION = "Hoe lang bewaren we de verslagen?"
 OUT_OF_SCOPE = "Hoe vraag ik een parkeervergunning aan?"
@@ -124,18 +123,21 @@ def test_health_and_readiness(http, tmp_path):
 # Errors: JSON, stable code, Dutch message, never a 500
 
 
-@pytest.mark.parametrize("body, status, code, words", [
-    ({"question": ""}, 422, "invalid_question", "Typ eerst een vraag"),
-    ({"question": "   \u200b "}, 422, "invalid_question", "Typ eerst een vraag"),
-    ({"question": "?!"}, 422, "invalid_question", "geen woorden"),
-    ({"question": "x " * MAX_QUESTION_CHARS}, 422, "question_too_long", "te lang"),
-    ({"question": "x" * 30_000}, 422, "invalid_request", "te lang"),
-    ({}, 422, "invalid_request", "de vraag ontbreekt"),
-    ({"question": 42}, 422, "invalid_request", "moet tekst zijn"),
-    ({"question": "Wie?", "history": "Wat?"}, 422, "invalid_request", "lijst"),
-    ({"question": "Wie?", "history": ["Wat?"] * 21}, 422, "invalid_request", "te veel"),
-    ([1, 2], 422, "invalid_request", "JSON-object"),
-])
+@pytest.mark.parametrize(
+    "body, status, code, words",
+    [
+        ({"question": ""}, 422, "invalid_question", "Typ eerst een vraag"),
+        ({"question": "   \u200b "}, 422, "invalid_question", "Typ eerst een vraag"),
+        ({"question": "?!"}, 422, "invalid_question", "geen woorden"),
+        ({"question": "x " * MAX_QUESTION_CHARS}, 422, "question_too_long", "te lang"),
+        ({"question": "x" * 30_000}, 422, "invalid_request", "te lang"),
+        ({}, 422, "invalid_request", "de vraag ontbreekt"),
+        ({"question": 42}, 422, "invalid_request", "moet tekst zijn"),
+        ({"question": "Wie?", "history": "Wat?"}, 422, "invalid_request", "lijst"),
+        ({"question": "Wie?", "history": ["Wat?"] * 21}, 422, "invalid_request", "te veel"),
+        ([1, 2], 422, "invalid_request", "JSON-object"),
+    ],
+)
 def test_bad_questions_get_a_dutch_4xx(http, body, status, code, words):
     response = http.post("/api/v1/ask", json=body)
     assert response.status_code == status, response.text
@@ -233,18 +235,21 @@ UVICORN_400 = "Invalid HTTP request received."
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_no_input_makes_a_server_error(server, mode):
     schemathesis = pytest.importorskip("schemathesis")
-    from hypothesis import HealthCheck, given, settings as hypothesis_settings
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hypothesis_settings
 
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/api/v1/ask", "/api/v1/search", "/api/v1/documents"}
     strategy = hypothesis_strategies.one_of(
-        [op.as_strategy(generation_mode=schemathesis.GenerationMode(mode)) for op in operations])
+        [op.as_strategy(generation_mode=schemathesis.GenerationMode(mode)) for op in operations]
+    )
     seen = []
 
     @given(case=strategy)
-    @hypothesis_settings(max_examples=60, deadline=None, database=None, derandomize=True,
-                         suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=60, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     def run(case):
         response = case.call(base_url=server.url, timeout=60)
         seen.append((case.method, case.path, response.status_code))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import concurrent.futures
 
 import pytest
-
-from assistant.web.auth import check_password, hash_password, hash_token, read_users
-from assistant.web.ratelimit import RateLimiter
-from assistant.core.errors import AuthError, SettingsError
-from assistant.web.chat import mount
-from assistant.web.app import create_app
 from helpers import GUIDE, AppServer, client
+
+from assistant.core.errors import AuthError, SettingsError
+from assistant.web.app import create_app
+from assistant.web.auth import check_password, hash_password, hash_token, read_users
+from assistant.web.chat import mount
+from assistant.web.ratelimit import RateLimiter
 
 PROXY = "127.0.0.2"  # the reverse proxy's address in these tests
 TOKEN_A, TOKEN_B = "livc_token-for-tool-a", "livc_token-for-tool-b"
@@ -54,17 +54,20 @@ def test_passwords_and_tokens_are_stored_hashed(tmp_path):
         read_users(bad)
 
 
-@pytest.mark.parametrize("values, words", [
-    ({"auth": "oauth"}, "auth must be one of"),
-    ({"auth": "basic"}, "needs users_file"),
-    ({"auth": "header", "trusted_proxies": ()}, "needs trusted_proxies"),
-    ({"trusted_proxies": ("proxy.local",)}, "not an IP address"),
-    ({"api_tokens": ("tool:abc",)}, "api_tokens entries"),
-    ({"frame_origins": ("https://intranet.be/pagina",)}, "not an origin"),
-    ({"allowed_origins": ("*",)}, "not an origin"),
-    ({"auth_header": "X User"}, "header name"),
-    ({"rate_limit": -1}, "rate_limit"),
-])
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        ({"auth": "oauth"}, "auth must be one of"),
+        ({"auth": "basic"}, "needs users_file"),
+        ({"auth": "header", "trusted_proxies": ()}, "needs trusted_proxies"),
+        ({"trusted_proxies": ("proxy.local",)}, "not an IP address"),
+        ({"api_tokens": ("tool:abc",)}, "api_tokens entries"),
+        ({"frame_origins": ("https://intranet.be/pagina",)}, "not an origin"),
+        ({"allowed_origins": ("*",)}, "not an origin"),
+        ({"auth_header": "X User"}, "header name"),
+        ({"rate_limit": -1}, "rate_limit"),
+    ],
+)
 def test_bad_intranet_settings_are_refused(corpus_index, values, words):
     with pytest.raises(SettingsError, match=words):
         corpus_index.settings.replace(**values)
@@ -76,8 +79,9 @@ def test_bad_intranet_settings_are_refused(corpus_index, values, words):
 
 @pytest.fixture(scope="module")
 def open_server(corpus_index, tmp_path_factory, tokens):
-    settings = app_settings(corpus_index, tmp_path_factory, api_tokens=tokens, rate_limit=0,
-                            allowed_origins=("http://127.0.0.1:9",))
+    settings = app_settings(
+        corpus_index, tmp_path_factory, api_tokens=tokens, rate_limit=0, allowed_origins=("http://127.0.0.1:9",)
+    )
     with AppServer(create_app(settings, corpus_index.assistant)) as running:
         yield running
 
@@ -123,8 +127,15 @@ def test_default_framing_is_same_origin_only(open_server):
 
 @pytest.fixture(scope="module")
 def basic_server(corpus_index, tmp_path_factory, users_file, tokens):
-    settings = app_settings(corpus_index, tmp_path_factory, auth="basic", users_file=str(users_file),
-                            api_tokens=tokens, rate_limit=0, frame_origins=("https://intranet.stad.be",))
+    settings = app_settings(
+        corpus_index,
+        tmp_path_factory,
+        auth="basic",
+        users_file=str(users_file),
+        api_tokens=tokens,
+        rate_limit=0,
+        frame_origins=("https://intranet.stad.be",),
+    )
     web = create_app(settings, corpus_index.assistant)
     _gate_of(web).failures.limit = 0  # these tests' wrong passwords are not an attack to throttle
     app = mount(web, corpus_index.assistant, settings)
@@ -179,8 +190,15 @@ def test_configured_origins_may_frame_the_app(basic_server):
 
 @pytest.fixture(scope="module")
 def header_server(corpus_index, tmp_path_factory, tokens):
-    settings = app_settings(corpus_index, tmp_path_factory, auth="header", trusted_proxies=(PROXY,),
-                            api_tokens=tokens, rate_limit=2, rate_window=60)
+    settings = app_settings(
+        corpus_index,
+        tmp_path_factory,
+        auth="header",
+        trusted_proxies=(PROXY,),
+        api_tokens=tokens,
+        rate_limit=2,
+        rate_window=60,
+    )
     with AppServer(create_app(settings, corpus_index.assistant)) as running:
         yield running
 
@@ -275,12 +293,15 @@ def small_index(tmp_path_factory, small_cache, embedder):
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("content, words", [
-    (None, "cannot read users_file"),
-    ("alice:plaintext\n", "users.txt:1: expected 'user:scrypt$...'"),
-    ("alice:scrypt$bad\n", "users.txt:1: expected 'user:scrypt$...'"),
-    ("# nobody yet\n", "holds no users"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "cannot read users_file"),
+        ("alice:plaintext\n", "users.txt:1: expected 'user:scrypt$...'"),
+        ("alice:scrypt$bad\n", "users.txt:1: expected 'user:scrypt$...'"),
+        ("# nobody yet\n", "holds no users"),
+    ],
+)
 def test_a_users_file_that_cannot_be_used_stops_app_py_with_one_line(small_index, tmp_path, content, words):
     from helpers import AppProcess
 
@@ -317,8 +338,9 @@ def guarded(tmp_path):
     from helpers import CORPUS, settings_for
 
     users = tmp_path / "users.txt"
-    users.write_text(f"alice:{hash_password('geheim wachtwoord')}\nbob:{hash_password('ander wachtwoord')}\n",
-                     encoding="utf-8")
+    users.write_text(
+        f"alice:{hash_password('geheim wachtwoord')}\nbob:{hash_password('ander wachtwoord')}\n", encoding="utf-8"
+    )
     settings = settings_for(CORPUS, tmp_path / "index", auth="basic", users_file=str(users), rate_limit=0)
     app = create_app(settings)
     with AppServer(app) as running:
@@ -391,8 +413,9 @@ def test_failed_sign_ins_are_throttled_per_address_and_per_user(guarded):
 
     server, _ = guarded
     with client(server, source="127.0.0.2") as guesser:
-        statuses = [guesser.get("/openapi.json", auth=("alice", f"gok {i}")).status_code
-                    for i in range(FAILURE_LIMIT + 1)]
+        statuses = [
+            guesser.get("/openapi.json", auth=("alice", f"gok {i}")).status_code for i in range(FAILURE_LIMIT + 1)
+        ]
         assert statuses == [401] * FAILURE_LIMIT + [429]
         throttled = guesser.get("/openapi.json", auth=("bob", "ander wachtwoord"))  # this address: even right
         assert throttled.status_code == 429 and 1 <= int(throttled.headers["Retry-After"]) <= 300

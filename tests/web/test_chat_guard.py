@@ -25,18 +25,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import ARTIFACTS, AppProcess, AppServer, HostSite, ask_in_chat, client, settings_for, write_small_corpus
 
-from assistant.web import guard
 from assistant.core.assistant import Assistant
 from assistant.core.chunking import Passage
 from assistant.core.index import build_index
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation
+from assistant.web import guard
+from assistant.web.app import create_app
 from assistant.web.chat import mount
 from assistant.web.render import LOW_CONFIDENCE_LABEL, render_question, render_reply
-from assistant.web.app import create_app
 from assistant.web.serving import HEADER_TIMEOUT
-from helpers import ARTIFACTS, AppProcess, AppServer, HostSite, ask_in_chat, client, settings_for, write_small_corpus
 
 TIMEOUT = 30_000
 PROXY = "127.0.0.2"
@@ -80,8 +80,9 @@ class Flagged:
         answer = self._assistant.ask(question, history)
         if "onzeker" in question:
             return dataclasses.replace(answer, confidence="low", language="en", language_note=self.NOTE)
-        return dataclasses.replace(answer, confidence="low" if answer.abstained else "high", language="nl",
-                                   language_note=None)
+        return dataclasses.replace(
+            answer, confidence="low" if answer.abstained else "high", language="nl", language_note=None
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -126,13 +127,19 @@ def gradio_ids(http: httpx.Client, headers=None) -> dict[str, int]:
 
 
 def take_question(http, ids, session: str, question: str, headers=None) -> httpx.Response:
-    return http.post("/gradio_api/run/predict", headers=headers, json={
-        "data": [question, []], "fn_index": ids["take_question"], "trigger_id": 12, "session_hash": session})
+    return http.post(
+        "/gradio_api/run/predict",
+        headers=headers,
+        json={"data": [question, []], "fn_index": ids["take_question"], "trigger_id": 12, "session_hash": session},
+    )
 
 
 def join(http, ids, session: str, headers=None) -> httpx.Response:
-    return http.post("/gradio_api/queue/join", headers=headers, json={
-        "data": [None, [], None], "fn_index": ids["answer"], "trigger_id": 12, "session_hash": session})
+    return http.post(
+        "/gradio_api/queue/join",
+        headers=headers,
+        json={"data": [None, [], None], "fn_index": ids["answer"], "trigger_id": 12, "session_hash": session},
+    )
 
 
 def listen(http, session: str, headers=None) -> list[dict]:
@@ -166,8 +173,17 @@ def ask_over_gradio(http, ids, session: str, question: str, headers=None) -> str
 # 1. Origins: headers (httpx) and a foreign page (Chromium)
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/config"), ("GET", "/"), ("GET", "/gradio_api/info"),
-                                          ("GET", "/documenten/"), ("GET", "/embed"), ("GET", "/openapi.json")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/config"),
+        ("GET", "/"),
+        ("GET", "/gradio_api/info"),
+        ("GET", "/documenten/"),
+        ("GET", "/embed"),
+        ("GET", "/openapi.json"),
+    ],
+)
 def test_a_foreign_origin_is_refused_on_every_route_outside_the_api(server, method, path):
     with client(server) as http:
         refused = http.request(method, path, headers=EVIL_HOST)
@@ -183,8 +199,14 @@ def test_a_foreign_origin_is_refused_on_every_route_outside_the_api(server, meth
 def test_preflights_of_the_chat_routes_from_a_foreign_origin_get_no_cors(server):
     with client(server) as http:
         for path in ("/gradio_api/queue/join", "/gradio_api/run/predict", "/gradio_api/upload", "/config"):
-            preflight = http.options(path, headers={**EVIL_HOST, "Access-Control-Request-Method": "POST",
-                                                    "Access-Control-Request-Headers": "content-type"})
+            preflight = http.options(
+                path,
+                headers={
+                    **EVIL_HOST,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type",
+                },
+            )
             assert preflight.status_code == 403, path
             assert "access-control-allow-origin" not in preflight.headers, path
             assert "access-control-allow-credentials" not in preflight.headers, path
@@ -247,8 +269,9 @@ def test_a_page_on_another_origin_cannot_read_ask_or_upload(browser, server):
 
     with client(server) as http:
         ids = gradio_ids(http)
-    page_html = FOREIGN_PAGE.format(app=server.url, take=ids["take_question"], answer=ids["answer"],
-                                    marker=UPLOAD_MARKER)
+    page_html = FOREIGN_PAGE.format(
+        app=server.url, take=ids["take_question"], answer=ids["answer"], marker=UPLOAD_MARKER
+    )
     with HostSite({"/": page_html}) as site:
         context = browser.new_context()
         try:
@@ -257,8 +280,14 @@ def test_a_page_on_another_origin_cannot_read_ask_or_upload(browser, server):
             results = page.evaluate("window.done")
         finally:
             context.close()
-    assert results == {"config": "blocked", "predict": "blocked", "join": "blocked", "data": "blocked",
-                       "upload": "blocked", "upload_blind": "sent"}, results
+    assert results == {
+        "config": "blocked",
+        "predict": "blocked",
+        "join": "blocked",
+        "data": "blocked",
+        "upload": "blocked",
+        "upload_blind": "sent",
+    }, results
     # Not even the blind upload (sent without reading the answer) left a file behind.
     folder = Path(get_upload_folder())
     assert not folder.exists() or not list(folder.rglob(f"{UPLOAD_MARKER}*"))
@@ -269,14 +298,26 @@ def test_a_page_on_another_origin_cannot_read_ask_or_upload(browser, server):
 
 
 UNUSED = [
-    ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/upload_progress?upload_id=x"),
-    ("GET", "/gradio_api/deep_link?session_hash=abc"), ("GET", "/?deep_link=aBBbvERhTaw"),
-    ("GET", "/gradio_api/file=https://example.org/"), ("GET", "/gradio_api/file=/etc/passwd"),
-    ("GET", "/gradio_api/proxy=https://example.org/x"), ("GET", "/gradio_api/startup-events"),
-    ("POST", "/gradio_api/call/take_question"), ("POST", "/gradio_api/component_server"),
-    ("POST", "/gradio_api/process_recording"), ("POST", "/gradio_api/stream/x"), ("GET", "/gradio_api/openapi.json"),
-    ("POST", "/gradio_api/vibe-edit"), ("GET", "/gradio_api/mcp/schema"), ("GET", "/monitoring"), ("POST", "/login"),
-    ("GET", "/logout"), ("GET", "/gradio_api/run/predict"), ("POST", "/gradio_api/api/predict"),
+    ("POST", "/gradio_api/upload"),
+    ("GET", "/gradio_api/upload_progress?upload_id=x"),
+    ("GET", "/gradio_api/deep_link?session_hash=abc"),
+    ("GET", "/?deep_link=aBBbvERhTaw"),
+    ("GET", "/gradio_api/file=https://example.org/"),
+    ("GET", "/gradio_api/file=/etc/passwd"),
+    ("GET", "/gradio_api/proxy=https://example.org/x"),
+    ("GET", "/gradio_api/startup-events"),
+    ("POST", "/gradio_api/call/take_question"),
+    ("POST", "/gradio_api/component_server"),
+    ("POST", "/gradio_api/process_recording"),
+    ("POST", "/gradio_api/stream/x"),
+    ("GET", "/gradio_api/openapi.json"),
+    ("POST", "/gradio_api/vibe-edit"),
+    ("GET", "/gradio_api/mcp/schema"),
+    ("GET", "/monitoring"),
+    ("POST", "/login"),
+    ("GET", "/logout"),
+    ("GET", "/gradio_api/run/predict"),
+    ("POST", "/gradio_api/api/predict"),
 ]
 
 
@@ -337,8 +378,10 @@ def test_over_the_limit_the_chat_says_so_and_keeps_the_conversation(browser, hos
             expect(first).to_be_visible()
             assert "burgemeester" in first.inner_text()
             box = first.bounding_box()  # nothing covers the conversation
-            assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest(\"[data-testid='bot']\")",
-                                 [box["x"] + 20, box["y"] + 10])
+            assert page.evaluate(
+                "([x, y]) => !!document.elementFromPoint(x, y).closest(\"[data-testid='bot']\")",
+                [box["x"] + 20, box["y"] + 10],
+            )
             page.screenshot(path=str(ARTIFACTS / "chat-rate-limited.png"))
         finally:
             context.close()
@@ -375,16 +418,26 @@ def test_oversized_chat_requests_are_refused_before_anything_is_kept(server):
     """The server runs in this process: its memory is ours to measure."""
     with client(server) as http:
         ids = gradio_ids(http)
-        body = json.dumps({"data": ["x" * 20 * 2**20, []], "fn_index": ids["take_question"], "trigger_id": 12,
-                           "session_hash": "groot"}).encode()
+        body = json.dumps(
+            {
+                "data": ["x" * 20 * 2**20, []],
+                "fn_index": ids["take_question"],
+                "trigger_id": 12,
+                "session_hash": "groot",
+            }
+        ).encode()
         started = time.monotonic()
         declared = http.post("/gradio_api/run/predict", content=body, headers={"Content-Type": "application/json"})
         assert declared.status_code == 413 and "te lang" in declared.json()["detail"]
         del body
 
         def chunks(n: int):
-            head = json.dumps({"fn_index": ids["take_question"], "trigger_id": 12, "session_hash": f"groot-{n}",
-                               "data": []})[:-2].encode() + b'["'
+            head = (
+                json.dumps(
+                    {"fn_index": ids["take_question"], "trigger_id": 12, "session_hash": f"groot-{n}", "data": []}
+                )[:-2].encode()
+                + b'["'
+            )
             yield head
             for _ in range(20):
                 yield b"x" * 2**20
@@ -392,8 +445,9 @@ def test_oversized_chat_requests_are_refused_before_anything_is_kept(server):
 
         before = _rss_mb()
         for n in range(10):  # 10 x 20 MB, streamed (no Content-Length)
-            streamed = http.post("/gradio_api/run/predict", content=chunks(n),
-                                 headers={"Content-Type": "application/json"})
+            streamed = http.post(
+                "/gradio_api/run/predict", content=chunks(n), headers={"Content-Type": "application/json"}
+            )
             assert streamed.status_code == 413, streamed.text[:200]
         assert _rss_mb() - before < 60, (before, _rss_mb())
         assert time.monotonic() - started < 60
@@ -410,8 +464,10 @@ def test_a_request_body_that_stalls_is_cut_off(server, monkeypatch):
     monkeypatch.setattr(guard, "BODY_TIMEOUT", 1.0)
     for path, status in ((b"/gradio_api/run/predict", b"408"), (b"/api/v1/ask", b"400")):
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-            s.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 1000\r\n\r\n{\"data\": [")
+            s.sendall(
+                b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000\r\n\r\n{"data": ['
+            )
             started = time.monotonic()
             reply = s.recv(65536)
         assert reply.startswith(b"HTTP/1.1 " + status), (path, reply[:200])
@@ -449,7 +505,7 @@ def test_app_py_closes_connections_whose_headers_are_slow_or_huge(hostile, tmp_p
                 try:
                     s.sendall(b"X-Langzaam: ja\r\n")
                     closed = s.recv(1) == b""
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     closed = True
@@ -471,17 +527,22 @@ def test_forwarded_for_counts_only_from_a_configured_proxy(hostile):
     assert plain.sources["trusted_proxies"] == "default"
     proxied = plain.replace(trusted_proxies=(PROXY,))
     with AppServer(create_app(plain, assistant)) as local, client(local) as http:
-        statuses = [http.get("/api/v1/documents", headers={"X-Forwarded-For": f"10.1.0.{i}"}).status_code
-                    for i in range(5)]
+        statuses = [
+            http.get("/api/v1/documents", headers={"X-Forwarded-For": f"10.1.0.{i}"}).status_code for i in range(5)
+        ]
     assert statuses == [200, 200, 200, 429, 429], statuses  # one local client, whatever it claims
     with AppServer(create_app(proxied, assistant)) as behind:
         with client(behind, source=PROXY) as via_proxy:
-            statuses = [via_proxy.get("/api/v1/documents", headers={"X-Forwarded-For": f"10.2.0.{i}"}).status_code
-                        for i in range(5)]
+            statuses = [
+                via_proxy.get("/api/v1/documents", headers={"X-Forwarded-For": f"10.2.0.{i}"}).status_code
+                for i in range(5)
+            ]
         assert statuses == [200] * 5, statuses  # five clients behind the proxy
         with client(behind) as direct:
-            statuses = [direct.get("/api/v1/documents", headers={"X-Forwarded-For": f"10.3.0.{i}"}).status_code
-                        for i in range(5)]
+            statuses = [
+                direct.get("/api/v1/documents", headers={"X-Forwarded-For": f"10.3.0.{i}"}).status_code
+                for i in range(5)
+            ]
         assert statuses == [200, 200, 200, 429, 429], statuses
 
 
@@ -490,7 +551,6 @@ def test_forwarded_for_counts_only_from_a_configured_proxy(hostile):
 
 
 def test_html_in_documents_and_questions_stays_text_in_the_chat(browser, server):
-    from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
     violations = []
@@ -506,8 +566,18 @@ def test_html_in_documents_and_questions_stays_text_in_the_chat(browser, server)
         assert "zebrakwestie" in text, text
         shown = [tag for tag in ("<div", "<form", "<a ", "<img", "[deze pagina](") if tag in text]
         assert len(shown) >= 2, text  # the hostile sentences are quoted, as text
-        for selector in ("#zebra-overlay", "#zebra-form", "#zebra-link", "#zebra-img", "form", "input", "img",
-                         "#zebra-web", "#zebra-bold", "#q-overlay"):
+        for selector in (
+            "#zebra-overlay",
+            "#zebra-form",
+            "#zebra-link",
+            "#zebra-img",
+            "form",
+            "input",
+            "img",
+            "#zebra-web",
+            "#zebra-bold",
+            "#q-overlay",
+        ):
             assert page.locator(f"#livc-chat {selector}").count() == 0, selector
         links = reply.locator("a")
         assert links.count() >= 1
@@ -569,8 +639,11 @@ def test_a_low_confidence_answer_is_set_apart_in_the_chat(browser, server):
             return locator.evaluate("""el => { const s = getComputedStyle(el);
                 return [s.backgroundColor, s.borderLeftColor, s.borderLeftStyle, s.borderLeftWidth].join(' '); }""")
 
-        styles = {look(unsure.locator(".livc-low")), look(abstained.locator(".livc-abstain")),
-                  look(sure.locator(".livc-answer"))}
+        styles = {
+            look(unsure.locator(".livc-low")),
+            look(abstained.locator(".livc-abstain")),
+            look(sure.locator(".livc-answer")),
+        }
         assert len(styles) == 3, styles  # distinct from an answer and from an abstention
         assert "rgba(0, 0, 0, 0)" not in look(unsure.locator(".livc-low")).split(" 1px")[0]
         page.screenshot(path=str(ARTIFACTS / "chat-low-confidence.png"))
@@ -621,17 +694,31 @@ def test_the_api_answer_carries_confidence_and_language(server):
 
 
 def _passage(**extra) -> Passage:
-    values = dict(id="p", doc="d.md", title="Gids", section="2.1 B", section_path=["2. A", "2.1 B"], anchor="21-b",
-                  kind="guide", text="x", sentences=["x"])
+    values = dict(
+        id="p",
+        doc="d.md",
+        title="Gids",
+        section="2.1 B",
+        section_path=["2. A", "2.1 B"],
+        anchor="21-b",
+        kind="guide",
+        text="x",
+        sentences=["x"],
+    )
     return Passage(**{**values, **extra})
 
 
 def test_answer_text_is_escaped_and_only_our_markup_is_kept():
     p = _passage()
-    answer = Answer(question="q", citations=[Citation(1, p, "x"), Citation(2, p, "x")], text=(
-        '- Een punt <img src=x onerror=alert(1)>. [1] Daarna **vet** en [klik](http://evil) of https://evil. [2]\n'
-        '1. eerste\n2. tweede [1]\n\n> <div style="position:fixed">overlay</div> [3]'),
-        notice="Gelezen als vervolg op uw vorige vraag: “<b>x</b>”")
+    answer = Answer(
+        question="q",
+        citations=[Citation(1, p, "x"), Citation(2, p, "x")],
+        text=(
+            "- Een punt <img src=x onerror=alert(1)>. [1] Daarna **vet** en [klik](http://evil) of https://evil. [2]\n"
+            '1. eerste\n2. tweede [1]\n\n> <div style="position:fixed">overlay</div> [3]'
+        ),
+        notice="Gelezen als vervolg op uw vorige vraag: “<b>x</b>”",
+    )
     html_ = render_reply(answer, 0, Settings())
     assert "\n" not in html_ and html_.startswith('<div class="livc-reply">')  # one HTML block: no Markdown read
     assert "<img" not in html_ and "<div style" not in html_ and "<b>" not in html_
@@ -640,7 +727,7 @@ def test_answer_text_is_escaped_and_only_our_markup_is_kept():
     assert "<strong>vet</strong>" in html_
     assert '<a class="livc-marker" href="#bron-0-1" title="Bron 1: 2. A › 2.1 B">[1]</a>' in html_
     assert "[3]" in html_ and "#bron-0-3" not in html_  # no such citation: no link
-    assert '</a></li></ul><p>Daarna <strong>vet</strong>' in html_  # the sentence after the item: its own paragraph
+    assert "</a></li></ul><p>Daarna <strong>vet</strong>" in html_  # the sentence after the item: its own paragraph
     assert '<ol><li value="1">eerste</li><li value="2">tweede' in html_
     assert '<p class="livc-notice"><em>Gelezen als vervolg op uw vorige vraag: “&lt;b&gt;x&lt;/b&gt;”</em></p>' in html_
     assert LOW_CONFIDENCE_LABEL not in html_ and "livc-language" not in html_
@@ -648,21 +735,34 @@ def test_answer_text_is_escaped_and_only_our_markup_is_kept():
 
 def test_a_low_confidence_answer_and_a_language_note_are_rendered():
     p = _passage()
-    low = Answer(question="q", text="De cel vergadert. [1]", citations=[Citation(1, p, "De cel vergadert.")],
-                 confidence="low", language="fr", language_note="Le guide est en néerlandais <b>;</b> il est cité.")
+    low = Answer(
+        question="q",
+        text="De cel vergadert. [1]",
+        citations=[Citation(1, p, "De cel vergadert.")],
+        confidence="low",
+        language="fr",
+        language_note="Le guide est en néerlandais <b>;</b> il est cité.",
+    )
     html_ = render_reply(low, 2, Settings())
     assert html_.index("livc-language") < html_.index("livc-low-label") < html_.index("livc-marker")
-    assert '<p class="livc-language" lang="fr">Le guide est en néerlandais &lt;b&gt;;&lt;/b&gt; il est cité.</p>' in html_
+    assert (
+        '<p class="livc-language" lang="fr">Le guide est en néerlandais &lt;b&gt;;&lt;/b&gt; il est cité.</p>' in html_
+    )
     assert f'<div class="livc-answer livc-low"><p class="livc-low-label">{LOW_CONFIDENCE_LABEL}</p>' in html_
     high = dataclasses.replace(low, confidence="high")
     assert "livc-low" not in render_reply(high, 2, Settings())
-    abstained = dataclasses.replace(low, abstained=True, citations=[], suggestions=[Citation(1, _passage(
-        section_path=["<i>Kop</i> [x](http://evil)"]), "x")])
+    abstained = dataclasses.replace(
+        low,
+        abstained=True,
+        citations=[],
+        suggestions=[Citation(1, _passage(section_path=["<i>Kop</i> [x](http://evil)"]), "x")],
+    )
     html_ = render_reply(abstained, 2, Settings())
     assert "livc-abstain" in html_ and "livc-low" not in html_ and "livc-language" in html_
     assert "&lt;i&gt;Kop&lt;/i&gt; [x](http://evil)</a>" in html_ and "\n" not in html_
 
 
 def test_the_question_bubble_is_escaped():
-    assert render_question('<img src=x onerror=alert(1)> **vet**\nregel twee') == (
-        '<div class="livc-question-text">&lt;img src=x onerror=alert(1)&gt; **vet**<br>regel twee</div>')
+    assert render_question("<img src=x onerror=alert(1)> **vet**\nregel twee") == (
+        '<div class="livc-question-text">&lt;img src=x onerror=alert(1)&gt; **vet**<br>regel twee</div>'
+    )

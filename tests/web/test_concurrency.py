@@ -56,8 +56,14 @@ class Inside:
 def app(tmp_path):
     """The whole app (API and chat) over one assistant with `CONCURRENCY` slots."""
     write_small_corpus(tmp_path / "corpus")
-    settings = settings_for(tmp_path / "corpus", tmp_path / "index", concurrency=CONCURRENCY, queue_size=64,
-                            rate_limit=0, feedback_db=str(tmp_path / "feedback.sqlite"))
+    settings = settings_for(
+        tmp_path / "corpus",
+        tmp_path / "index",
+        concurrency=CONCURRENCY,
+        queue_size=64,
+        rate_limit=0,
+        feedback_db=str(tmp_path / "feedback.sqlite"),
+    )
     embedder = HashEmbedding()
     build_index(settings, embedder, progress=False)
     assistant = Assistant.open(settings, embedder=embedder)
@@ -73,11 +79,15 @@ def ask_chat(server, session: str) -> str:
     """One question through the chat's Gradio queue, as the page sends it; the event's end."""
     with client(server) as http:
         fns = {d["api_name"]: d["id"] for d in http.get("/config").json()["dependencies"]}
-        taken = http.post("/gradio_api/run/predict", json={"data": [QUESTION, []], "fn_index": fns["take_question"],
-                                                           "trigger_id": 12, "session_hash": session})
+        taken = http.post(
+            "/gradio_api/run/predict",
+            json={"data": [QUESTION, []], "fn_index": fns["take_question"], "trigger_id": 12, "session_hash": session},
+        )
         assert taken.status_code == 200, taken.text
-        joined = http.post("/gradio_api/queue/join", json={"data": [None, [], None], "fn_index": fns["answer"],
-                                                           "trigger_id": 12, "session_hash": session})
+        joined = http.post(
+            "/gradio_api/queue/join",
+            json={"data": [None, [], None], "fn_index": fns["answer"], "trigger_id": 12, "session_hash": session},
+        )
         assert joined.status_code == 200, joined.text
         with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as events:
             for line in events.iter_lines():

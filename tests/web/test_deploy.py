@@ -9,14 +9,13 @@ Chroma server, and every LIVC_* value is a setting the app accepts.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from helpers import ROOT
 
 from assistant.core.settings import Settings
-from helpers import ROOT
 
 DEPLOY = ROOT / "deploy"
 
@@ -60,7 +59,9 @@ def test_every_livc_value_in_compose_is_a_valid_setting(compose, service, tmp_pa
     config = tmp_path / "empty.toml"
     config.write_text("", encoding="utf-8")
     settings = Settings.load(environ=env, config_file=config)  # raises SettingsError on any wrong value
-    assert all(settings.sources[k.removeprefix("LIVC_").lower()].startswith("env") for k in env if k.startswith("LIVC_"))
+    assert all(
+        settings.sources[k.removeprefix("LIVC_").lower()].startswith("env") for k in env if k.startswith("LIVC_")
+    )
 
 
 def test_the_image_holds_what_the_commands_need():

@@ -11,20 +11,30 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import pytest
+from helpers import (
+    GUIDE,
+    ROOT,
+    AppServer,
+    HostSite,
+    Nginx,
+    ask_in_chat,
+    ask_widget,
+    client,
+    free_port,
+    host_pages,
+    shot,
+)
 
-from assistant.web.chat import mount
 from assistant.web.app import create_app
-from helpers import (GUIDE, ROOT, AppServer, HostSite, Nginx, ask_in_chat, ask_widget, client, free_port, host_pages,
-                     shot)
+from assistant.web.chat import mount
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.server  # nginx
 
@@ -48,11 +58,10 @@ def render_site(folder: Path, listen: int, upstream: int) -> str:
     replacements = {
         "listen 127.0.0.1:8080;": f"listen 127.0.0.1:{listen};",
         "proxy_pass http://127.0.0.1:7860/;": f"proxy_pass http://127.0.0.1:{upstream}/;\n"
-                                              f"        proxy_bind {PROXY_ADDRESS};",
+        f"        proxy_bind {PROXY_ADDRESS};",
         "access_log /var/log/nginx/livc.access.log livc;": f"access_log {folder}/access.log livc;",
-        "proxy_set_header X-Remote-User $remote_user;    # LIVC:sso":
-            "proxy_set_header X-Remote-User $remote_user;    # LIVC:sso\n"
-            f'        limit_except OPTIONS {{ auth_basic "Intranet"; auth_basic_user_file {folder}/htpasswd; }}',
+        "proxy_set_header X-Remote-User $remote_user;    # LIVC:sso": "proxy_set_header X-Remote-User $remote_user;    # LIVC:sso\n"
+        f'        limit_except OPTIONS {{ auth_basic "Intranet"; auth_basic_user_file {folder}/htpasswd; }}',
     }
     for old, new in replacements.items():
         assert old in text, f"deploy/nginx-livc.conf lost the line {old!r}"
@@ -69,8 +78,14 @@ def host_port():
 def app_server(corpus_index, tmp_path_factory, host_port):
     origin = f"http://127.0.0.1:{host_port}"
     settings = corpus_index.settings.replace(
-        feedback_db=str(tmp_path_factory.mktemp("proxy") / "feedback.sqlite"), root_path="/livc", auth="header",
-        trusted_proxies=(PROXY_ADDRESS,), allowed_origins=(origin,), frame_origins=(origin,), rate_limit=0)
+        feedback_db=str(tmp_path_factory.mktemp("proxy") / "feedback.sqlite"),
+        root_path="/livc",
+        auth="header",
+        trusted_proxies=(PROXY_ADDRESS,),
+        allowed_origins=(origin,),
+        frame_origins=(origin,),
+        rate_limit=0,
+    )
     app = mount(create_app(settings, corpus_index.assistant), corpus_index.assistant, settings)
     with AppServer(app) as running:
         yield running
@@ -98,9 +113,15 @@ def test_every_part_answers_under_livc(proxied, nginx):
     assert proxied.get("/livc").headers["Location"].endswith("/livc/")
     chat = proxied.get("/livc/")
     assert chat.status_code == 200 and "<html" in chat.text.lower()
-    for path, kind in (("/livc/embed", "text/html"), ("/livc/widget.js", "javascript"),
-                       (f"/livc/documenten/{GUIDE}", "text/html"), ("/livc/docs", "text/html"),
-                       ("/livc/openapi.json", "json"), ("/livc/readyz", "json"), ("/livc/api/v1/documents", "json")):
+    for path, kind in (
+        ("/livc/embed", "text/html"),
+        ("/livc/widget.js", "javascript"),
+        (f"/livc/documenten/{GUIDE}", "text/html"),
+        ("/livc/docs", "text/html"),
+        ("/livc/openapi.json", "json"),
+        ("/livc/readyz", "json"),
+        ("/livc/api/v1/documents", "json"),
+    ):
         response = proxied.get(path)
         assert response.status_code == 200 and kind in response.headers["Content-Type"], path
     docs = proxied.get("/livc/docs").text
@@ -139,8 +160,11 @@ def test_single_sign_on_only_through_the_proxy(nginx, app_server):
 @pytest.fixture
 def context(browser):
     """A signed-in browser (nginx's login), recording requests and failed responses."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="nl-BE",
-                              http_credentials={"username": USER, "password": PASSWORD})
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 860},
+        locale="nl-BE",
+        http_credentials={"username": USER, "password": PASSWORD},
+    )
     ctx.requests, ctx.failures = [], []
     ctx.on("request", lambda request: ctx.requests.append(request.url))
     ctx.on("response", lambda r: r.status >= 400 and r.status != 401 and ctx.failures.append((r.status, r.url)))

@@ -19,20 +19,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from docgen import scanned_pdf
+from helpers import ARTIFACTS, GUIDE, AppServer, ask_in_chat, client, settings_for, write_small_corpus
 
 from assistant.core.assistant import Assistant
 from assistant.core.index import build_index
-from assistant.web.chat import mount
 from assistant.web.app import create_app
-from helpers import ARTIFACTS, GUIDE, AppServer, ask_in_chat, client, settings_for, write_small_corpus
-from docgen import scanned_pdf
+from assistant.web.chat import mount
 
 TIMEOUT = 30_000  # ms, for an answer to appear in the browser
 MARKER = "zeeslang-tomaat-4711"  # only in the file outside the corpus
 PASSWD = b"root:x:0:0"
 
-SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
-                    "x-frame-options": "SAMEORIGIN"}
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "SAMEORIGIN",
+}
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -61,7 +64,8 @@ def broken() -> None:
 @pytest.fixture(scope="module")
 def server(corpus_index, tmp_path_factory):
     settings = corpus_index.settings.replace(
-        feedback_db=str(tmp_path_factory.mktemp("security") / "feedback.sqlite"), rate_limit=0)
+        feedback_db=str(tmp_path_factory.mktemp("security") / "feedback.sqlite"), rate_limit=0
+    )
     app = create_app(settings, corpus_index.assistant)
     for path in ("/kapot", "/api/kapot"):  # before the chat is mounted at "/", which takes every other path
         app.add_api_route(path, broken, include_in_schema=False)
@@ -185,8 +189,16 @@ def test_a_failing_route_answers_a_dutch_500_with_the_headers(http, caplog):
         assert response.headers["referrer-policy"] == "no-referrer"
 
 
-@pytest.mark.parametrize("path", ["/monitoring", "/monitoring/summary", "/monitoring/dashboard",
-                                  "/gradio_api/monitoring", "/gradio_api/monitoring/summary"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/monitoring",
+        "/monitoring/summary",
+        "/monitoring/dashboard",
+        "/gradio_api/monitoring",
+        "/gradio_api/monitoring/summary",
+    ],
+)
 def test_gradio_monitoring_is_not_served(http, path):
     response = http.get(path)
     assert response.status_code in (403, 404), (path, response.status_code)
@@ -234,10 +246,13 @@ def csp_trouble(context, pages) -> list[str]:
 
 
 def in_viewport(page, selector: str) -> bool:
-    return page.eval_on_selector(selector, """el => {
+    return page.eval_on_selector(
+        selector,
+        """el => {
         const r = el.getBoundingClientRect();
         return r.bottom > 0 && r.top < window.innerHeight && r.height > 0;
-    }""")
+    }""",
+    )
 
 
 def test_the_chat_works_under_its_policy_without_a_violation(context, server):
@@ -297,8 +312,9 @@ def linked(tmp_path_factory, embedder, small_cache):
     corpus = base / "corpus"
     write_small_corpus(corpus)
     outside = base / "outside.md"
-    outside.write_text(f"# Buiten de gids\n\n## De kluis\n\nHet wachtwoord van de kluis is {MARKER}.\n",
-                       encoding="utf-8")
+    outside.write_text(
+        f"# Buiten de gids\n\n## De kluis\n\nHet wachtwoord van de kluis is {MARKER}.\n", encoding="utf-8"
+    )
     (corpus / "secret.md").symlink_to(outside)  # absolute
     (corpus / "omweg.md").symlink_to(Path("..") / "outside.md")  # relative
     (corpus / "passwd.md").symlink_to("/etc/passwd")
@@ -340,7 +356,7 @@ def dechunk(body: bytes) -> bytes:
         n = int(size.split(b";")[0], 16)
         if n == 0:
             break
-        out, body = out + rest[:n], rest[n + 2:]
+        out, body = out + rest[:n], rest[n + 2 :]
     return out
 
 

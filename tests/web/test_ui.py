@@ -16,14 +16,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
-from assistant.web.feedback import FeedbackStore
-from assistant.web.chat import EXAMPLES, mount
-from assistant.web.app import create_app
 from helpers import ARTIFACTS, ROOT, Server, ask_in_chat
 
+from assistant.web.app import create_app
+from assistant.web.chat import EXAMPLES, mount
+from assistant.web.feedback import FeedbackStore
+
 pytest.importorskip("playwright")
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect
 
 TIMEOUT = 30_000  # ms, for an answer to appear
 
@@ -73,10 +73,13 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def in_viewport(page: Page, selector: str) -> bool:
-    return page.eval_on_selector(selector, """el => {
+    return page.eval_on_selector(
+        selector,
+        """el => {
         const r = el.getBoundingClientRect();
         return r.bottom > 0 && r.top < window.innerHeight && r.height > 0;
-    }""")
+    }""",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -234,8 +237,9 @@ def test_thumbs_down_with_a_reason_is_stored(page, app_settings):
 
 
 def test_phone_width(browser, server, requests_seen):
-    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="nl-BE", is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, locale="nl-BE", is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     context.on("request", lambda request: requests_seen.append(request.url))
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT)
@@ -320,18 +324,26 @@ def test_no_request_leaves_127_0_0_1(page, requests_seen):
         page.locator("#livc-sources a.livc-open").first.click()
     opened.value.wait_for_load_state()
     assert requests_seen
-    outside = sorted({u for u in requests_seen if urlparse(u).hostname != "127.0.0.1"
-                      and not u.startswith(("data:", "blob:", "about:"))})
+    outside = sorted(
+        {
+            u
+            for u in requests_seen
+            if urlparse(u).hostname != "127.0.0.1" and not u.startswith(("data:", "blob:", "about:"))
+        }
+    )
     assert outside == []
 
 
 def test_document_route_in_the_full_app_refuses_paths_outside_the_corpus(server):
-    for path in ("/documenten/../pyproject.toml", "/documenten/..%2Fpyproject.toml", "/documenten/SOURCES.md",
-                 "/documenten/%2e%2e%2f%2e%2e%2fetc%2fpasswd"):
+    for path in (
+        "/documenten/../pyproject.toml",
+        "/documenten/..%2Fpyproject.toml",
+        "/documenten/SOURCES.md",
+        "/documenten/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    ):
         status, body, _ = server.get(path)
         assert status == 404, path
         assert "[project]" not in body and "root:" not in body
-
 
 
 # ---------------------------------------------------------------------------
@@ -390,15 +402,28 @@ def test_markers_link_to_their_cards_and_lists_end_before_the_next_sentence():
     from assistant.core.types import Answer, Citation
     from assistant.web.render import render_reply
 
-    p = Passage(id="p", doc="d.md", title="Draaiboek LIVC-R: lang", section="5.2 B", section_path=["5. A", "5.2 B"],
-                anchor="52-b", kind="guide", text="x", sentences=["x"])
-    answer = Answer(question="q", text="- een punt. [1] Daarna volgt tekst. [2]",
-                    citations=[Citation(1, p, "x"), Citation(2, p, "x")])
+    p = Passage(
+        id="p",
+        doc="d.md",
+        title="Draaiboek LIVC-R: lang",
+        section="5.2 B",
+        section_path=["5. A", "5.2 B"],
+        anchor="52-b",
+        kind="guide",
+        text="x",
+        sentences=["x"],
+    )
+    answer = Answer(
+        question="q",
+        text="- een punt. [1] Daarna volgt tekst. [2]",
+        citations=[Citation(1, p, "x"), Citation(2, p, "x")],
+    )
     reply = render_reply(answer, 3, Settings())
     assert '<a class="livc-marker" href="#bron-3-1" title="Bron 1: 5. A › 5.2 B">[1]</a>' in reply
     assert "</a></li></ul><p>Daarna volgt tekst. <a" in reply  # the sentence after the item: a paragraph of its own
-    plain = render_reply(Answer(question="q", text="gewone zin [1] en meer", citations=[Citation(1, p, "x")]), 0,
-                         Settings())
+    plain = render_reply(
+        Answer(question="q", text="gewone zin [1] en meer", citations=[Citation(1, p, "x")]), 0, Settings()
+    )
     assert "<p>gewone zin <a" in plain and "</a> en meer</p>" in plain and "<li>" not in plain
 
 
@@ -413,9 +438,20 @@ def test_python_app_py_serves_the_chat(corpus_index):
     port = free_port()
     env = cli_env(LIVC_PORT=str(port), LIVC_CONFIG=str(_empty_config()))
     process = subprocess.Popen(
-        [PYTHON, "app.py", "--index", str(corpus_index.settings.index_dir), "--corpus",
-         str(corpus_index.settings.corpus_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            PYTHON,
+            "app.py",
+            "--index",
+            str(corpus_index.settings.index_dir),
+            "--corpus",
+            str(corpus_index.settings.corpus_dir),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.time() + 120
         while True:
@@ -425,7 +461,7 @@ def test_python_app_py_serves_the_chat(corpus_index):
                 break
             except OSError:
                 if process.poll() is not None or time.time() > deadline:
-                    raise AssertionError(f"app.py did not come up:\n{process.stdout.read()}")
+                    raise AssertionError(f"app.py did not come up:\n{process.stdout.read()}") from None
                 time.sleep(0.5)
         assert "LIVC-assistent" in page and 'Navigator.prototype,"language"' in page
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/documenten/draaiboek-livc-r.md", timeout=5) as response:
@@ -447,7 +483,9 @@ def test_two_browsers_never_share_a_conversation(browser, server):
             tab.goto(server.url + "/")
             tab.wait_for_selector("#livc-question textarea")
         ask_in_chat(one, "Wat is de OCAD-lijst?")
-        assert "Gelezen als vervolg" in ask_in_chat(one, "Wie is daar verantwoordelijk voor?").inner_text()  # in one session
+        assert (
+            "Gelezen als vervolg" in ask_in_chat(one, "Wie is daar verantwoordelijk voor?").inner_text()
+        )  # in one session
         reply = ask_in_chat(two, "Wie is daar verantwoordelijk voor?")
         assert "Gelezen als vervolg" not in reply.inner_text()
         assert "OCAD-lijst?" not in two.locator("#livc-sources").inner_text()

@@ -9,13 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import CORPUS, FAQ, GUIDE, Server, settings_for
 
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import load_corpus
 from assistant.web.app import create_app
 from assistant.web.urls import document_url
 from assistant.web.viewer import render_document
-from helpers import CORPUS, FAQ, GUIDE, Server, settings_for
 
 
 @pytest.fixture(scope="module")
@@ -62,21 +62,24 @@ def test_the_page_is_clean_dutch_html_that_loads_nothing(server):
     assert "default-src 'none'" in headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("path", [
-    "/documenten/../pyproject.toml",
-    "/documenten/..%2Fpyproject.toml",
-    "/documenten/%2e%2e%2fpyproject.toml",
-    "/documenten/..%2Fsecret.md",
-    "/documenten/%2E%2E/secret.md",
-    "/documenten/..",
-    "/documenten/.",
-    "/documenten/secret.md",  # beside the corpus, not in it
-    "/documenten/notes.txt",  # in the folder, but no document
-    "/documenten/SOURCES.md",  # documentation about the corpus, not corpus
-    "/documenten/%2Fetc%2Fpasswd",
-    "/documenten//etc/passwd",
-    "/documenten/draaiboek-livc-r",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documenten/../pyproject.toml",
+        "/documenten/..%2Fpyproject.toml",
+        "/documenten/%2e%2e%2fpyproject.toml",
+        "/documenten/..%2Fsecret.md",
+        "/documenten/%2E%2E/secret.md",
+        "/documenten/..",
+        "/documenten/.",
+        "/documenten/secret.md",  # beside the corpus, not in it
+        "/documenten/notes.txt",  # in the folder, but no document
+        "/documenten/SOURCES.md",  # documentation about the corpus, not corpus
+        "/documenten/%2Fetc%2Fpasswd",
+        "/documenten//etc/passwd",
+        "/documenten/draaiboek-livc-r",
+    ],
+)
 def test_nothing_outside_the_corpus_is_served(server, path):
     status, body, _ = server.get(path)
     assert status == 404
@@ -109,4 +112,3 @@ def test_document_urls_carry_the_root_path(tmp_path):
 def test_health(server):
     status, body, _ = server.get("/healthz")
     assert status == 200 and '"ok"' in body
-

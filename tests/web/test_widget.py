@@ -13,15 +13,24 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from helpers import (
+    GUIDE,
+    AppServer,
+    HostSite,
+    ask_widget,
+    free_port,
+    host_pages,
+    settings_for,
+    shot,
+    write_small_corpus,
+)
 
-from assistant.core.index import build_index
 from assistant.core.assistant import Assistant
+from assistant.core.index import build_index
 from assistant.web.app import create_app
-from helpers import (GUIDE, AppServer, HostSite, ask_widget, free_port, host_pages, settings_for, shot,
-                     write_small_corpus)
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 TIMEOUT = 30_000
 QUESTION = "Hoe lang bewaren we de verslagen?"
@@ -40,8 +49,11 @@ def ports():
 def app_server(corpus_index, ports, tmp_path_factory):
     allowed = f"http://127.0.0.1:{ports['allowed']}"
     settings = corpus_index.settings.replace(
-        feedback_db=str(tmp_path_factory.mktemp("widget") / "feedback.sqlite"), rate_limit=0,
-        allowed_origins=(allowed,), frame_origins=(allowed,))
+        feedback_db=str(tmp_path_factory.mktemp("widget") / "feedback.sqlite"),
+        rate_limit=0,
+        allowed_origins=(allowed,),
+        frame_origins=(allowed,),
+    )
     with AppServer(create_app(settings, corpus_index.assistant)) as running:
         yield running
 
@@ -193,8 +205,9 @@ def xss_server(embedder, small_cache, tmp_path_factory, ports):
     (base / "corpus" / "notities.md").write_text(XSS_DOC, encoding="utf-8")
     (base / "index").mkdir()
     (base / "index" / "embed-cache.sqlite").write_bytes(Path(small_cache[0]).read_bytes())
-    settings = settings_for(base / "corpus", base / "index", rate_limit=0,
-                            allowed_origins=(f"http://127.0.0.1:{ports['allowed']}",))
+    settings = settings_for(
+        base / "corpus", base / "index", rate_limit=0, allowed_origins=(f"http://127.0.0.1:{ports['allowed']}",)
+    )
     build_index(settings, embedder, progress=False)
     assistant = Assistant.open(settings, embedder=embedder)
     with AppServer(create_app(settings, assistant)) as running:

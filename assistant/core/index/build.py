@@ -14,7 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -95,9 +95,21 @@ def build_index(settings: Settings, embedder, progress: bool = True, force: bool
         _switch_to(settings, manifest)
         if aside is not None:  # the new generation serves: the damaged store is no longer needed
             shutil.rmtree(aside, ignore_errors=True)
-    removed = sorted({d["name"] for d in current.documents} - {d["name"] for d in manifest.documents}) if current else []
-    return BuildReport(manifest, True, embedded, reused, skipped, time.perf_counter() - started,
-                       parsed=read.parsed, kept=read.kept, pages=read.pages, removed=removed)
+    removed = (
+        sorted({d["name"] for d in current.documents} - {d["name"] for d in manifest.documents}) if current else []
+    )
+    return BuildReport(
+        manifest,
+        True,
+        embedded,
+        reused,
+        skipped,
+        time.perf_counter() - started,
+        parsed=read.parsed,
+        kept=read.kept,
+        pages=read.pages,
+        removed=removed,
+    )
 
 
 @dataclass
@@ -122,8 +134,9 @@ def hash_files(files: list[Path]) -> tuple[dict[str, str], list[tuple[str, str]]
     return hashes, unreadable
 
 
-def _read_documents(settings: Settings, files: list[Path], hashes: dict[str, str], current: Manifest | None,
-                    progress: bool, force: bool) -> _Read:
+def _read_documents(
+    settings: Settings, files: list[Path], hashes: dict[str, str], current: Manifest | None, progress: bool, force: bool
+) -> _Read:
     """Each file's passages: taken over from the current generation when its hash is
     unchanged (and so is the chunking), else read and chunked now. A file that failed
     before with the same bytes is not tried again."""
@@ -146,7 +159,9 @@ def _read_documents(settings: Settings, files: list[Path], hashes: dict[str, str
             try:
                 document = _load(path, progress)
             except DocumentError as exc:
-                read.failed.append({"name": path.name, "sha256": sha, "reason": str(exc).removeprefix(f"{path.name}: ")})
+                read.failed.append(
+                    {"name": path.name, "sha256": sha, "reason": str(exc).removeprefix(f"{path.name}: ")}
+                )
                 overall.update(1)
                 continue
             passages = chunk_sections(list(document.sections), settings.chunk_words)
@@ -179,25 +194,33 @@ def _load(path: Path, progress: bool) -> Document:
         bar.close()
 
 
-def _previous_documents(settings: Settings, current: Manifest | None) -> dict[tuple[str, str], tuple[dict, list[Passage]]]:
+def _previous_documents(
+    settings: Settings, current: Manifest | None
+) -> dict[tuple[str, str], tuple[dict, list[Passage]]]:
     """(name, sha256) -> (manifest entry, passages) of the documents in the current
     generation, when its passages were cut the way this build would cut them."""
     if current is None or current.format != INDEX_FORMAT or current.chunk_words != settings.chunk_words:
         return {}
     try:
-        data = json.loads((settings.index_dir / f"gen-{current.generation}" / "passages.json").read_text(encoding="utf-8"))
+        data = json.loads(
+            (settings.index_dir / f"gen-{current.generation}" / "passages.json").read_text(encoding="utf-8")
+        )
         passages = [Passage(**d) for d in data]
     except (OSError, ValueError, TypeError):
         return {}
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.doc, []).append(p)
-    return {(e["name"], e["sha256"]): (e, by_doc.get(e["name"], [])) for e in current.documents
-            if len(by_doc.get(e["name"], [])) == e.get("passages")}
+    return {
+        (e["name"], e["sha256"]): (e, by_doc.get(e["name"], []))
+        for e in current.documents
+        if len(by_doc.get(e["name"], [])) == e.get("passages")
+    }
 
 
-def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic: list[str], progress: bool,
-           force: bool = False):
+def _write(
+    settings: Settings, embedder, generation: str, read: _Read, offtopic: list[str], progress: bool, force: bool = False
+):
     """Embed what is new and write the complete generation; returns its manifest (not yet served)."""
     passages = read.passages
     settings.index_dir.mkdir(parents=True, exist_ok=True)
@@ -218,16 +241,20 @@ def _write(settings: Settings, embedder, generation: str, read: _Read, offtopic:
         chunk_words=settings.chunk_words,
         documents=read.entries,
         passages=len(passages),
-        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         versions=_versions(),
         ubiquitous_terms=ubiquitous_terms([p.text for p in passages]),
         skipped=read.failed,
     )
     _write_generation(settings, manifest, passages, passage_vecs, window_vecs, faqs, faq_vecs, offtopic_vecs)
-    write_collection(settings, "windows_" + generation, [
-        TextNode(id_=f"{pid}:{i}", text=text, embedding=v.tolist(), metadata={"passage_id": pid})
-        for (pid, i, text), v in zip(windows, window_vecs)
-    ])
+    write_collection(
+        settings,
+        "windows_" + generation,
+        [
+            TextNode(id_=f"{pid}:{i}", text=text, embedding=v.tolist(), metadata={"passage_id": pid})
+            for (pid, i, text), v in zip(windows, window_vecs)
+        ],
+    )
     return manifest, embedded, reused
 
 
@@ -239,9 +266,11 @@ def build_lock(index_dir: Path, progress: bool = False):
         index_dir.mkdir(parents=True, exist_ok=True)
         handle = open(index_dir / "build.lock", "a+")
     except OSError as exc:
-        raise StoreError(f"cannot write to the index folder {index_dir} ({exc.strerror or exc}): a build needs "
-                         "write access there (an app that only serves an index built elsewhere: "
-                         "build_on_start = false)") from None
+        raise StoreError(
+            f"cannot write to the index folder {index_dir} ({exc.strerror or exc}): a build needs "
+            "write access there (an app that only serves an index built elsewhere: "
+            "build_on_start = false)"
+        ) from None
     with handle, _THREAD_LOCK:
         try:
             import fcntl
@@ -280,10 +309,14 @@ def _write_generation(settings, manifest, passages, passage_vecs, window_vecs, f
         faq_ids=np.array([p.id for p in faqs], dtype=str),
         offtopic=offtopic_vecs.astype(np.float32),
     )
-    write_collection(settings, "passages_" + manifest.generation, [
-        TextNode(id_=p.id, text=p.embed_text, embedding=v.tolist(), metadata={"doc": p.doc, "kind": p.kind})
-        for p, v in zip(passages, passage_vecs)
-    ])
+    write_collection(
+        settings,
+        "passages_" + manifest.generation,
+        [
+            TextNode(id_=p.id, text=p.embed_text, embedding=v.tolist(), metadata={"doc": p.doc, "kind": p.kind})
+            for p, v in zip(passages, passage_vecs)
+        ],
+    )
     staging.rename(final)
 
 
@@ -292,7 +325,7 @@ def sentence_windows(passages: list[Passage]) -> list[tuple[str, int, str]]:
     sentence and the next one. Short, heading-aware texts that e5 matches well against
     pointed questions ("Wanneer stond het decreet in het Staatsblad?")."""
     return [
-        (p.id, i, f"{' › '.join(p.section_path)}\n{' '.join(p.sentences[i:i + 2])}")
+        (p.id, i, f"{' › '.join(p.section_path)}\n{' '.join(p.sentences[i : i + 2])}")
         for p in passages
         for i in range(len(p.sentences))
     ]
@@ -343,7 +376,7 @@ def _document_entry(doc: Document, passages: list[Passage]) -> dict:
         "format": doc.format,
         "pages": doc.pages,
         "passages": len(passages),
-        "read_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "read_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

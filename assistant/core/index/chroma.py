@@ -30,7 +30,9 @@ def vector_store(settings: Settings, name: str):
     with reaching_store(settings):
         client = chroma_client(settings)
         if name not in collection_names(client):
-            raise StoreError(f"the index in {settings.index_dir} misses its vector collection: run 'livc index --force'")
+            raise StoreError(
+                f"the index in {settings.index_dir} misses its vector collection: run 'livc index --force'"
+            )
         return ChromaVectorStore(chroma_collection=client.get_collection(name))
 
 
@@ -67,8 +69,12 @@ def _connect(settings: Settings):
     pause = 0.25
     while True:
         try:
-            client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-                                         ssl=url.scheme == "https", settings=ChromaSettings(anonymized_telemetry=False))
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
             # The client waits forever by default; a server that hangs must fail the
             # question (503), not hold a worker.
             client._server._session.timeout = httpx.Timeout(settings.chroma_timeout)
@@ -76,9 +82,11 @@ def _connect(settings: Settings):
             return client
         except (ValueError, *_store_errors()) as exc:  # HttpClient says ValueError for "no server"
             if time.monotonic() + pause > deadline:
-                raise StoreUnavailable(f"the Chroma server at {settings.chroma_url} cannot be reached "
-                                       f"(tried for {settings.chroma_connect_wait:g} s: {exc}); start it with "
-                                       "'chroma run --path DIR --port N' or correct chroma_url") from None
+                raise StoreUnavailable(
+                    f"the Chroma server at {settings.chroma_url} cannot be reached "
+                    f"(tried for {settings.chroma_connect_wait:g} s: {exc}); start it with "
+                    "'chroma run --path DIR --port N' or correct chroma_url"
+                ) from None
             log.warning("Chroma server at %s not reachable yet; trying again in %.2g s", settings.chroma_url, pause)
             time.sleep(pause)
             pause = min(pause * 2, 4.0)
@@ -116,7 +124,9 @@ def reaching_store(settings: Settings):
     except _store_errors() as exc:
         if not settings.chroma_url:
             raise StoreUnavailable(_embedded_store_problem(settings, exc)) from exc
-        raise StoreUnavailable(f"the vector store at {settings.chroma_url} is unavailable ({type(exc).__name__})") from exc
+        raise StoreUnavailable(
+            f"the vector store at {settings.chroma_url} is unavailable ({type(exc).__name__})"
+        ) from exc
 
 
 def _embedded_store_problem(settings: Settings, exc: Exception) -> str:
@@ -124,11 +134,15 @@ def _embedded_store_problem(settings: Settings, exc: Exception) -> str:
     folder = settings.index_dir / "chroma"
     damage = store_damage(settings)
     if damage:
-        return (f"the vector store file {folder / 'chroma.sqlite3'} is damaged ({damage}): "
-                "run 'livc index --force' to rebuild the index from the documents")
+        return (
+            f"the vector store file {folder / 'chroma.sqlite3'} is damaged ({damage}): "
+            "run 'livc index --force' to rebuild the index from the documents"
+        )
     if not os.access(folder, os.W_OK) or not _writable(folder):
-        return (f"the vector store in {folder} cannot be opened: embedded Chroma needs write access to that "
-                "folder even to read (for read-only replicas use a Chroma server: chroma_url)")
+        return (
+            f"the vector store in {folder} cannot be opened: embedded Chroma needs write access to that "
+            "folder even to read (for read-only replicas use a Chroma server: chroma_url)"
+        )
     detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     return f"the vector store in {folder} cannot be opened ({type(exc).__name__}{': ' + detail if detail else ''})"
 
@@ -175,10 +189,17 @@ def set_aside_damaged_store(settings: Settings) -> Path | None:
     aside = settings.index_dir / f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
     folder.rename(aside)
     forget_embedded_clients()
-    log.warning("the vector store file %s is damaged (%s): moved to %s, building a new one",
-                folder / "chroma.sqlite3", damage, aside)
-    print(STORE_SET_ASIDE.format(file=folder / "chroma.sqlite3", damage=damage, aside=aside.name), file=sys.stderr,
-          flush=True)
+    log.warning(
+        "the vector store file %s is damaged (%s): moved to %s, building a new one",
+        folder / "chroma.sqlite3",
+        damage,
+        aside,
+    )
+    print(
+        STORE_SET_ASIDE.format(file=folder / "chroma.sqlite3", damage=damage, aside=aside.name),
+        file=sys.stderr,
+        flush=True,
+    )
     return aside
 
 
@@ -229,4 +250,4 @@ def write_collection(settings: Settings, name: str, nodes: list) -> None:
     # embedded), which a corpus of a few thousand sentence windows already exceeds.
     batch = client.get_max_batch_size()
     for start in range(0, len(nodes), batch):
-        store.add(nodes[start:start + batch])
+        store.add(nodes[start : start + batch])

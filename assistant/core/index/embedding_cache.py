@@ -55,8 +55,10 @@ class EmbeddingCache:
     def _error(self, exc: sqlite3.DatabaseError) -> StoreError:
         if isinstance(exc, sqlite3.OperationalError):  # locked, read-only, no space: not damage
             return StoreError(f"cannot use the embedding cache {self.path} ({exc})")
-        return StoreError(f"the embedding cache {self.path} is damaged ({exc}): it is safe to delete (it only "
-                          "saves time: the next build embeds every text again), or run 'livc index --force'")
+        return StoreError(
+            f"the embedding cache {self.path} is damaged ({exc}): it is safe to delete (it only "
+            "saves time: the next build embeds every text again), or run 'livc index --force'"
+        )
 
     def __enter__(self):
         return self

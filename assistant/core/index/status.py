@@ -12,8 +12,14 @@ from .build import build_index, hash_files
 from .store import read_manifest
 
 
-def watch_index(settings: Settings, embedder, interval: float = 5.0, progress: bool = False,
-                report=None, stop: threading.Event | None = None) -> None:
+def watch_index(
+    settings: Settings,
+    embedder,
+    interval: float = 5.0,
+    progress: bool = False,
+    report=None,
+    stop: threading.Event | None = None,
+) -> None:
     """Rebuild whenever the corpus changes, checking every `interval` seconds, until `stop`
     is set (or the process is interrupted). `report(BuildReport | StoreError)` hears every
     round; a failed round leaves the served index as it was and the next round tries again."""
@@ -56,5 +62,10 @@ def document_status(settings: Settings) -> dict | None:
         else:
             not_indexed.append({"name": name, "state": "new"})
     not_indexed += [{"name": n, "state": "skipped", "reason": r} for n, r in sorted(unsupported + unreadable)]
-    return {"generation": manifest.generation, "built_at": manifest.built_at, "passages": manifest.passages,
-            "documents": documents, "not_indexed": not_indexed}
+    return {
+        "generation": manifest.generation,
+        "built_at": manifest.built_at,
+        "passages": manifest.passages,
+        "documents": documents,
+        "not_indexed": not_indexed,
+    }

@@ -136,8 +136,10 @@ def open_index(settings: Settings) -> Store:
         )
     except StoreError:
         raise
-    except Exception as exc:  # any damage to the files means the same thing to the user
-        raise StoreError(f"the index in {index_dir} is damaged ({type(exc).__name__}): run 'livc index --force'") from None
+    except Exception as exc:  # noqa: BLE001 - any damage to the files means the same thing to the user
+        raise StoreError(
+            f"the index in {index_dir} is damaged ({type(exc).__name__}): run 'livc index --force'"
+        ) from None
 
 
 def _sentence_rows(passages: list[Passage]) -> dict[str, tuple[int, int]]:

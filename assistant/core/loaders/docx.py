@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..documents import Document, file_date, read_bytes
 from ..errors import DocumentError
@@ -39,8 +39,13 @@ def load_docx(path: Path, progress: Callable[[int, int], None] | None = None) ->
     props = word.core_properties
     when = props.modified or props.created
     title = clean_text(props.title or "") or None
-    return outline.document(path, raw, title if title and len(title) >= 4 else None, "docx",
-                            date=when.date().isoformat() if when else file_date(path))
+    return outline.document(
+        path,
+        raw,
+        title if title and len(title) >= 4 else None,
+        "docx",
+        date=when.date().isoformat() if when else file_date(path),
+    )
 
 
 def _open(path: Path, raw: bytes):
@@ -51,8 +56,9 @@ def _open(path: Path, raw: bytes):
     try:
         return docx.Document(io.BytesIO(raw))
     except Exception as exc:  # noqa: BLE001 - a ZIP of something else, a damaged package
-        raise DocumentError(f"{path.name}: not a Word document (.docx): the archive holds no readable "
-                            f"document ({type(exc).__name__})") from None
+        raise DocumentError(
+            f"{path.name}: not a Word document (.docx): the archive holds no readable document ({type(exc).__name__})"
+        ) from None
 
 
 class _Walker:
@@ -161,9 +167,12 @@ class _ListNumbers:
     """Word's list numbering, counted: the label ("3.", "b)", "2.1", "-") of each list paragraph."""
 
     FORMATS = {
-        "decimal": str, "decimalZero": lambda n: f"{n:02d}",
-        "lowerLetter": lambda n: _letters(n), "upperLetter": lambda n: _letters(n).upper(),
-        "lowerRoman": lambda n: _roman(n).lower(), "upperRoman": lambda n: _roman(n),
+        "decimal": str,
+        "decimalZero": lambda n: f"{n:02d}",
+        "lowerLetter": lambda n: _letters(n),
+        "upperLetter": lambda n: _letters(n).upper(),
+        "lowerRoman": lambda n: _roman(n).lower(),
+        "upperRoman": lambda n: _roman(n),
     }
 
     def __init__(self, word):
@@ -179,8 +188,11 @@ class _ListNumbers:
             definition = abstract.get(ref.get(f"{W}val")) if ref is not None else None
             if definition is not None:
                 self.levels[num.get(f"{W}numId")] = {
-                    int(lvl.get(f"{W}ilvl")): (_val(lvl, "numFmt", "decimal"), _val(lvl, "lvlText", ""),
-                                               int(_val(lvl, "start", "1")))
+                    int(lvl.get(f"{W}ilvl")): (
+                        _val(lvl, "numFmt", "decimal"),
+                        _val(lvl, "lvlText", ""),
+                        int(_val(lvl, "start", "1")),
+                    )
                     for lvl in definition.findall(f"{W}lvl")
                 }
 
@@ -239,8 +251,21 @@ def _letters(n: int) -> str:
 
 
 def _roman(n: int) -> str:
-    values = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
-              (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    values = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ]
     out = ""
     for value, letters in values:
         while n >= value:

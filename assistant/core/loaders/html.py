@@ -10,24 +10,65 @@ a <dt> or a wholly bold paragraph heads the answer after it (Q&A pages).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
 
 from ..documents import Document, file_date, parse_date
 from ..errors import DocumentError
 from .outline import Outline, clean_text
 
-SKIP = {"script", "style", "noscript", "template", "svg", "math", "nav", "iframe", "object", "embed",
-        "button", "select", "textarea", "form", "canvas", "video", "audio", "head"}
+SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "nav",
+    "iframe",
+    "object",
+    "embed",
+    "button",
+    "select",
+    "textarea",
+    "form",
+    "canvas",
+    "video",
+    "audio",
+    "head",
+}
 CHROME = {"header", "footer", "aside"}  # site furniture, unless inside the marked content
 CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
-BLOCKS = {"p", "div", "section", "blockquote", "pre", "address", "figure", "figcaption", "dd", "center",
-          "article", "main", "body", "hr"}
+BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "blockquote",
+    "pre",
+    "address",
+    "figure",
+    "figcaption",
+    "dd",
+    "center",
+    "article",
+    "main",
+    "body",
+    "hr",
+}
 QUESTION_HOLDERS = {"summary", "dt"}
 VOID = {"br", "img", "meta", "link", "input", "hr", "wbr", "source", "area", "base", "col", "embed", "param", "track"}
-DATE_META = ("dcterms.modified", "last-modified", "article:modified_time", "dc.date", "dcterms.date", "date",
-             "dcterms.created", "dcterms.issued", "article:published_time")
+DATE_META = (
+    "dcterms.modified",
+    "last-modified",
+    "article:modified_time",
+    "dc.date",
+    "dcterms.date",
+    "date",
+    "dcterms.created",
+    "dcterms.issued",
+    "article:published_time",
+)
 
 
 def load_html(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
@@ -100,9 +141,14 @@ class _Reader(HTMLParser):
             if tag == "br":
                 self._data(" ")
             return
-        if self.skip or tag in SKIP or (attrs.get("role") in CHROME_ROLES) or \
-                (tag in CHROME and not self.content_depth) or attrs.get("hidden") is not None or \
-                attrs.get("aria-hidden") == "true":
+        if (
+            self.skip
+            or tag in SKIP
+            or (attrs.get("role") in CHROME_ROLES)
+            or (tag in CHROME and not self.content_depth)
+            or attrs.get("hidden") is not None
+            or attrs.get("aria-hidden") == "true"
+        ):
             self.skip.append(tag)
             return
         if tag in ("main", "article") or attrs.get("role") == "main":
@@ -118,7 +164,7 @@ class _Reader(HTMLParser):
             if tag == self.skip[-1]:
                 self.skip.pop()
             elif tag in self.skip:
-                del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
+                del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag) :]
             return
         if self.marked and not self.content_depth:
             return

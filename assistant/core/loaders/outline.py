@@ -103,5 +103,13 @@ class Outline:
             raise DocumentError(f"{path.name}: no text found")
         if pages:
             sections = assign_pages(sections, text, self.marks)
-        return Document(path.name, sections[0].title, hashlib.sha256(raw).hexdigest(), text, tuple(sections),
-                        format=fmt, pages=pages, date=date)
+        return Document(
+            path.name,
+            sections[0].title,
+            hashlib.sha256(raw).hexdigest(),
+            text,
+            tuple(sections),
+            format=fmt,
+            pages=pages,
+            date=date,
+        )

@@ -24,8 +24,8 @@ import io
 import logging
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..documents import Document, file_date, read_bytes
 from ..errors import DocumentError
@@ -67,8 +67,9 @@ def _open(path: Path, raw: bytes):
     try:
         reader = PdfReader(io.BytesIO(raw), strict=False)
         if reader.is_encrypted and not _decrypt(reader):
-            raise DocumentError(f"{path.name}: encrypted PDF: it needs a password to open; "
-                                "save an unprotected copy to index it")
+            raise DocumentError(
+                f"{path.name}: encrypted PDF: it needs a password to open; save an unprotected copy to index it"
+            )
         count = len(reader.pages)
     except DocumentError:
         raise
@@ -108,8 +109,12 @@ def metadata_title(reader, path: Path) -> str | None:
     except Exception:  # noqa: BLE001
         return None
     junk = ("untitled", "naamloos", "microsoft word", "powerpoint", "document1", "doc1")
-    if len(title) < 4 or title.lower().startswith(junk) or title.lower() == path.stem.lower() \
-            or re.search(r"\.(docx?|pdf|odt|rtf)$", title, re.I):
+    if (
+        len(title) < 4
+        or title.lower().startswith(junk)
+        or title.lower() == path.stem.lower()
+        or re.search(r"\.(docx?|pdf|odt|rtf)$", title, re.I)
+    ):
         return None
     return title
 
@@ -126,7 +131,7 @@ def _date(reader) -> str:
 # ---------------------------------------------------------------- lines of a page
 
 
-def read_page(page, number: int, fonts: "_Fonts | None" = None) -> Page:
+def read_page(page, number: int, fonts: _Fonts | None = None) -> Page:
     """The page's text lines in content order, each with position, size and weight."""
     box = page.mediabox
     top, bottom = float(box.top), float(box.bottom)
@@ -144,8 +149,16 @@ def read_page(page, number: int, fonts: "_Fonts | None" = None) -> Page:
         bold = fonts.bold(font)
         for k, piece in enumerate(text.split("\n")):
             if piece.strip():
-                _place(lines, piece, x if k == 0 else None, y - k * 1.2 * height, height,
-                       fonts.width(font, piece) * width_scale, bold, number)
+                _place(
+                    lines,
+                    piece,
+                    x if k == 0 else None,
+                    y - k * 1.2 * height,
+                    height,
+                    fonts.width(font, piece) * width_scale,
+                    bold,
+                    number,
+                )
 
     try:
         page.extract_text(visitor_text=visit)
@@ -157,8 +170,9 @@ def read_page(page, number: int, fonts: "_Fonts | None" = None) -> Page:
     return Page(number, [ln for ln in lines if ln.text and not TOC_LINE.search(ln.text)], top, bottom)
 
 
-def _place(lines: list[Line], text: str, x: float | None, y: float, size: float, width: float,
-           bold: bool, page: int) -> None:
+def _place(
+    lines: list[Line], text: str, x: float | None, y: float, size: float, width: float, bold: bool, page: int
+) -> None:
     """Add a run of text to the line it continues (same baseline, further right), or start one."""
     for line in reversed(lines[-3:]):
         same_row = abs(line.y - y) <= 0.4 * max(size, line.size)
@@ -177,9 +191,12 @@ def _place(lines: list[Line], text: str, x: float | None, y: float, size: float,
 def _multiply(a, b) -> list[float]:
     """The product of two PDF matrices [a b c d e f]."""
     return [
-        a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
-        a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5],
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
     ]
 
 

@@ -15,13 +15,18 @@ from .outline import Outline
 
 # "2.3 Artikel 458ter ..." / "5. Samenstelling" (not "2018. Dat jaar": at most two digits a part)
 NUMBERED = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+(?P<rest>[^\W\d_].*)$")
-KEYWORD = re.compile(r"^(?P<word>(?i:hoofdstuk|deel|titel|afdeling|onderafdeling|bijlage|artikel|art\.))\s+"
-                     r"(?P<num>[0-9IVXLC]+[a-z]*)\b\s*[.:–—-]?\s*(?P<rest>.*)$")
+KEYWORD = re.compile(
+    r"^(?P<word>(?i:hoofdstuk|deel|titel|afdeling|onderafdeling|bijlage|artikel|art\.))\s+"
+    r"(?P<num>[0-9IVXLC]+[a-z]*)\b\s*[.:–—-]?\s*(?P<rest>.*)$"
+)
 KEYWORD_LEVELS = {"deel": 2, "titel": 2, "hoofdstuk": 2, "bijlage": 2, "afdeling": 3, "onderafdeling": 4}
 BULLET = re.compile(r"^(?:[•◦▪▫●○■□‣⁃∙·\uf0b7\uf0a7\uf076\uf0d8\uf0fc]\s*|[-–—*]\s+)(?P<rest>\S.*)$")
 ORDERED = re.compile(r"^(?P<marker>(?:\d{1,3}|[a-z])[.)])\s+(?P<rest>\S.*)$")
-PAGE_NUMBER = re.compile(r"^(?:(?:pagina|pag\.?|blz\.?|p\.|page)\s*)?[-–—(]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–—)]?"
-                         r"(?:\s*(?:/|van|of|de|sur)\s*\d{1,4})?$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(
+    r"^(?:(?:pagina|pag\.?|blz\.?|p\.|page)\s*)?[-–—(]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–—)]?"
+    r"(?:\s*(?:/|van|of|de|sur)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
 SENTENCE_END = re.compile(r"[.;,:]$")
 CAPITAL_WORD = re.compile(r"^(?:[^\W\d_]+(?:['’-][^\W\d_]+)*[:,]?|\d{1,3}[.)]?|[IVXLC]+[.)]?|[–—-]|\(?[^\W\d_]+\)?)$")
 ABBREVIATION_END = re.compile(r"(?:\b[A-Z]\.){2,}$")
@@ -124,6 +129,7 @@ def _edge_run(lines: list[Line], counts: Counter, need: int) -> set[int]:
 
 def _running_key(line: Line) -> str:
     """The line's text with each number near the page number written relative to it."""
+
     def relative(m: re.Match) -> str:
         offset = int(m.group()) - line.page
         return f"<p{offset:+d}>" if abs(offset) <= 10 else m.group()
@@ -163,8 +169,11 @@ def _measure(lines: list[Line]) -> _Style:
     for ln in lines:
         sizes[round(ln.size * 2) / 2] += len(ln.text)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
-    gaps = [a.y - b.y for a, b in zip(lines, lines[1:])
-            if a.page == b.page and abs(a.size - body) < 0.6 and abs(b.size - body) < 0.6 and 0 < a.y - b.y < 3 * body]
+    gaps = [
+        a.y - b.y
+        for a, b in zip(lines, lines[1:])
+        if a.page == b.page and abs(a.size - body) < 0.6 and abs(b.size - body) < 0.6 and 0 < a.y - b.y < 3 * body
+    ]
     leading = statistics.median(gaps) if gaps else 1.2 * body
     plain = not any(_styled(ln, body) for ln in lines)
     return _Style(body, leading, plain)
@@ -203,7 +212,7 @@ def _blocks(lines: list[Line], style: _Style, words: set[str]) -> list[Block]:
     return blocks
 
 
-def _heading_kind(line: Line, style: _Style, numbering: "_Numbering") -> str:
+def _heading_kind(line: Line, style: _Style, numbering: _Numbering) -> str:
     """What makes `line` a candidate heading: "faq", "numbered", "keyword", "styled" or ""."""
     text = line.text
     words = len(text.split())
@@ -230,7 +239,7 @@ def _heading_lines(lines: list[Line], i: int, kind: str, style: _Style) -> list[
     first = lines[i]
     loose = style.plain or not _styled(first, style.body)
     group = [first]
-    for nxt in lines[i + 1: i + 4]:
+    for nxt in lines[i + 1 : i + 4]:
         last = group[-1]
         if nxt.page != last.page or not 0 < last.y - nxt.y <= 1.9 * max(last.size, nxt.size):
             break
@@ -291,8 +300,13 @@ def _add_text_line(blocks: list[Block], line: Line, style: _Style, words: set[st
     if bullet or ordered:
         m = bullet or ordered
         marker = "-" if bullet else m.group("marker")
-        blocks.append(Block("item", [Line(m.group("rest"), line.page, line.x, line.y, line.end, line.size, line.bold)],
-                            marker=marker))
+        blocks.append(
+            Block(
+                "item",
+                [Line(m.group("rest"), line.page, line.x, line.y, line.end, line.size, line.bold)],
+                marker=marker,
+            )
+        )
         return
     last = blocks[-1] if blocks else None
     if last is not None and last.kind == "item" and line.page == last.lines[-1].page and line.x < last.lines[0].x - 2:
@@ -386,8 +400,13 @@ def _title_block(headings: list[Block], style: _Style) -> Block | None:
     first = headings[0]
     sizes = Counter(_style_key(b.lines[0]) for b in headings)
     biggest = max(b.lines[0].size for b in headings)
-    if first.lines[0].page <= 2 and first.lines[0].size >= biggest - 0.1 and sizes[_style_key(first.lines[0])] == 1 \
-            and first.lines[0].size > style.body + 0.9 and first.marker not in ("numbered", "faq"):
+    if (
+        first.lines[0].page <= 2
+        and first.lines[0].size >= biggest - 0.1
+        and sizes[_style_key(first.lines[0])] == 1
+        and first.lines[0].size > style.body + 0.9
+        and first.marker not in ("numbered", "faq")
+    ):
         return first
     return None
 

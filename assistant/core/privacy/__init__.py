@@ -43,20 +43,40 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
+from ..messages import LABEL_ANY, LABELS_AND, PRIVACY_NOTICE, PRIVACY_REFUSAL
 from .addresses import STREET_PREFIXES, find_addresses
 from .birth_dates import find_birth_dates
 from .contacts import find_emails, find_phones
 from .findings import KINDS, LABELS, PLACEHOLDERS, Finding
-from ..messages import LABEL_ANY, LABELS_AND, PRIVACY_NOTICE, PRIVACY_REFUSAL
 from .identifiers import IBAN_LENGTHS, find_ibans, find_national_numbers, valid_iban, valid_national_number
 from .names import NO_PUBLIC, PERSON_WORDS, STOPWORDS, PublicNames, find_names, given_names, person_names, surnames
 
 __all__ = [
-    "IBAN_LENGTHS", "KINDS", "LABELS", "NEUTRAL", "NO_PUBLIC", "PERSON_WORDS", "PLACEHOLDERS", "STOPWORDS",
-    "STREET_PREFIXES", "Finding", "PublicNames", "given_names", "kinds_of", "mask", "mask_text", "normalise",
-    "notice", "person_names", "refusal", "scan", "surnames", "valid_iban", "valid_national_number",
+    "IBAN_LENGTHS",
+    "KINDS",
+    "LABELS",
+    "NEUTRAL",
+    "NO_PUBLIC",
+    "PERSON_WORDS",
+    "PLACEHOLDERS",
+    "STOPWORDS",
+    "STREET_PREFIXES",
+    "Finding",
+    "PublicNames",
+    "given_names",
+    "kinds_of",
+    "mask",
+    "mask_text",
+    "normalise",
+    "notice",
+    "person_names",
+    "refusal",
+    "scan",
+    "surnames",
+    "valid_iban",
+    "valid_national_number",
 ]
 
 
@@ -72,8 +92,15 @@ def scan(text: str, public: PublicNames | None = None) -> list[Finding]:
     text, origin = normalise(text)
     names = find_names(text, public)
     phones = find_phones(text)
-    found = (find_national_numbers(text, phones) + find_ibans(text) + find_emails(text) + phones
-             + find_birth_dates(text, names) + find_addresses(text) + names)
+    found = (
+        find_national_numbers(text, phones)
+        + find_ibans(text)
+        + find_emails(text)
+        + phones
+        + find_birth_dates(text, names)
+        + find_addresses(text)
+        + names
+    )
     kept = _resolve(found)
     if origin is None:
         return kept
@@ -118,7 +145,7 @@ def mask(text: str, findings: list[Finding], neutral: bool = False) -> str:
     for f in sorted(findings, key=lambda f: f.start):
         if f.start < last:
             continue
-        out.append(text[last:f.start])
+        out.append(text[last : f.start])
         out.append(NEUTRAL if neutral else f.placeholder)
         last = f.end
     out.append(text[last:])

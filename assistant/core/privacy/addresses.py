@@ -9,13 +9,35 @@ from .names import STOPWORDS
 
 # Street addresses: a street name with a house number, then perhaps a postcode and place.
 
-_SUFFIXES = ("straat|steenweg|laan|lei|weg|plein|plaats|dreef|kaai|kade|singel|markt|dijk|baan|gracht|vest|"
-             "park|pad|hof|veld|berg|dal|wal|heide|ring|steeg|poort|boulevard|avenue")
-_LOOSE_SUFFIXES = {"hof", "berg", "dal", "veld", "park", "pad", "wal", "ring", "heide", "baan", "dijk", "vest",
-                   "poort", "steeg", "weg", "plaats"}
-_UNITS = (r"keer|keren|jaar|jaren|maand|maanden|week|weken|dag|dagen|uur|uren|min|minuten|personen|mensen|"
-          r"procent|euro|km|m|meter|cm|kg|x|gemeenten|leden|deelnemers|dossiers|jongeren|ter|bis|quater|°")
-_HOUSE = rf"\s+(?P<no>\d{{1,4}}[a-zA-Z]?)(?:\s*(?:bus|bte|b\.|/)\s*\d{{1,3}}[a-zA-Z]?)?(?![\w]|[.,:/]\d|\s*(?:{_UNITS})\b)"
+_SUFFIXES = (
+    "straat|steenweg|laan|lei|weg|plein|plaats|dreef|kaai|kade|singel|markt|dijk|baan|gracht|vest|"
+    "park|pad|hof|veld|berg|dal|wal|heide|ring|steeg|poort|boulevard|avenue"
+)
+_LOOSE_SUFFIXES = {
+    "hof",
+    "berg",
+    "dal",
+    "veld",
+    "park",
+    "pad",
+    "wal",
+    "ring",
+    "heide",
+    "baan",
+    "dijk",
+    "vest",
+    "poort",
+    "steeg",
+    "weg",
+    "plaats",
+}
+_UNITS = (
+    r"keer|keren|jaar|jaren|maand|maanden|week|weken|dag|dagen|uur|uren|min|minuten|personen|mensen|"
+    r"procent|euro|km|m|meter|cm|kg|x|gemeenten|leden|deelnemers|dossiers|jongeren|ter|bis|quater|°"
+)
+_HOUSE = (
+    rf"\s+(?P<no>\d{{1,4}}[a-zA-Z]?)(?:\s*(?:bus|bte|b\.|/)\s*\d{{1,3}}[a-zA-Z]?)?(?![\w]|[.,:/]\d|\s*(?:{_UNITS})\b)"
+)
 _STREET = re.compile(rf"(?<![\w-])(?P<street>[^\W\d_][\w'’-]*?)?(?P<suffix>{_SUFFIXES}){_HOUSE}", re.IGNORECASE)
 _FRENCH_STREET = re.compile(
     rf"(?<![\w-])(?:rue|avenue|av\.|chauss[ée]e|boulevard|bd|place|quai|dr[èe]ve|square)\s+"
@@ -23,8 +45,10 @@ _FRENCH_STREET = re.compile(
     re.IGNORECASE,
 )
 _POSTCODE = re.compile(r"(?:\s*,\s*|\s+)(?:B-|BE-)?[1-9]\d{3}\s+[A-ZÀ-Ý][\w'’-]+(?:[ -][A-ZÀ-Ý][\w'’-]+)?")
-STREET_PREFIXES = frozenset("grote kleine lange korte oude nieuwe hoge lage brede sint koning koningin prins "
-                            "prinses burgemeester pastoor dokter kardinaal generaal kapitein onze lieve vrouw".split())
+STREET_PREFIXES = frozenset(
+    "grote kleine lange korte oude nieuwe hoge lage brede sint koning koningin prins "
+    "prinses burgemeester pastoor dokter kardinaal generaal kapitein onze lieve vrouw".split()
+)
 _CAPITALISED_BEFORE = re.compile(r"(?:[A-ZÀ-Ý][\w'’-]*\s+){1,3}$")
 
 
@@ -49,8 +73,10 @@ def _street_start(text: str, m: re.Match) -> int | None:
     before = _CAPITALISED_BEFORE.search(text, max(0, m.start() - 80), m.start())
     words = before.group().split() if before else []
     if stem:
-        words = words[len(words) - next((i for i, w in enumerate(reversed(words)) if w.lower() not in STREET_PREFIXES),
-                                        len(words)):]
+        words = words[
+            len(words)
+            - next((i for i, w in enumerate(reversed(words)) if w.lower() not in STREET_PREFIXES), len(words)) :
+        ]
     else:
         words = [w for w in words if w.lower() not in STOPWORDS or w.lower() in STREET_PREFIXES]
         if not words or not suffix[0].isupper():

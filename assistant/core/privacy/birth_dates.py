@@ -43,7 +43,7 @@ _PERSON_REFERENCE = re.compile(
 def find_birth_dates(text: str, names: list[Finding]) -> list[Finding]:
     found = [Finding("birth_date", m.start("date"), m.end("date")) for m in _BIRTH.finditer(text)]
     for m in _BARE_DATE.finditer(text):
-        if _LEGAL_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
+        if _LEGAL_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
             continue
         if _after_name(text, m.start(), names) or (_about_a_person(text, m.start()) and _long_ago(m.group())):
             found.append(Finding("birth_date", m.start(), m.end()))
@@ -52,8 +52,9 @@ def find_birth_dates(text: str, names: list[Finding]) -> list[Finding]:
 
 def _after_name(text: str, start: int, names: list[Finding]) -> bool:
     """Right after a name: "Kevin Janssens (14.02.2005)"."""
-    return any(start - 6 <= n.end <= start and re.fullmatch(r"\s*[(,]?\s*(?:°\s*)?", text[n.end:start])
-               for n in names)
+    return any(
+        start - 6 <= n.end <= start and re.fullmatch(r"\s*[(,]?\s*(?:°\s*)?", text[n.end : start]) for n in names
+    )
 
 
 def _about_a_person(text: str, start: int, reach: int = 300) -> bool:

@@ -25,14 +25,18 @@ def find_emails(text: str) -> list[Finding]:
 # groups separated by a space, dot, slash or dash, "(0)" allowed after the country code.
 # Other countries: + or 00, a country code and 7 to 12 digits.
 
-_PHONE = re.compile(r"(?<![\w+/.,-])(?P<prefix>\+\s?\d{2,3}|00\s?\d{2,3}|0)(?P<rest>(?:(?: ?[./-] ?| )?(?:\(0\)\s?)?\d){6,12})")
-_COMPANY_NUMBER = re.compile(r"(?:ondernemings(?:nummer|nr)|kbo|btw|vat|tva)[\s.:-]*(?:nr\.?|nummer)?[\s.:]*(?:be)?[\s.:-]*$", re.I)
+_PHONE = re.compile(
+    r"(?<![\w+/.,-])(?P<prefix>\+\s?\d{2,3}|00\s?\d{2,3}|0)(?P<rest>(?:(?: ?[./-] ?| )?(?:\(0\)\s?)?\d){6,12})"
+)
+_COMPANY_NUMBER = re.compile(
+    r"(?:ondernemings(?:nummer|nr)|kbo|btw|vat|tva)[\s.:-]*(?:nr\.?|nummer)?[\s.:]*(?:be)?[\s.:-]*$", re.I
+)
 
 
 def find_phones(text: str) -> list[Finding]:
     found = []
     for m in candidates(_PHONE, text):
-        if _COMPANY_NUMBER.search(text[max(0, m.start() - 30):m.start()]):
+        if _COMPANY_NUMBER.search(text[max(0, m.start() - 30) : m.start()]):
             continue
         end = _phone_end(text, m)
         if end is not None:
@@ -46,7 +50,7 @@ def _phone_end(text: str, m: re.Match) -> int | None:
     rest = m.group("rest")
     for cut in sorted({j.end() for j in re.finditer(r"\d(?=\D|$)", rest)}, reverse=True):
         after = m.start("rest") + cut
-        if after < len(text) and (text[after].isalnum() or re.match(r"[.,/-]\d", text[after:after + 2])):
+        if after < len(text) and (text[after].isalnum() or re.match(r"[.,/-]\d", text[after : after + 2])):
             continue
         digits = re.sub(r"\D", "", rest[:cut].replace("(0)", ""))
         if _valid_phone(prefix, digits):

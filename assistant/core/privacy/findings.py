@@ -32,4 +32,3 @@ def candidates(pattern: re.Pattern, text: str):
     while (m := pattern.search(text, pos)) is not None:
         yield m
         pos = m.start() + 1
-

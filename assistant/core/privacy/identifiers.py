@@ -27,9 +27,11 @@ def find_national_numbers(text: str, phones: list[Finding] = ()) -> list[Finding
     found = []
     for m in candidates(_NATIONAL, text):
         digits = "".join(m.groups())
-        if (valid_national_number(digits)
-                or _NATIONAL_CUE.search(text, max(0, m.start() - 60), m.start())
-                or (_plausible_date(digits) and any(m.start() <= p.start < m.end() for p in phones))):
+        if (
+            valid_national_number(digits)
+            or _NATIONAL_CUE.search(text, max(0, m.start() - 60), m.start())
+            or (_plausible_date(digits) and any(m.start() <= p.start < m.end() for p in phones))
+        ):
             found.append(Finding("national_number", m.start(), m.end()))
     return found
 
@@ -54,11 +56,48 @@ def valid_national_number(digits: str) -> bool:
 # IBAN: country code, two check digits, a BBAN of the country's length; mod 97 == 1.
 
 IBAN_LENGTHS = {
-    "AD": 24, "AT": 20, "BA": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18,
-    "DZ": 26, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22,
-    "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MA": 28, "MC": 27, "MT": 31, "NL": 18,
-    "NO": 15, "PL": 28, "PT": 25, "RO": 24, "RS": 22, "SE": 24, "SI": 19, "SK": 24, "TN": 24, "TR": 26,
-    "UA": 29, "XK": 20,
+    "AD": 24,
+    "AT": 20,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "CH": 21,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "DZ": 26,
+    "EE": 20,
+    "ES": 24,
+    "FI": 18,
+    "FR": 27,
+    "GB": 22,
+    "GR": 27,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IS": 26,
+    "IT": 27,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MA": 28,
+    "MC": 27,
+    "MT": 31,
+    "NL": 18,
+    "NO": 15,
+    "PL": 28,
+    "PT": 25,
+    "RO": 24,
+    "RS": 22,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "XK": 20,
 }
 _IBAN_START = re.compile(r"(?<![\w])([A-Za-z]{2})(\d{2})")
 

@@ -5,10 +5,10 @@ the corpus itself mentions (`PublicNames`), which pass."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
 
 from .findings import Finding
 
@@ -37,7 +37,8 @@ def person_names() -> frozenset[str]:
 
 
 # Words that start a sentence or name an institution: capitalised, yet never a person.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 aan al alle als alleen andere bij binnen daar dan dat de deze die dit door dus een en er geen had heb
 hebben heeft het hier hij hoe hoeveel hun ik in is ja je jij kan kunnen maar mag me meer met mijn moet
 moeten mogen na naar nee niet nog nu of om onder onze ook op over per sinds te tegen toen tot tussen
@@ -58,7 +59,8 @@ binnenlands overlegcomité strategie local task force terrorist fighters homegro
 flemish belgian federal national european parliament government ministry ministers council committee
 commission authority agency office service services department court police prosecutor security safety
 protection data public state union centre center unit board cell officer mayor chief crisis prevention
-""".split())
+""".split()
+)
 
 # Words before a name that say a person follows ("mijn cliënt Kevin", "mevrouw Peeters").
 PERSON_WORDS = (
@@ -74,7 +76,9 @@ PERSON_WORDS = (
     r"schepen|burgemeester|co[oö]rdinator"
 )
 _PERSON_BEFORE = re.compile(rf"(?:^|[^\w])(?:{PERSON_WORDS})[\s,:]*$", re.IGNORECASE)
-_PARTICLES = frozenset("van de der den ter ten te vanden vander el al ben ibn bin le la du da di dos von ait abou".split())
+_PARTICLES = frozenset(
+    "van de der den ter ten te vanden vander el al ben ibn bin le la du da di dos von ait abou".split()
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +92,11 @@ class PublicNames:
     common: frozenset[str] = frozenset()
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> "PublicNames":
+    def from_texts(cls, texts: Iterable[str]) -> PublicNames:
         runs: set[str] = set()
         common: set[str] = set()
         for text in texts:
-            for start, end, word in _words(text):
+            for _, _, word in _words(text):
                 if word.islower():
                     common.add(word)
             for raw in _runs(text, _words(text)):
@@ -125,8 +129,8 @@ def _runs(text: str, words: list[tuple[int, int, str]]) -> list[list[tuple[int, 
     """Maximal runs of capitalised words (with name particles inside: "Bart De Wever",
     "Fatima el Amrani") separated by spaces only, without particles at the end."""
     runs, current = [], []
-    for i, w in enumerate(words):
-        joined = current and re.fullmatch(r"[ \t]+", text[current[-1][1]:w[0]])
+    for w in words:
+        joined = current and re.fullmatch(r"[ \t]+", text[current[-1][1] : w[0]])
         if not joined and current:
             runs.append(current)
             current = []
@@ -148,10 +152,15 @@ def _drop_last_particles(run: list[tuple[int, int, str]]) -> list[tuple[int, int
 
 def _trim(run: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Drop ordinary words at the start ("Kan", "Mevrouw") and particles at the end."""
+
     def ordinary(word: str) -> bool:
         folded = word.casefold()
-        return folded in STOPWORDS and folded not in person_names() \
+        return (
+            folded in STOPWORDS
+            and folded not in person_names()
             or re.fullmatch(PERSON_WORDS, word, re.IGNORECASE) is not None
+        )
+
     while run and (ordinary(run[0][2]) or run[0][2].lower() in _PARTICLES and run[0][2].islower()):
         run = run[1:]
     while run and run[-1][2].lower() in _PARTICLES:
@@ -175,7 +184,7 @@ def _after_person_word(text: str, run: list[tuple[int, int, str]]) -> list[tuple
     """The run without a leading person word ("Mevrouw"), if a person word precedes it."""
     while run and re.fullmatch(PERSON_WORDS, run[0][2], re.IGNORECASE):
         run = run[1:]
-    if run and _PERSON_BEFORE.search(text[max(0, run[0][0] - 30):run[0][0]]):
+    if run and _PERSON_BEFORE.search(text[max(0, run[0][0] - 30) : run[0][0]]):
         return run
     return None
 
@@ -209,12 +218,12 @@ def _lowercase_names(text: str, words: list[tuple[int, int, str]]) -> list[Findi
         if not word.islower() or word not in given_names():
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
-        with_surname = nxt and nxt[2].casefold() in surnames() and re.fullmatch(r"\s+", text[end:nxt[0]])
-        if with_surname or _PERSON_BEFORE.search(text[max(0, start - 30):start]):
+        with_surname = nxt and nxt[2].casefold() in surnames() and re.fullmatch(r"\s+", text[end : nxt[0]])
+        if with_surname or _PERSON_BEFORE.search(text[max(0, start - 30) : start]):
             found.append(Finding("name", start, nxt[1] if with_surname else end))
     return found
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[max(0, start - 40):start].rstrip(" \t\"'“‘(*•-–")
+    before = text[max(0, start - 40) : start].rstrip(" \t\"'“‘(*•-–")
     return not before or before[-1] in ".!?:;\n"

@@ -75,9 +75,19 @@ from importlib import import_module
 
 # Loaded on first use: `livc bench-ingest` and the parser of every livc command import this
 # package, and most of them never need LlamaIndex.
-_NAMES = {"QUALITY_KEYS": "config", "BenchConfig": "config", "BenchError": "config", "prepare_corpus": "corpus",
-          "slice_markdown": "corpus", "variant_text": "corpus", "BenchEmbedding": "embedding",
-          "format_table": "report", "plot": "report", "write_outputs": "report", "run_bench": "run"}
+_NAMES = {
+    "QUALITY_KEYS": "config",
+    "BenchConfig": "config",
+    "BenchError": "config",
+    "prepare_corpus": "corpus",
+    "slice_markdown": "corpus",
+    "variant_text": "corpus",
+    "BenchEmbedding": "embedding",
+    "format_table": "report",
+    "plot": "report",
+    "write_outputs": "report",
+    "run_bench": "run",
+}
 
 __all__ = sorted(_NAMES)
 

@@ -26,9 +26,10 @@ class Baseline:
     build: dict
 
     @classmethod
-    def build_for(cls, documents: list, model: BaseEmbedding) -> "Baseline":
+    def build_for(cls, documents: list, model: BaseEmbedding) -> Baseline:
         """Split, embed and index `documents` as run_baseline does (its constants)."""
-        from llama_index.core import Document as LIDocument, VectorStoreIndex
+        from llama_index.core import Document as LIDocument
+        from llama_index.core import VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
         from ..evaluation import BASELINE_CHUNK_OVERLAP, BASELINE_CHUNK_SIZE, MAX_K
@@ -37,20 +38,28 @@ class Baseline:
         embedder.mode = "record"  # run_baseline later gets these vectors back instead of embedding again
         started = time.perf_counter()
         splitter = SentenceSplitter(chunk_size=BASELINE_CHUNK_SIZE, chunk_overlap=BASELINE_CHUNK_OVERLAP)
-        nodes = splitter.get_nodes_from_documents([LIDocument(text=d.text, metadata={"doc": d.name}) for d in documents])
+        nodes = splitter.get_nodes_from_documents(
+            [LIDocument(text=d.text, metadata={"doc": d.name}) for d in documents]
+        )
         retriever = VectorStoreIndex(nodes, embed_model=embedder).as_retriever(similarity_top_k=MAX_K)
         seconds = time.perf_counter() - started
         embedder.mode = "model"
-        build = {"seconds": round(seconds, 3), "chunks": len(nodes), "texts_embedded": embedder.stats()["model_texts"],
-                 "model_seconds": round(embedder.stats()["model_seconds"], 3), "cache": False}
+        build = {
+            "seconds": round(seconds, 3),
+            "chunks": len(nodes),
+            "texts_embedded": embedder.stats()["model_texts"],
+            "model_seconds": round(embedder.stats()["model_seconds"], 3),
+            "cache": False,
+        }
         return cls(retriever, embedder, build)
 
     def retrieve(self, question: str) -> list:
         return self.retriever.retrieve(question)
 
 
-def measure_baseline(rows: list[dict], answers: list, documents: list, baseline: Baseline, baseline_ms: list[float],
-                     ours: dict) -> dict:
+def measure_baseline(
+    rows: list[dict], answers: list, documents: list, baseline: Baseline, baseline_ms: list[float], ours: dict
+) -> dict:
     """The baseline beside ours at 1x: its build and its latency (measured beside ours),
     and the evaluation's quality metrics for both: ours from `answers` (our new-question
     ask() calls), the baseline's from `evaluation.run_baseline` itself (over the vectors
@@ -72,10 +81,10 @@ def measure_baseline(rows: list[dict], answers: list, documents: list, baseline:
     quality = {"ours": _flat(our_scores), "baseline": _flat(score_rows(rows, outcomes))}
     return {
         "description": "evaluation.run_baseline: SentenceSplitter 1024/200 chunks of each whole document in an "
-                       "in-memory VectorStoreIndex, dense top-10 only, answer = first 120 words of the top chunk, "
-                       "never abstains; same model, same questions, same process, at 1x. Its latency is measured "
-                       "question by question beside ours (retriever built as run_baseline builds it); its quality "
-                       "comes from run_baseline itself.",
+        "in-memory VectorStoreIndex, dense top-10 only, answer = first 120 words of the top chunk, "
+        "never abstains; same model, same questions, same process, at 1x. Its latency is measured "
+        "question by question beside ours (retriever built as run_baseline builds it); its quality "
+        "comes from run_baseline itself.",
         "baseline": base,
         "quality": quality,
         "ratios": ratios(ours, base, quality),

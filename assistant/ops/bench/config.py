@@ -11,8 +11,18 @@ from typing import Any
 from ...core.errors import BenchError  # noqa: F401 - the benchmark's error, imported from here by its modules
 
 WARM_UP = "Wat is een LIVC-R?"  # asked before any measurement (the app asks it at start too)
-QUALITY_KEYS = ("hit@1", "hit@3", "hit@5", "mrr@10", "fact_recall", "citation_hit", "answered_rate",
-                "abstain_recall", "abstain_precision", "answer_words")
+QUALITY_KEYS = (
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "mrr@10",
+    "fact_recall",
+    "citation_hit",
+    "answered_rate",
+    "abstain_recall",
+    "abstain_precision",
+    "answer_words",
+)
 SCHEMA = 1
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -34,9 +44,12 @@ class BenchConfig:
     config_file: Path | None = None  # passed on to the app (livc serve --config)
 
     @classmethod
-    def make(cls, quick: bool = False, **overrides: Any) -> "BenchConfig":
+    def make(cls, quick: bool = False, **overrides: Any) -> BenchConfig:
         """The full run, or with `quick` the one that fits in about a minute; `overrides`
         (None values ignored) change single fields."""
-        base = cls(scales=(1, 10), quick=True, questions=6, http_requests=6, http_seconds=3.0,
-                   slice_words=400) if quick else cls()
+        base = (
+            cls(scales=(1, 10), quick=True, questions=6, http_requests=6, http_seconds=3.0, slice_words=400)
+            if quick
+            else cls()
+        )
         return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})

@@ -32,7 +32,9 @@ def prepare_corpus(source: Path, dest: Path, scale: int, slice_words: int = 0) -
         if not text_like and scale > 1:
             not_copied.append(path.name)
         if slice_words:
-            (dest / path.name).write_text(slice_markdown(path.read_text(encoding="utf-8"), slice_words), encoding="utf-8")
+            (dest / path.name).write_text(
+                slice_markdown(path.read_text(encoding="utf-8"), slice_words), encoding="utf-8"
+            )
         else:
             shutil.copyfile(path, dest / path.name)
         originals.append(path.name)
@@ -42,8 +44,14 @@ def prepare_corpus(source: Path, dest: Path, scale: int, slice_words: int = 0) -
                 (dest / f"{path.stem}--x{k:03d}{path.suffix}").write_text(variant_text(text, k), encoding="utf-8")
     if not originals:
         raise BenchError(f"no documents to benchmark in {source}")
-    return {"source": str(source), "documents": originals, "copies_per_document": scale - 1,
-            "sliced_to_words": slice_words or None, "left_out": left_out, "not_copied": not_copied}
+    return {
+        "source": str(source),
+        "documents": originals,
+        "copies_per_document": scale - 1,
+        "sliced_to_words": slice_words or None,
+        "left_out": left_out,
+        "not_copied": not_copied,
+    }
 
 
 def slice_markdown(text: str, words: int) -> str:
@@ -67,6 +75,7 @@ def variant_text(text: str, k: int) -> str:
     """Copy `k` of a text: digits rotated by k, and the vowels of about a third of the plain
     lower-case words (5+ letters, not abbreviations) rotated. Word by word and independent
     of context, so the variant of a passage is the passage of the variant."""
+
     def word(m: re.Match) -> str:
         w = m.group(0)
         if w in ABBREVIATIONS or _stable(f"{k}\0{w}") % 3:

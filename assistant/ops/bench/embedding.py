@@ -36,11 +36,21 @@ class BenchEmbedding(BaseEmbedding):
     _stats: dict = PrivateAttr(default_factory=dict)
 
     def __init__(self, inner: BaseEmbedding, **kwargs: Any) -> None:
-        super().__init__(model_name=getattr(inner, "model_name", "bench"),
-                         embed_batch_size=getattr(inner, "embed_batch_size", 32), **kwargs)
+        super().__init__(
+            model_name=getattr(inner, "model_name", "bench"),
+            embed_batch_size=getattr(inner, "embed_batch_size", 32),
+            **kwargs,
+        )
         self._inner = inner
-        self._stats = {"model_calls": 0, "query_calls": 0, "model_texts": 0, "model_seconds": 0.0,
-                       "derived_texts": 0, "derive_seconds": 0.0, "fallback_texts": 0}
+        self._stats = {
+            "model_calls": 0,
+            "query_calls": 0,
+            "model_texts": 0,
+            "model_seconds": 0.0,
+            "derived_texts": 0,
+            "derive_seconds": 0.0,
+            "fallback_texts": 0,
+        }
 
     @property
     def model_id(self) -> str:
@@ -62,8 +72,11 @@ class BenchEmbedding(BaseEmbedding):
         """Map the variant texts of copies 1..`copies` to their originals' vectors."""
         if not self._known:
             raise BenchError("no vectors recorded at 1x to derive from")
-        self._variants = {(kind, variant_text(text, k)): vector
-                          for k in range(1, copies + 1) for (kind, text), vector in self._known.items()}
+        self._variants = {
+            (kind, variant_text(text, k)): vector
+            for k in range(1, copies + 1)
+            for (kind, text), vector in self._known.items()
+        }
         mean = np.mean(np.stack(list(self._known.values())), axis=0)
         self._mean = mean / np.linalg.norm(mean)
 
@@ -108,8 +121,13 @@ class BenchEmbedding(BaseEmbedding):
     def _replay(self, kind: str, texts: list[str]) -> list[list[float]]:
         found = [self._known.get((kind, text)) for text in texts]
         missing = [text for text, vector in zip(texts, found) if vector is None]
-        computed = iter([v for text in missing for v in self._model(kind, [text])] if kind == "query"
-                        else self._model(kind, missing) if missing else [])
+        computed = iter(
+            [v for text in missing for v in self._model(kind, [text])]
+            if kind == "query"
+            else self._model(kind, missing)
+            if missing
+            else []
+        )
         return [vector.tolist() if vector is not None else next(computed) for vector in found]
 
     def _embed(self, kind: str, texts: list[str]) -> list[list[float]]:

@@ -33,8 +33,9 @@ def generate(folder: Path) -> None:
 
     corpus = ROOT / "corpus"
     docgen.markdown_pdf((corpus / "draaiboek-livc-r.md").read_text(encoding="utf-8"), folder / "draaiboek-livc-r.pdf")
-    docgen.markdown_pdf((corpus / "vraag-en-antwoord-livc-r.md").read_text(encoding="utf-8"),
-                        folder / "vraag-en-antwoord-livc-r.pdf")
+    docgen.markdown_pdf(
+        (corpus / "vraag-en-antwoord-livc-r.md").read_text(encoding="utf-8"), folder / "vraag-en-antwoord-livc-r.pdf"
+    )
     docgen.long_pdf(folder / "reglement-300-paginas.pdf", 300)
     docgen.sample_docx(folder / "huishoudelijk-reglement.docx")
     docgen.sample_html(folder / "intranet.html")
@@ -54,8 +55,9 @@ def measure(folder: Path, embed: bool = False, settings=None) -> dict:
         read = time.perf_counter()
         passages = chunk_sections(list(document.sections))
         chunked = time.perf_counter()
-        row = per_format.setdefault(document.format, {"documents": 0, "pages": 0, "passages": 0,
-                                                      "read_s": 0.0, "chunk_s": 0.0})
+        row = per_format.setdefault(
+            document.format, {"documents": 0, "pages": 0, "passages": 0, "read_s": 0.0, "chunk_s": 0.0}
+        )
         row["documents"] += 1
         row["pages"] += document.pages
         row["passages"] += len(passages)
@@ -116,15 +118,18 @@ def command(args, settings=None) -> int:
         result = measure(folder, embed=args.embed, settings=settings)
     print(f"{'format':<9}{'docs':>5}{'pages':>7}{'passages':>10}{'read s':>9}{'pages/s':>9}{'passages/s (chunk)':>20}")
     for fmt, row in sorted(result["formats"].items()):
-        print(f"{fmt:<9}{row['documents']:>5}{row['pages']:>7}{row['passages']:>10}{row['read_s']:>9.2f}"
-              f"{row['pages_per_s'] or '-':>9}{row['passages_per_s_chunking']:>20}")
+        print(
+            f"{fmt:<9}{row['documents']:>5}{row['pages']:>7}{row['passages']:>10}{row['read_s']:>9.2f}"
+            f"{row['pages_per_s'] or '-':>9}{row['passages_per_s_chunking']:>20}"
+        )
     for label, row in result.get("build", {}).items():
-        print(f"build ({label}): {row['seconds']} s, {row['documents']} documents, {row['pages']} pages, "
-              f"{row['passages']} passages: {row['pages_per_s']} pages/s, {row['passages_per_s']} passages/s, "
-              f"{row['texts_per_s']} texts/s ({row['texts_embedded']} embedded, {row['texts_from_cache']} from cache)")
+        print(
+            f"build ({label}): {row['seconds']} s, {row['documents']} documents, {row['pages']} pages, "
+            f"{row['passages']} passages: {row['pages_per_s']} pages/s, {row['passages_per_s']} passages/s, "
+            f"{row['texts_per_s']} texts/s ({row['texts_embedded']} embedded, {row['texts_from_cache']} from cache)"
+        )
     for name, reason in result["skipped"]:
         print(f"skipped {name}: {reason}")
     if args.json_path:
         args.json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0
-

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from .baseline import Baseline
 
 
-def measure_latency(assistant: Any, rows: list[dict], embedder: BenchEmbedding,
-                    baseline: "Baseline | None" = None) -> tuple[dict, list, list[float]]:
+def measure_latency(
+    assistant: Any, rows: list[dict], embedder: BenchEmbedding, baseline: Baseline | None = None
+) -> tuple[dict, list, list[float]]:
     """p50/p95/p99 of retrieval and of whole answers, for new and for repeated questions,
     and the time of the very first question (the warm-up) of a freshly opened assistant.
 
@@ -87,10 +88,10 @@ def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: in
         model.get_query_embedding(question)
         return (time.perf_counter() - started) * 1000
 
-    groups = [questions[i:i + 2 * workers] for i in range(0, len(questions), 2 * workers)]
+    groups = [questions[i : i + 2 * workers] for i in range(0, len(questions), 2 * workers)]
     with ThreadPoolExecutor(workers) as pool:
         for n, group in enumerate(groups):
-            for label in (("default", "one") if n % 2 == 0 else ("one", "default")):
+            for label in ("default", "one") if n % 2 == 0 else ("one", "default"):
                 with threadpool_limits(limits=None if label == "default" else 1, user_api="blas"):
                     alone[label] += [embed(q) for q in group]
                     started = time.perf_counter()
@@ -99,9 +100,13 @@ def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: in
     return {
         "blas_threads_default": default,
         "alone_ms": {label: ms_summary(values) for label, values in alone.items()},
-        f"{workers}_at_once": {label: {"per_call_ms": ms_summary(together[label]),
-                                       "calls_per_s": round(len(together[label]) / walls[label], 2)}
-                               for label in together},
+        f"{workers}_at_once": {
+            label: {
+                "per_call_ms": ms_summary(together[label]),
+                "calls_per_s": round(len(together[label]) / walls[label], 2),
+            }
+            for label in together
+        },
     }
 
 
@@ -139,8 +144,14 @@ def ms_summary(values: list[float]) -> dict:
     if not values:
         return {"n": 0, "p50": None, "p95": None, "p99": None, "mean": None, "max": None}
     array = np.asarray(values, dtype=float)
-    return {"n": len(values), "p50": _ms(percentile(array, 50)), "p95": _ms(percentile(array, 95)),
-            "p99": _ms(percentile(array, 99)), "mean": _ms(array.mean()), "max": _ms(array.max())}
+    return {
+        "n": len(values),
+        "p50": _ms(percentile(array, 50)),
+        "p95": _ms(percentile(array, 95)),
+        "p99": _ms(percentile(array, 99)),
+        "mean": _ms(array.mean()),
+        "max": _ms(array.max()),
+    }
 
 
 def _ms(value: float) -> float:

@@ -8,9 +8,10 @@ import platform
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...core.errors import GoldError
 from ...core.settings import Settings
@@ -34,7 +35,7 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
     log = log or (lambda message: None)
     if not config.scales or config.scales[0] != 1 or sorted(set(config.scales)) != list(config.scales):
         raise BenchError("scales must start with 1 and increase, e.g. 1,10,100")
-    started, wall, load_before = time.perf_counter(), datetime.now(timezone.utc), _load_average()
+    started, wall, load_before = time.perf_counter(), datetime.now(UTC), _load_average()
     rows_all = _load_rows(config.gold)
     embedder = BenchEmbedding(make_embedder(settings))
     notes: list[str] = []
@@ -53,15 +54,20 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
                 log("x1: building the naive LlamaIndex baseline")
                 documents = load_corpus(folder / "corpus")[0]
                 naive = Baseline.build_for(documents, embedder.model)
-            entry, answers, baseline_ms = measure_scale(config, scaled, embedder, rows, scale, log,
-                                                        naive if scale == 1 else None)
+            entry, answers, baseline_ms = measure_scale(
+                config, scaled, embedder, rows, scale, log, naive if scale == 1 else None
+            )
             entry["corpus"] = corpus_info
             if scale == 1:
                 log("x1: quality of our answers and of the baseline's")
                 baseline = measure_baseline(rows, answers, documents, naive, baseline_ms, entry)
                 del naive, documents
-                questions = {"gold": str(config.gold), "n": len(rows), "in_scope": sum(_in_scope(r) for r in rows),
-                             "ids": [r.get("id") for r in rows]}
+                questions = {
+                    "gold": str(config.gold),
+                    "n": len(rows),
+                    "in_scope": sum(_in_scope(r) for r in rows),
+                    "ids": [r.get("id") for r in rows],
+                }
             del answers
             forget_embedded_clients()  # let go of the index: the app opens it next, in its own process
             entry["http"] = measure_http(config, scaled, folder, rows, scale, log)
@@ -75,14 +81,21 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
         "started_at": wall.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "quick": config.quick,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    # other work on the machine skews every figure: the 1-minute load before and after
-                    "load_average": {"start": load_before, "end": _load_average()},
-                    # BLAS threads of the model's matrix products (unset: one per core)
-                    "blas_threads": {k: os.environ.get(k) for k in BLAS_THREAD_VARIABLES}},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            # other work on the machine skews every figure: the 1-minute load before and after
+            "load_average": {"start": load_before, "end": _load_average()},
+            # BLAS threads of the model's matrix products (unset: one per core)
+            "blas_threads": {k: os.environ.get(k) for k in BLAS_THREAD_VARIABLES},
+        },
         "embedder": embedder.model_id,
-        "settings": {k: v for k, v in settings.as_dict().items()
-                     if k in ("fusion", "top_k", "chunk_words", "concurrency", "queue_size", "embed_batch_size")},
+        "settings": {
+            k: v
+            for k, v in settings.as_dict().items()
+            if k in ("fusion", "top_k", "chunk_words", "concurrency", "queue_size", "embed_batch_size")
+        },
         "questions": questions,
         "hot_path": hot_path(scales),
         "scales": scales,
@@ -93,9 +106,15 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
     return result
 
 
-def measure_scale(config: BenchConfig, settings: Settings, embedder: "BenchEmbedding", rows: list[dict],
-                  scale: int, log: Callable[[str], None], baseline: "Baseline | None" = None
-                  ) -> tuple[dict, list, list[float]]:
+def measure_scale(
+    config: BenchConfig,
+    settings: Settings,
+    embedder: BenchEmbedding,
+    rows: list[dict],
+    scale: int,
+    log: Callable[[str], None],
+    baseline: Baseline | None = None,
+) -> tuple[dict, list, list[float]]:
     """Build (cold, warm, rebuild) and in-process latency at one scale (the `baseline`'s
     beside it); also returns the (answer, ms) pairs of the new-question ask() calls, for
     the quality score, and the baseline's latencies."""
@@ -114,10 +133,14 @@ def measure_scale(config: BenchConfig, settings: Settings, embedder: "BenchEmbed
     warm = timed_build(settings, embedder)
     rebuild = timed_build(settings, embedder, force=True)
     embedder.mode = "model"  # questions are always embedded by the model
-    entry = {"scale": scale, "passages": cold["passages"], "documents": cold["documents"],
-             "vectors": "model" if scale == 1 else "derived",
-             "index_mb": round(_folder_bytes(settings.index_dir) / 2**20, 1),
-             "build": {"cold": cold, "warm": warm, "rebuild_cached": rebuild}}
+    entry = {
+        "scale": scale,
+        "passages": cold["passages"],
+        "documents": cold["documents"],
+        "vectors": "model" if scale == 1 else "derived",
+        "index_mb": round(_folder_bytes(settings.index_dir) / 2**20, 1),
+        "build": {"cold": cold, "warm": warm, "rebuild_cached": rebuild},
+    }
     opened = time.perf_counter()
     assistant = Assistant.open(settings, embedder=embedder)
     entry["open_seconds"] = round(time.perf_counter() - opened, 3)
@@ -177,10 +200,14 @@ def hot_path(scales: list[dict]) -> dict:
         "query_embedding_cache": scales[0].get("query_cache") or None,
         "dense_query_is_question": scales[0].get("dense_query_is_question"),
         "query_embedding_blas_threads": scales[0].get("blas_threads"),
-        "model_calls_per_new_question": {"retrieval": first["retrieval"]["new"]["model_calls_per_question"],
-                                         "end_to_end": first["end_to_end"]["new"]["model_calls_per_question"]},
-        "model_calls_per_repeated_question": {"retrieval": first["retrieval"]["cached"]["model_calls_per_question"],
-                                              "end_to_end": first["end_to_end"]["cached"]["model_calls_per_question"]},
+        "model_calls_per_new_question": {
+            "retrieval": first["retrieval"]["new"]["model_calls_per_question"],
+            "end_to_end": first["end_to_end"]["new"]["model_calls_per_question"],
+        },
+        "model_calls_per_repeated_question": {
+            "retrieval": first["retrieval"]["cached"]["model_calls_per_question"],
+            "end_to_end": first["end_to_end"]["cached"]["model_calls_per_question"],
+        },
     }
 
 
@@ -197,9 +224,11 @@ def _notes(config: BenchConfig, corpus: dict) -> list[str]:
         "Quality is scored at 1x only (the copies at larger scales are not gold sources).",
     ]
     if config.quick:
-        notes.append(f"Quick run: first ~{config.slice_words} words of each Markdown document "
-                     f"({', '.join(corpus.get('documents', []))}), {config.questions} questions, short HTTP phases; "
-                     "figures have few samples and quality is not comparable with a full run.")
+        notes.append(
+            f"Quick run: first ~{config.slice_words} words of each Markdown document "
+            f"({', '.join(corpus.get('documents', []))}), {config.questions} questions, short HTTP phases; "
+            "figures have few samples and quality is not comparable with a full run."
+        )
     return notes
 
 

@@ -7,8 +7,8 @@ import http.client
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ...core.settings import Settings
 from ..harness import AppNotReady, AppProcess, peak_rss_mb, rss_mb
@@ -16,12 +16,21 @@ from .config import BenchConfig, BenchError
 from .latency import ms_summary
 
 # Lead-ins that make each question sent to a server distinct without changing what it asks.
-LEAD_INS = ("", "Graag kort: ", "Een vraag: ", "Ik vraag me af: ", "Even nagaan: ", "Nog een vraag: ",
-            "Praktisch: ", "Voor ons team: ")
+LEAD_INS = (
+    "",
+    "Graag kort: ",
+    "Een vraag: ",
+    "Ik vraag me af: ",
+    "Even nagaan: ",
+    "Nog een vraag: ",
+    "Praktisch: ",
+    "Voor ons team: ",
+)
 
 
-def measure_http(config: BenchConfig, settings: Settings, folder: Path, rows: list[dict], scale: int,
-                 log: Callable[[str], None]) -> dict:
+def measure_http(
+    config: BenchConfig, settings: Settings, folder: Path, rows: list[dict], scale: int, log: Callable[[str], None]
+) -> dict:
     """Start the app on the scale's index, time it to ready, load it at each client level,
     then read its peak memory and stop it."""
     log(f"x{scale}: starting the app")
@@ -40,8 +49,13 @@ def measure_http(config: BenchConfig, settings: Settings, folder: Path, rows: li
             log(f"x{scale}: {clients} concurrent client(s)")
             levels.append(load(server, clients, max(config.http_requests, clients), config.http_seconds, questions))
         peak = memory(server)
-        return {"ready_seconds": round(ready, 2), "rss_ready_mb": rss_ready, "peak_rss_mb": peak["peak_rss_mb"],
-                "concurrency_setting": settings.concurrency, "levels": levels}
+        return {
+            "ready_seconds": round(ready, 2),
+            "rss_ready_mb": rss_ready,
+            "peak_rss_mb": peak["peak_rss_mb"],
+            "concurrency_setting": settings.concurrency,
+            "levels": levels,
+        }
     finally:
         server.stop()
 
@@ -50,9 +64,19 @@ def start_app(settings: Settings, folder: Path, config: BenchConfig) -> AppProce
     """The app (`harness.AppProcess`) on the scale's corpus and index, started: rate limit
     and sign-on off, embedded Chroma, its own log, feedback database and console output."""
     env = {k: v for k, v in os.environ.items() if k not in ("LIVC_PORT", "LIVC_HOST")}
-    env.update({"LIVC_RATE_LIMIT": "0", "LIVC_AUTH": "none", "LIVC_ROOT_PATH": "", "LIVC_CHROMA_URL": "",
-                "LIVC_LOG_FILE": str(folder / "server-log.jsonl"), "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite"),
-                "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    env.update(
+        {
+            "LIVC_RATE_LIMIT": "0",
+            "LIVC_AUTH": "none",
+            "LIVC_ROOT_PATH": "",
+            "LIVC_CHROMA_URL": "",
+            "LIVC_LOG_FILE": str(folder / "server-log.jsonl"),
+            "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite"),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        }
+    )
     args = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
     if config.config_file:
         args += ["--config", str(config.config_file)]
@@ -121,6 +145,12 @@ def load(server: AppProcess, clients: int, requests: int, seconds: float, questi
         t.join()
     wall = time.perf_counter() - started
     done = len(state["latencies"])
-    return {"clients": clients, "requests": done + sum(state["errors"].values()), "ok": done,
-            "errors": state["errors"], "seconds": round(wall, 3), "requests_per_s": round(done / wall, 3),
-            "latency_ms": ms_summary(state["latencies"])}
+    return {
+        "clients": clients,
+        "requests": done + sum(state["errors"].values()),
+        "ok": done,
+        "errors": state["errors"],
+        "seconds": round(wall, 3),
+        "requests_per_s": round(done / wall, 3),
+        "latency_ms": ms_summary(state["latencies"]),
+    }

@@ -41,23 +41,92 @@ every set and the pooled figures) and a subfolder per set and ``pooled/``, each 
 the report of one result.
 """
 
-
 from __future__ import annotations
 
 from ...core.errors import GoldError
-from .baseline import BASELINE_ANSWER_WORDS, BASELINE_CHUNK_OVERLAP, BASELINE_CHUNK_SIZE, run_baseline
-from .baseline import _overlapped_sections, _sections_match  # noqa: F401 - tested directly
-from .gold import (DEFAULT_LANG, POOLED, GoldSet, in_scope, load_gold, load_sets, row_lang, row_sources,
-                   source_matches, unknown_sources)
-from .metrics import (HIGH, MAX_K, Outcome, answer_metrics, citation_hit, correct, count_words, facts_found, hit_at,
-                      hit_curve, normalise, percentile, retrieval_metrics, score_rows, scores_by_lang, scores_by_type)
+from .baseline import (  # noqa: F401 - tested directly
+    BASELINE_ANSWER_WORDS,
+    BASELINE_CHUNK_OVERLAP,
+    BASELINE_CHUNK_SIZE,
+    _overlapped_sections,
+    _sections_match,
+    run_baseline,
+)
+from .gold import (
+    DEFAULT_LANG,
+    POOLED,
+    GoldSet,
+    in_scope,
+    load_gold,
+    load_sets,
+    row_lang,
+    row_sources,
+    source_matches,
+    unknown_sources,
+)
+from .metrics import (
+    HIGH,
+    MAX_K,
+    Outcome,
+    answer_metrics,
+    citation_hit,
+    correct,
+    count_words,
+    facts_found,
+    hit_at,
+    hit_curve,
+    normalise,
+    percentile,
+    retrieval_metrics,
+    score_rows,
+    scores_by_lang,
+    scores_by_type,
+)
 from .report import SUMMARY_KEYS, is_multi, summary_lines, write_json, write_report
 from .run import Scored, answer_confidence, answer_outcome, ask_all, question_detail, run_eval, run_settings
 
-__all__ = ["BASELINE_ANSWER_WORDS", "BASELINE_CHUNK_OVERLAP", "BASELINE_CHUNK_SIZE", "DEFAULT_LANG", "HIGH", "MAX_K",
-           "POOLED", "SUMMARY_KEYS", "GoldError", "GoldSet", "Outcome", "Scored", "answer_confidence",
-           "answer_metrics", "answer_outcome", "ask_all", "citation_hit", "correct", "count_words", "facts_found",
-           "hit_at", "hit_curve", "in_scope", "is_multi", "load_gold", "load_sets", "normalise", "percentile",
-           "question_detail", "retrieval_metrics", "row_lang", "row_sources", "run_baseline", "run_eval",
-           "run_settings", "score_rows", "scores_by_lang", "scores_by_type", "source_matches", "summary_lines",
-           "unknown_sources", "write_json", "write_report"]
+__all__ = [
+    "BASELINE_ANSWER_WORDS",
+    "BASELINE_CHUNK_OVERLAP",
+    "BASELINE_CHUNK_SIZE",
+    "DEFAULT_LANG",
+    "HIGH",
+    "MAX_K",
+    "POOLED",
+    "SUMMARY_KEYS",
+    "GoldError",
+    "GoldSet",
+    "Outcome",
+    "Scored",
+    "answer_confidence",
+    "answer_metrics",
+    "answer_outcome",
+    "ask_all",
+    "citation_hit",
+    "correct",
+    "count_words",
+    "facts_found",
+    "hit_at",
+    "hit_curve",
+    "in_scope",
+    "is_multi",
+    "load_gold",
+    "load_sets",
+    "normalise",
+    "percentile",
+    "question_detail",
+    "retrieval_metrics",
+    "row_lang",
+    "row_sources",
+    "run_baseline",
+    "run_eval",
+    "run_settings",
+    "score_rows",
+    "scores_by_lang",
+    "scores_by_type",
+    "source_matches",
+    "summary_lines",
+    "unknown_sources",
+    "write_json",
+    "write_report",
+]

@@ -16,18 +16,19 @@ BASELINE_CHUNK_OVERLAP = 200
 BASELINE_ANSWER_WORDS = 120
 
 
-def run_baseline(rows: list[dict], documents: list[Document], embed_model: Any,
-                 top_k: int = MAX_K, progress: bool = False) -> list[Outcome]:
+def run_baseline(
+    rows: list[dict], documents: list[Document], embed_model: Any, top_k: int = MAX_K, progress: bool = False
+) -> list[Outcome]:
     """A naive dense pipeline for comparison: SentenceSplitter(1024/200) chunks of each
     whole document in an in-memory VectorStoreIndex, top-k only. Its answer is the start
     of the first chunk; it cites that chunk and never abstains. It has no notion of
     confidence: every answer counts as high confidence. No LLM is built."""
-    from llama_index.core import Document as LIDocument, VectorStoreIndex
+    from llama_index.core import Document as LIDocument
+    from llama_index.core import VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
     splitter = SentenceSplitter(chunk_size=BASELINE_CHUNK_SIZE, chunk_overlap=BASELINE_CHUNK_OVERLAP)
-    nodes = splitter.get_nodes_from_documents(
-        [LIDocument(text=d.text, metadata={"doc": d.name}) for d in documents])
+    nodes = splitter.get_nodes_from_documents([LIDocument(text=d.text, metadata={"doc": d.name}) for d in documents])
     by_name = {d.name: d for d in documents}
     sections = {n.node_id: _overlapped_sections(n, by_name[n.metadata["doc"]]) for n in nodes}
     retriever = VectorStoreIndex(nodes, embed_model=embed_model).as_retriever(similarity_top_k=top_k)

@@ -4,9 +4,9 @@ in scope or not, its acceptable sources, its type and language."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ...core.documents import Document
 from ...core.errors import GoldError
@@ -51,7 +51,7 @@ def _parse_gold_line(path: Path, lineno: int, line: str) -> dict:
         raise GoldError(f"{where}: 'must_contain' must be a list of strings")
     sources = row.get("sources") or []
     if not isinstance(sources, list) or not all(isinstance(s, dict) and "doc" in s for s in sources):
-        raise GoldError(f"{where}: 'sources' must be a list of {{\"doc\", \"section\"}} objects")
+        raise GoldError(f'{where}: \'sources\' must be a list of {{"doc", "section"}} objects')
     return row
 
 
@@ -84,11 +84,14 @@ def unknown_sources(rows: Iterable[dict], documents: Iterable[Document]) -> list
     """Gold sources that name no heading in the corpus: a typo there silently zeroes a row."""
     known = {(s.doc, h) for d in documents for s in d.sections for h in (s.heading, *s.path)}
     docs = {doc for doc, _ in known}
-    return sorted({
-        f"{doc}#{section}" if section is not None else doc
-        for row in rows for doc, section in row_sources(row)
-        if (doc, section) not in known and not (section is None and doc in docs)
-    })
+    return sorted(
+        {
+            f"{doc}#{section}" if section is not None else doc
+            for row in rows
+            for doc, section in row_sources(row)
+            if (doc, section) not in known and not (section is None and doc in docs)
+        }
+    )
 
 
 def _row_type(row: dict) -> str:

@@ -154,5 +154,6 @@ def percentile(values: list[float], q: float) -> float | None:
     value = harness.percentile(values, q)
     return None if value is None else round(value, 1)
 
+
 def _rounded(metrics: dict[str, float | None]) -> dict[str, float | None]:
     return {k: None if v is None else round(v, 4) for k, v in metrics.items()}

@@ -4,7 +4,7 @@ their plots (one per gold set, the pooled one, and an overview of several sets).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +22,17 @@ def is_multi(result: dict) -> bool:
 
 
 # The figures of the printed summary and of the overview report, in order.
-SUMMARY_KEYS = (("retrieval", "hit@1"), ("retrieval", "hit@5"), ("retrieval", "mrr@10"),
-                ("answers", "fact_recall"), ("answers", "citation_hit"), ("answers", "abstain_recall"),
-                ("answers", "answered_rate"), ("answers", "confident_rate"), ("answers", "confident_precision"))
+SUMMARY_KEYS = (
+    ("retrieval", "hit@1"),
+    ("retrieval", "hit@5"),
+    ("retrieval", "mrr@10"),
+    ("answers", "fact_recall"),
+    ("answers", "citation_hit"),
+    ("answers", "abstain_recall"),
+    ("answers", "answered_rate"),
+    ("answers", "confident_rate"),
+    ("answers", "confident_precision"),
+)
 
 
 def summary_lines(result: dict) -> list[str]:
@@ -81,10 +89,14 @@ def _overview_markdown(result: dict) -> str:
     lines = [
         "# LIVC-assistent evaluation: several gold sets",
         "",
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- Embedder: `{result['pooled']['settings'].get('embedder')}`",
-        *[f"- [{name}]({name}/report.md): `{results[name]['settings'].get('gold')}`" if name != POOLED
-          else f"- [{name}]({name}/report.md): all {results[name]['n']} questions together" for name in names],
+        *[
+            f"- [{name}]({name}/report.md): `{results[name]['settings'].get('gold')}`"
+            if name != POOLED
+            else f"- [{name}]({name}/report.md): all {results[name]['n']} questions together"
+            for name in names
+        ],
         "",
         _CONFIDENCE_NOTE,
         "",
@@ -96,14 +108,18 @@ def _overview_markdown(result: dict) -> str:
         systems = [("ours", r)] + ([("baseline", r["baseline"])] if r.get("baseline") else [])
         for label, scores in systems:
             cells = " | ".join(_fmt(scores[g].get(k)) for g, k in keys)
-            lines.append(f"| {name if label == 'ours' else ''} | {r['n'] if label == 'ours' else ''} | {label} | {cells} |")
+            lines.append(
+                f"| {name if label == 'ours' else ''} | {r['n'] if label == 'ours' else ''} | {label} | {cells} |"
+            )
     return "\n".join(lines + [""])
 
 
-_CONFIDENCE_NOTE = ("confident_rate: share of in-scope questions answered with high confidence; "
-                    "confident_precision: share of high-confidence answers that are right (in scope, every "
-                    "must_contain term, a matching citation). The baseline has no confidence: every one of "
-                    "its answers counts as high confidence.")
+_CONFIDENCE_NOTE = (
+    "confident_rate: share of in-scope questions answered with high confidence; "
+    "confident_precision: share of high-confidence answers that are right (in scope, every "
+    "must_contain term, a matching citation). The baseline has no confidence: every one of "
+    "its answers counts as high confidence."
+)
 
 
 def write_report(result: dict, report_dir: Path, curves: dict[str, list] | None = None) -> Path:
@@ -137,8 +153,13 @@ def _plot_hit_curve(curves: dict[str, list], path: Path) -> None:
     for name, values in curves.items():
         ks = [k for k, v in enumerate(values, start=1) if v is not None]
         ax.plot(ks, [v for v in values if v is not None], marker="o", label=name)
-    ax.set(xlabel="k", ylabel="hit@k (in-scope questions)", ylim=(0, 1.02), xticks=range(1, MAX_K + 1),
-           title="Retrieval: share with a correct source in the top k")
+    ax.set(
+        xlabel="k",
+        ylabel="hit@k (in-scope questions)",
+        ylim=(0, 1.02),
+        xticks=range(1, MAX_K + 1),
+        title="Retrieval: share with a correct source in the top k",
+    )
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.savefig(path, dpi=120)
@@ -181,11 +202,12 @@ def _markdown(result: dict) -> str:
     lines = [
         "# LIVC-assistent evaluation",
         "",
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- Gold file: {_gold_names(s.get('gold'))} — {result['n']} questions "
         f"({result['n_in_scope']} in scope, {result['n_out_of_scope']} out of scope)",
         f"- Embedder: `{s.get('embedder')}`",
-        f"- Latency per question: p50 {_fmt_ms(result['latency_ms']['p50'])}, p95 {_fmt_ms(result['latency_ms']['p95'])}",
+        f"- Latency per question: p50 {_fmt_ms(result['latency_ms']['p50'])}, "
+        f"p95 {_fmt_ms(result['latency_ms']['p95'])}",
         "",
         "## Headline metrics",
         "",

@@ -6,15 +6,26 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...core.errors import GoldError
 from .baseline import _progress, run_baseline
 from .gold import GoldSet, _row_type, in_scope, load_sets, row_lang, source_matches, unknown_sources
-from .metrics import (Outcome, citation_hit, correct, count_words, facts_found, hit_curve, percentile, score_rows,
-                      scores_by_lang, scores_by_type)
+from .metrics import (
+    Outcome,
+    citation_hit,
+    correct,
+    count_words,
+    facts_found,
+    hit_curve,
+    percentile,
+    score_rows,
+    scores_by_lang,
+    scores_by_type,
+)
 from .report import _write_reports, write_json
 
 
@@ -84,11 +95,17 @@ class Scored:
     outcomes: list[Outcome]  # per row: ours
     baseline: list[Outcome] | None  # per row: the baseline's, when it ran
 
-    def subset(self, name: str, gold: str) -> "Scored":
+    def subset(self, name: str, gold: str) -> Scored:
         keep = [i for i, s in enumerate(self.sets) if s == name]
         pick = lambda values: [values[i] for i in keep]  # noqa: E731
-        return Scored(gold, pick(self.rows), pick(self.sets), pick(self.answers), pick(self.outcomes),
-                      pick(self.baseline) if self.baseline is not None else None)
+        return Scored(
+            gold,
+            pick(self.rows),
+            pick(self.sets),
+            pick(self.answers),
+            pick(self.outcomes),
+            pick(self.baseline) if self.baseline is not None else None,
+        )
 
     def curves(self) -> dict[str, list]:
         curves = {"ours": hit_curve(self.rows, self.outcomes)}
@@ -97,8 +114,14 @@ class Scored:
         return curves
 
 
-def run_eval(assistant: Any, gold_path: Path | Sequence[Path], report_dir: Path | None = None,
-             json_path: Path | None = None, with_baseline: bool = True, progress: bool = True) -> dict:
+def run_eval(
+    assistant: Any,
+    gold_path: Path | Sequence[Path],
+    report_dir: Path | None = None,
+    json_path: Path | None = None,
+    with_baseline: bool = True,
+    progress: bool = True,
+) -> dict:
     """Score the assistant (and the naive baseline) on one or several gold files; write
     JSON and report.
 
@@ -157,8 +180,7 @@ def _result(assistant: Any, scored: Scored) -> dict:
         "by_lang": scores_by_lang(rows, outcomes),
         "baseline": score_rows(rows, scored.baseline) if scored.baseline is not None else None,
         "settings": run_settings(assistant, scored.gold),
-        "questions": [question_detail(r, a, o, s)
-                      for r, a, o, s in zip(rows, scored.answers, outcomes, scored.sets)],
+        "questions": [question_detail(r, a, o, s) for r, a, o, s in zip(rows, scored.answers, outcomes, scored.sets)],
     }
 
 
