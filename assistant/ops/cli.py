@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and with --embed a cold and a warm index build",
         cmd_bench_ingest,
     )
-    from .bench.ingest import add_options as add_ingest_options
+    from .ingest_bench import add_options as add_ingest_options
 
     add_ingest_options(p)
 
@@ -425,7 +425,7 @@ def cmd_bench(args, settings: Settings) -> int:
 
 
 def cmd_bench_ingest(args, settings: Settings) -> int:
-    from .bench.ingest import command
+    from .ingest_bench import command
 
     return command(args, settings)
 

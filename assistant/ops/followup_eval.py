@@ -59,7 +59,7 @@ def compare(assistant, gold_path: Path) -> dict:
     retrieval and answer metrics of the follow-ups asked with their history and as bare
     questions; ``standalone`` the same two for the negative pairs (where the history
     should change nothing); ``questions`` one record per row with its query."""
-    from ..ops.evaluation import answer_outcome, load_gold, score_rows
+    from .evaluation import answer_outcome, load_gold, score_rows
 
     rows = load_gold(gold_path)
     vocabulary = corpus_vocabulary(assistant.store)
@@ -106,7 +106,7 @@ def run_followup_eval(
 ) -> dict:
     """`compare`, written as JSON to `json_path` and, with `report_dir`, to
     ``followup.json`` and ``followup.md`` in it. Returns the result."""
-    from ..ops.evaluation import write_json
+    from .evaluation import write_json
 
     result = compare(assistant, Path(gold_path))
     targets = [json_path] + ([Path(report_dir) / "followup.json"] if report_dir else [])

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from ..core.settings import Settings
-from ..core.types import Answer, Citation, Hit
+from ..core.types import Answer, Citation, Hit, Passage
 from .urls import absolute, document_url
 
 MAX_BODY_CHARS = 20_000  # a question longer than this is refused before it is even cleaned
@@ -121,21 +121,22 @@ ERRORS = {
 # From the pipeline's types to the bodies
 
 
+def _source(p: Passage, settings: Settings, origin: str | None) -> dict:
+    """What a citation and a search result say about their passage's place in the corpus."""
+    return {
+        "document": p.doc,
+        "title": p.title,
+        "section": p.section,
+        "section_path": list(p.section_path),
+        "page": p.page,
+        "kind": p.kind,
+        "anchor": p.anchor,
+        "url": absolute(origin, document_url(settings, p.doc, p.anchor, p.page)),
+    }
+
+
 def citation_out(c: Citation, settings: Settings, origin: str | None = None) -> CitationOut:
-    p = c.passage
-    return CitationOut(
-        n=c.n,
-        document=p.doc,
-        title=p.title,
-        section=p.section,
-        section_path=list(p.section_path),
-        page=p.page,
-        kind=p.kind,
-        anchor=p.anchor,
-        url=absolute(origin, document_url(settings, p.doc, p.anchor, p.page)),
-        quote=c.quote,
-        passage=p.text,
-    )
+    return CitationOut(n=c.n, **_source(c.passage, settings, origin), quote=c.quote, passage=c.passage.text)
 
 
 def answer_out(answer: Answer, settings: Settings, origin: str | None = None) -> AnswerOut:
@@ -149,10 +150,10 @@ def answer_out(answer: Answer, settings: Settings, origin: str | None = None) ->
         suggestions=[citation_out(c, settings, origin) for c in answer.suggestions],
         timings={k: round(v, 2) for k, v in answer.timings.items() if math.isfinite(v)},
         notice=answer.notice,
-        masked=list(getattr(answer, "masked", [])),
-        confidence="low" if getattr(answer, "confidence", "high") == "low" else "high",
-        language=getattr(answer, "language", "nl") or "nl",
-        language_note=getattr(answer, "language_note", None),
+        masked=list(answer.masked),
+        confidence="low" if answer.confidence == "low" else "high",
+        language=answer.language or "nl",
+        language_note=answer.language_note,
     )
 
 
@@ -162,22 +163,8 @@ def answer_json(answer: Answer, settings: Settings, origin: str | None = None) -
 
 
 def hit_out(rank: int, hit: Hit, settings: Settings, origin: str | None = None) -> SearchResult:
-    p = hit.passage
-    return SearchResult(
-        rank=rank,
-        score=_finite(hit.score) or 0.0,
-        dense=_finite(hit.dense),
-        lexical=_finite(hit.lexical),
-        document=p.doc,
-        title=p.title,
-        section=p.section,
-        section_path=list(p.section_path),
-        page=p.page,
-        kind=p.kind,
-        anchor=p.anchor,
-        url=absolute(origin, document_url(settings, p.doc, p.anchor, p.page)),
-        text=p.text,
-    )
+    scores = {"score": _finite(hit.score) or 0.0, "dense": _finite(hit.dense), "lexical": _finite(hit.lexical)}
+    return SearchResult(rank=rank, **scores, **_source(hit.passage, settings, origin), text=hit.passage.text)
 
 
 def _finite(value: float | None) -> float | None:

@@ -65,34 +65,29 @@ orchestration over the scales, the questions, hot path and notes), `corpus` (cop
 slices and synthetic variants), `embedding` (BenchEmbedding: record, replay, derive),
 `build` (build timing, extrapolation), `latency` (in-process latency, BLAS threads,
 `ms_summary`), `baseline` (the naive baseline beside ours), `serving` (the app in a
-subprocess and the load generator), `report` (JSON, table, plot) and `ingest` (``livc
-bench-ingest``: reading and chunking speed per format).
+subprocess and the load generator), `report` (JSON, table, plot). Ingestion speed (``livc bench-ingest``) is
+`assistant.ops.ingest_bench`, beside this package, so that the parser of every livc command can
+read its options without loading LlamaIndex.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from .config import QUALITY_KEYS, BenchConfig, BenchError
+from .corpus import prepare_corpus, slice_markdown, variant_text
+from .embedding import BenchEmbedding
+from .report import format_table, plot, write_outputs
+from .run import run_bench
 
-# Loaded on first use: `livc bench-ingest` and the parser of every livc command import this
-# package, and most of them never need LlamaIndex.
-_NAMES = {
-    "QUALITY_KEYS": "config",
-    "BenchConfig": "config",
-    "BenchError": "config",
-    "prepare_corpus": "corpus",
-    "slice_markdown": "corpus",
-    "variant_text": "corpus",
-    "BenchEmbedding": "embedding",
-    "format_table": "report",
-    "plot": "report",
-    "write_outputs": "report",
-    "run_bench": "run",
-}
-
-__all__ = sorted(_NAMES)
-
-
-def __getattr__(name: str):
-    if name not in _NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_NAMES[name]}"), name)
+__all__ = [
+    "QUALITY_KEYS",
+    "BenchConfig",
+    "BenchEmbedding",
+    "BenchError",
+    "format_table",
+    "plot",
+    "prepare_corpus",
+    "run_bench",
+    "slice_markdown",
+    "variant_text",
+    "write_outputs",
+]

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..harness import ROOT
+from .harness import ROOT
 
 
 def generate(folder: Path) -> None:
@@ -44,8 +44,8 @@ def generate(folder: Path) -> None:
 def measure(folder: Path, embed: bool = False, settings=None) -> dict:
     """Reading and chunking speed per format for the documents in `folder`; with `embed`,
     also a cold and a warm index build (into a temporary index folder)."""
-    from ...core.chunking import chunk_sections
-    from ...core.documents import LOADERS, corpus_files
+    from ..core.chunking import chunk_sections
+    from ..core.documents import LOADERS, corpus_files
 
     files, skipped = corpus_files(folder)
     per_format: dict[str, dict] = {}
@@ -75,9 +75,9 @@ def measure(folder: Path, embed: bool = False, settings=None) -> dict:
 
 
 def _builds(folder: Path, settings=None) -> dict:
-    from ...core.embeddings import make_embedder
-    from ...core.index import build_index
-    from ...core.settings import Settings
+    from ..core.embeddings import make_embedder
+    from ..core.index import build_index
+    from ..core.settings import Settings
 
     out = {}
     with tempfile.TemporaryDirectory() as index:
