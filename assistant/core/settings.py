@@ -58,6 +58,11 @@ class Settings:
     query_prefix: str = ""  # sentence-transformers only (e5 models want "query: ")
     passage_prefix: str = ""  # sentence-transformers only (e5 models want "passage: ")
     embed_batch_size: int = 32
+    # Threads of the model's matrix library (OpenBLAS; torch for sentence-transformers), set
+    # when the model loads; 0 keeps the library's default (one per core). One thread each
+    # lets concurrent questions share the cores instead of fighting over them: measured on
+    # 2 cores, 34 embeddings/s with 1 thread against 17/s with 2 (docs/benchmark.md).
+    model_threads: int = 1
     # Chunking (chosen on eval/gold-dev.jsonl: docs/tuning.md)
     chunk_words: int = 160
     # Retrieval
@@ -199,6 +204,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.model_threads < 0:
+            raise SettingsError(f"model_threads must be 0 (the library's default) or more, not {self.model_threads}")
         self._validate_store()
         self._validate_intranet()
 

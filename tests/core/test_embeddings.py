@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.core.embeddings import make_embedder
-from assistant.core.errors import EmbedderError
+from assistant.core.errors import EmbedderError, SettingsError
 from assistant.core.settings import Settings
 
 DUTCH_QUERY = "Wie zit de LIVC-R voor?"
@@ -138,3 +138,16 @@ def test_missing_model_fails_clearly_without_network(model, no_network, tmp_path
     assert model in str(err.value)
     assert "nothing is downloaded" in str(err.value)
     assert no_network == []
+
+
+def test_the_model_runs_on_model_threads_blas_threads():
+    from threadpoolctl import threadpool_info
+
+    make_embedder(Settings.load(config_file=None, environ={}, overrides={"model_threads": 1}))
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(n == 1 for n in blas)
+
+
+def test_model_threads_below_zero_is_a_settings_error():
+    with pytest.raises(SettingsError, match="model_threads must be 0"):
+        Settings.load(config_file=None, environ={}, overrides={"model_threads": -1})
