@@ -19,6 +19,7 @@ from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import parse_markdown
 from assistant.ops.bench import QUALITY_KEYS, variant_text
+from assistant.ops.bench.speed import FIGURES, MIN_SAMPLES, speed_figures, speed_lines
 
 # livc bench --quick builds indexes of the shipped corpus and starts the app (conftest marks its users)
 FIXTURE_MARKERS = {"quick": ("corpus", "server")}
@@ -35,6 +36,7 @@ TOP_KEYS = {
     "settings",
     "questions",
     "hot_path",
+    "speed",
     "scales",
     "baseline",
     "notes",
@@ -73,7 +75,7 @@ def assert_percentiles(p: dict, n: int | None = None) -> None:
 
 def test_prints_the_table_and_writes_json_and_png(quick):
     result, data, out = quick
-    for heading in ("Index build", "Latency ms", "HTTP /api/v1/ask", "Ours vs naive LlamaIndex baseline"):
+    for heading in ("Index build", "Latency ms", "HTTP /api/v1/ask", "Speed (x1)", "Ours vs naive LlamaIndex baseline"):
         assert heading in result.stdout
     assert "QUICK" in result.stdout
     stamped = sorted(out.glob("bench-*.json"))
@@ -125,6 +127,7 @@ def test_latency_for_new_and_cached_questions(quick):
             assert_percentiles(new, n)
             assert_percentiles(cached, n)
             assert new["model_calls_per_question"] >= 1 and cached["model_calls_per_question"] == 0
+        assert_percentiles(entry["latency_ms"]["query_embedding"]["new"], n)
     hot = data["hot_path"]
     assert hot["query_embedding_cache"] and hot["model_calls_per_repeated_question"]["end_to_end"] == 0
     assert 0 <= hot["dense_query_is_question"] <= 1
@@ -144,6 +147,7 @@ def test_http_levels_ready_time_and_memory(quick):
         assert [level["clients"] for level in http["levels"]] == [1, 4, 16]
         for level in http["levels"]:
             assert level["errors"] == {} and level["ok"] >= level["clients"]
+            assert level["new_questions"] == level["requests"]  # every question distinct and new to the server
             assert positive(level["requests_per_s"]) and positive(level["seconds"])
             assert_percentiles(level["latency_ms"], level["ok"])
 
@@ -164,6 +168,85 @@ def test_baseline_beside_ours_with_ratios(quick):
     assert positive(b["ratios"]["build_cold"])
     assert set(b["ratios"]["quality"]) == set(QUALITY_KEYS) == set(b["ratios"]["quality_difference"])
     assert b["ratios"]["quality"]["hit@1"] is None or positive(b["ratios"]["quality"]["hit@1"])
+
+
+def assert_figure(figure: dict) -> None:
+    """A speed figure: finite and positive with no reason, or None with one; its target beside it."""
+    assert set(figure) == {"value", "target", "met", "reason", "inputs"}, figure
+    assert len(figure["target"]) == 1 and set(figure["target"]) <= {"at_most", "at_least"}
+    if figure["value"] is None:
+        assert isinstance(figure["reason"], str) and figure["reason"] and figure["met"] is None
+    else:
+        assert positive(figure["value"]) and figure["reason"] is None and isinstance(figure["met"], bool)
+
+
+def test_speed_figures_are_measured_or_null_with_a_reason(quick):
+    result, data, _ = quick
+    speed = data["speed"]
+    assert speed["scale"] == 1 and set(FIGURES) <= set(speed)
+    for key in FIGURES:
+        assert_figure(speed[key])
+    # a count, given at any size; the p50 ratios need more questions than --quick asks
+    assert (
+        speed["model_calls_per_new_question"]["value"] == data["hot_path"]["model_calls_per_new_question"]["end_to_end"]
+    )
+    if data["questions"]["n"] < MIN_SAMPLES:
+        assert speed["ask_p50_vs_query_embedding_p50"]["value"] is None
+    for label, _, _ in FIGURES.values():
+        assert label.split(" (")[0] in result.stdout
+
+
+def _entry(n: int, levels=(1, 4, 16)) -> dict:
+    summary = {"n": n, "p50": 40.0}
+    return {
+        "scale": 1,
+        "latency_ms": {"end_to_end": {"new": summary}, "query_embedding": {"new": {"n": n, "p50": 32.0}}},
+        "http": {
+            "levels": [
+                {
+                    "clients": c,
+                    "ok": 48,
+                    "requests": 48,
+                    "new_questions": 48,
+                    "requests_per_s": 20.0 * c**0.25,
+                    "latency_ms": {"p50": 60.0 * c},
+                }
+                for c in levels
+            ]
+        },
+    }
+
+
+def test_speed_figures_from_a_run():
+    """What each figure is computed from, its target, and why it is missing."""
+    hot = {"model_calls_per_new_question": {"end_to_end": 1.55}}
+    baseline = {
+        "baseline": {"latency_ms": {"retrieval": {"n": 60, "p50": 20.0}}},
+        "ratios": {"latency": {"end_to_end_new_p50": 2.0}},
+    }
+    speed = speed_figures(_entry(60), baseline, hot, 2)
+    values = {key: speed[key]["value"] for key in FIGURES}
+    assert values == {
+        "model_calls_per_new_question": 1.55,
+        "ask_p50_vs_baseline_p50": 2.0,
+        "ask_p50_vs_query_embedding_p50": 1.25,
+        "http_1_client_p50_vs_ask_p50": 1.5,
+        "cores_put_to_use": 1.6,  # 40 req/s x 0.040 s
+    }
+    assert [speed[key]["met"] for key in FIGURES] == [False, False, False, False, True]
+    for key in FIGURES:
+        assert_figure(speed[key])
+    table = "\n".join(speed_lines(speed))
+    assert "1.55" in table and "≤ 1.05" in table and "≥ 1.5" in table
+
+    few = speed_figures(_entry(6, levels=(1, 4)), None, hot, 2)
+    assert few["model_calls_per_new_question"]["value"] == 1.55
+    assert "baseline" in few["ask_p50_vs_baseline_p50"]["reason"]
+    assert "fewer than" in few["ask_p50_vs_query_embedding_p50"]["reason"]
+    assert "16 clients" in few["cores_put_to_use"]["reason"]
+    for key in FIGURES:
+        assert_figure(few[key])
+    assert "–" in "\n".join(speed_lines(few))
 
 
 @pytest.mark.parametrize("name", [GUIDE, FAQ])

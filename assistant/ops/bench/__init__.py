@@ -15,6 +15,8 @@ index is never read or written; the corpus is copied):
   counted, which shows what the cache saves. Each question goes through every variant
   (and, at 1x, the baseline) before the next one: the machine may be shared, and a burst
   of other work then slows all columns alike instead of one of them.
+  Beside them, per question, one query embedding of a new text by the model itself: the
+  floor of a new question.
 - **Serving**: the real app (``livc serve``, `assistant.ops.harness`) in a subprocess on a free 127.0.0.1 port, without
   rate limit and with its own log file; seconds from start to the first ``/readyz`` 200,
   then 1, 4 and 16 concurrent clients POSTing ``/api/v1/ask``, each level bounded in
@@ -29,6 +31,10 @@ index is never read or written; the corpus is copied):
   Quality: the evaluation's metrics (`evaluation.score_rows`) for our new-question answers
   and for `run_baseline` itself (its chunk vectors replayed, not embedded again). Ratios
   ours/baseline, and differences for the quality shares.
+- **Speed** (at 1x, `speed`): model calls per new question, ask() p50 against the baseline's
+  and against one query embedding, HTTP p50 at 1 client against ask(), and requests/s at 16
+  clients x ask() p50 (cores put to use), each beside its target; None with a reason when the
+  run cannot give it (too few samples, as in --quick).
 - **Hot path** (at 1x): the query-embedding caches of the engine, model calls per new and
   per repeated question, the share of questions whose dense query is the question itself,
   and one query embedding with BLAS threads as they are and limited to one, alone and four
@@ -65,9 +71,10 @@ orchestration over the scales, the questions, hot path and notes), `corpus` (cop
 slices and synthetic variants), `embedding` (BenchEmbedding: record, replay, derive),
 `build` (build timing, extrapolation), `latency` (in-process latency, BLAS threads,
 `ms_summary`), `baseline` (the naive baseline beside ours), `serving` (the app in a
-subprocess and the load generator), `report` (JSON, table, plot). Ingestion speed (``livc bench-ingest``) is
-`assistant.ops.ingest_bench`, beside this package, so that the parser of every livc command can
-read its options without loading LlamaIndex.
+subprocess and the load generator), `speed` (the figures against their targets), `report`
+(JSON, table, plot). Ingestion speed (``livc bench-ingest``) is `assistant.ops.ingest_bench`,
+beside this package, so that the parser of every livc command can read its options without
+loading LlamaIndex.
 """
 
 from __future__ import annotations

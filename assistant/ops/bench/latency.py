@@ -1,6 +1,7 @@
-"""Query latency in process (new and repeated questions, retrieval and whole answers),
-query embeddings with BLAS threads as they are and limited to one, and the summary of
-millisecond samples (`ms_summary`, with the one percentile of `assistant.ops.harness`)."""
+"""Query latency in process (new and repeated questions, retrieval and whole answers, one
+query embedding of a new text beside them), query embeddings with BLAS threads as they are
+and limited to one, and the summary of millisecond samples (`ms_summary`, with the one
+percentile of `assistant.ops.harness`)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ def measure_latency(
     and the time of the very first question (the warm-up) of a freshly opened assistant.
 
     Each question is measured every way (and by the `baseline`, if given) before the next
-    one, so that a burst of other work on the machine hits every column alike. Returns the
-    figures, the (answer, ms) pairs of the new-question ask() calls and the baseline's ms."""
+    one, so that a burst of other work on the machine hits every column alike. Beside them,
+    per question, one query embedding by the model itself (``get_query_embedding`` of the
+    embedder the bench wraps, no cache in between) of a text nobody embedded before
+    (`new_texts`): the floor of a new question, ``query_embedding.new``. Returns the figures,
+    the (answer, ms) pairs of the new-question ask() calls and the baseline's ms."""
     started = time.perf_counter()
     assistant.ask(WARM_UP)  # loads what is loaded lazily: Chroma's HNSW files, names and vocabulary of the corpus
     first = (time.perf_counter() - started) * 1000
@@ -40,8 +44,9 @@ def measure_latency(
     keys = [(name, state) for name in calls for state in ("new", "cached")]
     times: dict[tuple, list[float]] = {key: [] for key in keys}
     model_calls = dict.fromkeys(keys, 0)
-    answers, baseline_ms = [], []
-    for row in rows:
+    answers, baseline_ms, embed_ms = [], [], []
+    texts = new_texts([row["question"] for row in rows])
+    for row, text in zip(rows, texts):
         for name, state in keys:
             if state == "new":
                 clear_query_cache(assistant)
@@ -56,6 +61,9 @@ def measure_latency(
             started = time.perf_counter()
             baseline.retrieve(row["question"])
             baseline_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        embedder.model.get_query_embedding(text)
+        embed_ms.append((time.perf_counter() - started) * 1000)
     out: dict[str, Any] = {"first_question": _ms(first)}
     for name, state in keys:
         out.setdefault(name, {})[state] = {
@@ -63,7 +71,27 @@ def measure_latency(
             "model_calls_per_question": round(model_calls[(name, state)] / len(rows), 2),
             "samples_ms": [round(t, 1) for t in times[(name, state)]],  # in gold order, to find slow questions
         }
+    out["query_embedding"] = {"new": {**ms_summary(embed_ms), "samples_ms": [round(t, 1) for t in embed_ms]}}
     return out, answers, baseline_ms
+
+
+def new_texts(questions: list[str]) -> list[str]:
+    """One text per question that neither the assistant nor the model has seen: the question
+    after a neutral lead-in (as the HTTP load sends them, about as long as the question), numbered
+    if two would be alike."""
+    from .serving import LEAD_INS
+
+    leads = [lead for lead in LEAD_INS if lead]
+    seen = set(questions)
+    out = []
+    for i, q in enumerate(questions):
+        text = leads[i % len(leads)] + q[:1].lower() + q[1:]
+        n = 1
+        while text in seen:
+            text, n = f"{leads[i % len(leads)]}{q[:1].lower()}{q[1:]} ({n})", n + 1
+        seen.add(text)
+        out.append(text)
+    return out
 
 
 def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: int = 4) -> dict | None:

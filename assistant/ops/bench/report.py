@@ -12,6 +12,7 @@ import numpy as np
 
 from .build import extrapolate
 from .config import QUALITY_KEYS
+from .speed import speed_lines
 
 
 def finish(result: dict) -> dict:
@@ -82,6 +83,15 @@ def format_table(result: dict) -> str:
     for name, label in (("retrieval", "search"), ("end_to_end", "ask()")):
         for state in ("new", "cached"):
             rows.append([f"  {label}, {state} question", *[_pct(s["latency_ms"][name][state]) for s in scales]])
+    rows.append(
+        [
+            "  one query embedding, new text",
+            *[
+                _pct(s["latency_ms"]["query_embedding"]["new"]) if "query_embedding" in s["latency_ms"] else "-"
+                for s in scales
+            ],
+        ]
+    )
     rows.append(["HTTP /api/v1/ask", *[""] * len(scales)])
     rows.append(["  start -> ready (s)", *[_f(s["http"]["ready_seconds"]) for s in scales]])
     rows.append(["  peak RSS (MB)", *[_f(s["http"]["peak_rss_mb"]) for s in scales]])
@@ -95,6 +105,8 @@ def format_table(result: dict) -> str:
             rows.append(["      errors", *[str(e) for e in errors]])
     lines += _columns([head, *rows])
     lines += [
+        "",
+        *speed_lines(result.get("speed")),
         "",
         *_hot_path_lines(result["hot_path"]),
         "",

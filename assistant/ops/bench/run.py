@@ -23,6 +23,7 @@ from .embedding import BenchEmbedding
 from .latency import measure_blas_threads, measure_latency, query_cache_info, same_text_share
 from .report import write_outputs
 from .serving import measure_http
+from .speed import speed_figures
 
 
 def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None] | None = None) -> dict:
@@ -75,6 +76,7 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
             scales.append(entry)
             shutil.rmtree(folder, ignore_errors=True)
     notes += _notes(config, corpus_info)
+    hot = hot_path(scales)
     result = {
         "schema": SCHEMA,
         "kind": "livc-bench",
@@ -97,7 +99,9 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
             if k in ("fusion", "top_k", "chunk_words", "concurrency", "queue_size", "embed_batch_size")
         },
         "questions": questions,
-        "hot_path": hot_path(scales),
+        "hot_path": hot,
+        # the figures the speed work is measured by, each beside its target (None: not measured, with why)
+        "speed": speed_figures(scales[0], baseline, hot, os.cpu_count()),
         "scales": scales,
         "baseline": baseline,
         "notes": notes,

@@ -41,13 +41,18 @@ def measure_http(
         except AppNotReady as exc:
             raise BenchError(str(exc)) from None
         rss_ready = memory(server)["rss_mb"]
-        questions = distinct_questions([r["question"] for r in rows])
+        sent: list[str] = []  # every question sent to this server, in order
+        questions = _recorded(distinct_questions([r["question"] for r in rows]), sent)
         for q in (next(questions), next(questions)):  # connections and worker threads up
             ask(server, q)
         levels = []
         for clients in config.http_clients:
             log(f"x{scale}: {clients} concurrent client(s)")
-            levels.append(load(server, clients, max(config.http_requests, clients), config.http_seconds, questions))
+            before = len(sent)
+            level = load(server, clients, max(config.http_requests, clients), config.http_seconds, questions)
+            # questions of this level sent once and never before to this server (== requests: all new)
+            level["new_questions"] = len(set(sent[before:]) - set(sent[:before]))
+            levels.append(level)
         peak = memory(server)
         return {
             "ready_seconds": round(ready, 2),
@@ -96,6 +101,7 @@ def memory(server: AppProcess) -> dict:
 def distinct_questions(questions: list[str]):
     """An endless supply of distinct questions: each gold question with each lead-in, then
     numbered repeats (only after len(questions) * len(LEAD_INS))."""
+    questions = list(dict.fromkeys(questions))
     round_ = 0
     while True:
         for lead in LEAD_INS:
@@ -103,6 +109,13 @@ def distinct_questions(questions: list[str]):
                 text = lead + (q[0].lower() + q[1:] if lead else q)
                 yield text if round_ == 0 else f"{text} ({round_})"
         round_ += 1
+
+
+def _recorded(questions, sent: list[str]):
+    """`questions`, each appended to `sent` as it is handed out."""
+    for q in questions:
+        sent.append(q)
+        yield q
 
 
 def load(server: AppProcess, clients: int, requests: int, seconds: float, questions) -> dict:
