@@ -481,3 +481,19 @@ def ask_widget(scope, question: str, timeout: float = BROWSER_TIMEOUT):
     scope.locator("textarea.question").press("Enter")
     expect(replies).to_have_count(before + 1, timeout=timeout)
     return replies.nth(before)
+
+
+# The keys of `livc eval`'s result for one gold file; other tools read these.
+REPORT_KEYS = {
+    "n",
+    "n_in_scope",
+    "n_out_of_scope",
+    "retrieval",
+    "answers",
+    "latency_ms",
+    "by_type",
+    "by_lang",
+    "baseline",
+    "settings",
+    "questions",
+}

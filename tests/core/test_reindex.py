@@ -360,17 +360,15 @@ def test_index_watch_stops_on_sigint_after_a_rebuild_even_when_started_with_sigi
 # ---------------------------------------------------------------- what the operator sees
 
 
+def livc_args(command: str, corpus) -> list[str]:
+    """`livc <command>` on `corpus` with an empty settings file, as livc's own arguments."""
+    config = corpus.index_dir.parent / "empty-livc.toml"
+    return [command, "--corpus", str(corpus.corpus_dir), "--index", str(corpus.index_dir), "--config", str(config)]
+
+
 def test_livc_documents_lists_titles_versions_and_what_changed(mixed_corpus, embedder, capsys):
     build_index(mixed_corpus.settings, embedder, progress=False)
-    args = [
-        "documents",
-        "--corpus",
-        str(mixed_corpus.corpus_dir),
-        "--index",
-        str(mixed_corpus.index_dir),
-        "--config",
-        str(mixed_corpus.index_dir.parent / "empty-livc.toml"),
-    ]
+    args = livc_args("documents", mixed_corpus)
     assert livc_main(args) == 0
     out = capsys.readouterr().out
     assert "5 documents" in out
@@ -395,15 +393,7 @@ def test_livc_index_shows_progress_and_a_summary_with_skipped_files(mixed_corpus
     docgen.scanned_pdf(mixed_corpus.corpus_dir / "scan.pdf")
     (mixed_corpus.corpus_dir / "oud.doc").write_bytes(b"\xd0\xcf\x11\xe0")
     (mixed_corpus.corpus_dir / "extra.md").write_text("# Extra\n\nDe cel kiest een secretaris.\n", encoding="utf-8")
-    args = [
-        "index",
-        "--corpus",
-        str(mixed_corpus.corpus_dir),
-        "--index",
-        str(mixed_corpus.index_dir),
-        "--config",
-        str(mixed_corpus.index_dir.parent / "empty-livc.toml"),
-    ]
+    args = livc_args("index", mixed_corpus)
     assert livc_main(args) == 0
     captured = capsys.readouterr()
     bars = captured.err

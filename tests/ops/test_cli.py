@@ -12,21 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import PYTHON, ROOT, cli_env, write_small_corpus
-
-REPORT_KEYS = {
-    "n",
-    "n_in_scope",
-    "n_out_of_scope",
-    "retrieval",
-    "answers",
-    "latency_ms",
-    "by_type",
-    "by_lang",
-    "baseline",
-    "settings",
-    "questions",
-}
+from helpers import PYTHON, REPORT_KEYS, ROOT, cli_env, write_small_corpus
 
 GOLD = [
     {

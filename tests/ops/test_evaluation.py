@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import REPORT_KEYS
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.schema import TextNode
 
@@ -130,20 +131,6 @@ ANSWER_KEYS = {
     "answer_words",
     "confident_rate",
     "confident_precision",
-}
-# The result of one gold file: today's keys plus by_lang; other tools read these.
-SINGLE_KEYS = {
-    "n",
-    "n_in_scope",
-    "n_out_of_scope",
-    "retrieval",
-    "answers",
-    "latency_ms",
-    "by_type",
-    "by_lang",
-    "baseline",
-    "settings",
-    "questions",
 }
 
 
@@ -305,7 +292,7 @@ def test_json_keys_and_files(gold_file, tmp_path):
 
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data == json.loads((report_dir / "report.json").read_text(encoding="utf-8")) == result
-    assert set(data) == SINGLE_KEYS
+    assert set(data) == REPORT_KEYS
     assert set(data["retrieval"]) == RETRIEVAL_KEYS and set(data["answers"]) == ANSWER_KEYS
     retrieval_keys, answer_keys = RETRIEVAL_KEYS, ANSWER_KEYS
     assert set(data["latency_ms"]) == {"p50", "p95"}
@@ -426,7 +413,7 @@ def test_several_gold_files_are_scored_each_and_pooled(gold_file, second_gold, t
 
     assert set(result) == {"sets", "pooled"} and list(result["sets"]) == ["gold", "gold-2"]
     for part in (*result["sets"].values(), result["pooled"]):
-        assert set(part) == SINGLE_KEYS and set(part["baseline"]) == {"retrieval", "answers"}
+        assert set(part) == REPORT_KEYS and set(part["baseline"]) == {"retrieval", "answers"}
     first, second, pooled = result["sets"]["gold"], result["sets"]["gold-2"], result["pooled"]
     assert first["answers"] == single["answers"] and first["baseline"] == single["baseline"]
     assert first["settings"]["gold"] == str(gold_file) and second["settings"]["gold"] == str(second_gold)
@@ -450,7 +437,7 @@ def test_several_gold_files_are_scored_each_and_pooled(gold_file, second_gold, t
 
 def test_one_gold_file_in_a_list_gives_the_single_result(gold_file):
     result = ev.run_eval(FakeAssistant(), [gold_file], with_baseline=False, progress=False)
-    assert set(result) == SINGLE_KEYS and result["settings"]["gold"] == str(gold_file)
+    assert set(result) == REPORT_KEYS and result["settings"]["gold"] == str(gold_file)
 
 
 def test_set_names_come_from_the_file_names_and_stay_unique(tmp_path):
