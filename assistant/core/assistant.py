@@ -20,11 +20,11 @@ from .answer import compose, split_question
 from .documents import Document, load_corpus
 from .embeddings import make_embedder
 from .errors import PersonalDataError, QuestionError, StoreError
-from .followup import contextualize, corpus_vocabulary
+from .followup import contextualize
 from .gate import Gate
 from .index import BuildReport, Store, build_index, manifest_stamp, open_index, read_manifest
 from .messages import QUESTION_EMPTY, QUESTION_NO_WORDS, QUESTION_NOT_TEXT, QUESTION_TOO_LONG, READ_AS_FOLLOW_UP
-from .privacy import PublicNames, kinds_of, mask, notice, scan
+from .privacy import kinds_of, mask, notice, scan
 from .retrieval import HybridSearch
 from .settings import Settings
 from .types import Answer, Hit
@@ -114,8 +114,7 @@ class Assistant:
         through it the store) it started with."""
         engine = HybridSearch(store, self.embedder, self.settings)
         engine.retrieve(WARM_UP_QUESTION)
-        public_names(store)
-        corpus_vocabulary(store)
+        _ = store.public_names, store.vocabulary  # made now, so no question waits for them
         self.search_engine = engine
         self.store = store
 
@@ -151,7 +150,7 @@ class Assistant:
         earlier = [self.guard(h) for h in history or [] if isinstance(h, str)]
         question, masked, searched = asked.text, asked.kinds, asked.searched
         # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
-        query = contextualize(searched, [g.searched for g in earlier], corpus_vocabulary(store))
+        query = contextualize(searched, [g.searched for g in earlier], store.vocabulary)
         retrieval = engine.retrieve(query)
         retrieved = time.perf_counter()
         parts = [engine.retrieve(part) for part in split_question(query)]
@@ -176,7 +175,7 @@ class Assistant:
         """`text` with its personal data masked; in "refuse" mode a text with personal data
         raises PersonalDataError instead. Names the guide itself mentions (ministers) are
         public, not case data."""
-        findings = scan(text, public_names(self.store))
+        findings = scan(text, self.store.public_names)
         kinds = kinds_of(findings)
         if kinds and self.settings.privacy_guard == "refuse":
             raise PersonalDataError(kinds)
@@ -192,12 +191,6 @@ class Guarded:
     text: str
     kinds: list[str]
     searched: str
-
-
-def public_names(store: Store) -> PublicNames:
-    """The names and ordinary words of the indexed corpus: the store's own, made once per
-    index generation (`Store.public_names`)."""
-    return store.public_names
 
 
 def clean_question(question: str) -> str:

@@ -151,7 +151,7 @@ def contextualize(question: str, history: list[str] | None, vocabulary: Vocabula
     question cannot stand alone, what the previous question (itself contextualised) was
     about is added to it: "En wie zit die voor?" after "Wat is de OCAD-lijst?" becomes
     "wie zit die voor? (OCAD-lijst)". A question that stands alone is returned unchanged.
-    `vocabulary` (see `corpus_vocabulary`) tells known words from new subjects; without
+    `vocabulary` (`Store.vocabulary`) tells known words from new subjects; without
     it every content word counts as known.
     """
     history = [h for h in (history or []) if h and h.strip()]
@@ -238,9 +238,3 @@ def strip_connector(question: str) -> str:
     if len(words) == 2 and words[0].lower().strip(",") in CONNECTORS:
         return words[1]
     return question
-
-
-def corpus_vocabulary(store) -> Vocabulary:
-    """The vocabulary of the indexed passages (and their headings): the store's own, made
-    once per index generation (`Store.vocabulary`)."""
-    return store.vocabulary

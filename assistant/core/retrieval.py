@@ -23,7 +23,6 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .chunking import Passage
 from .faq import match_question
-from .followup import corpus_vocabulary
 from .index import Store, reaching_store
 from .lexical import tokenize, without_terms
 from .question import Reading, analyse, content_stems, detect_language, share_found
@@ -194,7 +193,7 @@ class HybridSearch:
         ]
         hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings)
         vector = np.asarray(searched, dtype=np.float32)
-        return Retrieval(question, hits, vector, asked, reading, corpus_vocabulary(self.store), faq)
+        return Retrieval(question, hits, vector, asked, reading, self.store.vocabulary, faq)
 
     def _rerank(self, reading: Reading, hits: list[Hit]) -> list[Hit]:
         """Hits reordered by their fused score plus `coverage_weight` x the share of the
@@ -203,7 +202,7 @@ class HybridSearch:
         weight = self.settings.coverage_weight
         if not weight or not reading.stems:
             return hits
-        idf = corpus_vocabulary(self.store).idf
+        idf = self.store.vocabulary.idf
         for hit in hits:
             hit.score += weight * share_found(reading, self._terms(hit.passage.id), idf)
         return sorted(hits, key=lambda h: -h.score)

@@ -44,7 +44,7 @@ class Retrieval:
     vector: np.ndarray  # the embedding the dense retrievers searched with (ubiquitous terms left out)
     asked: np.ndarray  # the embedding of the question exactly as asked
     reading: Reading  # what the question asks for (question.analyse)
-    vocabulary: Vocabulary | None = None  # the corpus's words (followup.corpus_vocabulary)
+    vocabulary: Vocabulary | None = None  # the corpus's words (Store.vocabulary)
     faq: FaqMatch | None = None  # the Q&A entry asking this question, if any
 
 

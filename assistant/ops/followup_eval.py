@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.followup import Vocabulary, contextualize, corpus_vocabulary
+from ..core.followup import Vocabulary, contextualize
 
 
 def is_followup(row: dict) -> bool:
@@ -62,7 +62,7 @@ def compare(assistant, gold_path: Path) -> dict:
     from .evaluation import answer_outcome, load_gold, score_rows
 
     rows = load_gold(gold_path)
-    vocabulary = corpus_vocabulary(assistant.store)
+    vocabulary = assistant.store.vocabulary
     queries = [search_query(r, vocabulary) for r in rows]
     found = [q != r["question"] for r, q in zip(rows, queries)]
     truth = [is_followup(r) for r in rows]

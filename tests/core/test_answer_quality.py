@@ -19,7 +19,7 @@ from helpers import ROOT
 
 from assistant.core.answer import LANGUAGE_NOTES, NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
-from assistant.core.followup import contextualize, corpus_vocabulary
+from assistant.core.followup import contextualize
 from assistant.core.question import analyse, detect_language
 from assistant.ops.evaluation import normalise as fold
 from assistant.web.chat import EXAMPLES
@@ -145,7 +145,7 @@ STANDALONE_AFTER_UNRELATED = [
 
 @pytest.mark.parametrize("earlier, question", STANDALONE_AFTER_UNRELATED)
 def test_a_standalone_question_after_an_unrelated_one_is_not_rewritten(assistant, earlier, question):
-    assert contextualize(question, [earlier], corpus_vocabulary(assistant.store)) == question
+    assert contextualize(question, [earlier], assistant.store.vocabulary) == question
     answer = assistant.ask(question, history=[earlier])
     assert not (answer.notice or "").startswith("Gelezen als vervolg")
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import CORPUS, ROOT
 
 from assistant.core.documents import load_corpus
-from assistant.core.followup import Vocabulary, contextualize, corpus_vocabulary, needs_context, subject_words
+from assistant.core.followup import Vocabulary, contextualize, needs_context, subject_words
 from assistant.core.lexical import tokenize
 from assistant.ops.evaluation import load_gold, unknown_sources
 from assistant.ops.followup_eval import detection_scores, format_followup, is_followup, run_followup_eval
@@ -114,7 +114,7 @@ def test_history_does_not_drag_an_off_topic_question_into_the_guide(corpus_index
 
 
 def test_vocabulary_comes_from_the_index(corpus_index):
-    vocabulary = corpus_vocabulary(corpus_index.assistant.store)
+    vocabulary = corpus_index.assistant.store.vocabulary
     assert set(tokenize("burgemeester OCAD casusoverleg")) <= vocabulary.words
     assert "livc-r" in vocabulary.ubiquitous
 
