@@ -118,7 +118,9 @@ CHAT_DESCRIPTION = "LIVC-assistent: antwoorden met bronnen uit het draaiboek LIV
 CHAT_INTRO = (
     "Vragen over de lokale integrale veiligheidscel inzake radicalisme, extremisme en terrorisme (LIVC-R)? "
     "De assistent kent het **draaiboek LIVC-R** en de **vraag-en-antwoordfiche** (situatie juli 2021). "
-    "Elk antwoord citeert letterlijk uit die gids, met de bron erbij."
+    "Elk antwoord citeert letterlijk uit die gids, met de bron erbij. "
+    "De gids is een onafhankelijke samenvatting, geen officiële publicatie van de VVSG: "
+    "controleer belangrijke beslissingen in de bron."
 )
 # Under the intro: the privacy note, as the operator set log_questions (off, on).
 CHAT_PRIVACY_OFF = (
@@ -141,8 +143,14 @@ CHAT_EXAMPLES = [
 ]
 CHAT_LABEL = "Gesprek"  # the conversation's label (not shown)
 CHAT_PLACEHOLDER = "Typ hier uw vraag over de LIVC-R (zonder namen of casusdetails)"
+CHAT_QUESTION_LABEL = "Uw vraag"  # the input's accessible name (its placeholder says the rest)
 CHAT_SEND = "Vraag stellen"  # buttons
 CHAT_NEW = "Nieuw gesprek"
+CHAT_EXPORT_MD = "Exporteer als Markdown"  # the conversation with its sources, as a file
+CHAT_EXPORT_DOCX = "Exporteer als Word"
+# On the "Gelezen als vervolg op ..." line: ask that question again without the earlier ones.
+CHAT_REASK = "Lees als nieuwe vraag"
+CHAT_REASK_TITLE = "Stelt deze vraag opnieuw, los van de vorige vragen"
 # After a thumbs down: the question, its choices (shown, and stored with the feedback: web/feedback.py),
 # and two buttons.
 CHAT_REASON_LABEL = "Wat klopte er niet? (optioneel)"
@@ -164,6 +172,25 @@ CHAT_TRANSLATIONS = {
     "chatbot.copy_message": "Bericht kopiëren",
     "chatbot.copied_message": "Bericht gekopieerd",
     "chatbot.complete": "Klaar",
+    "chatbot.like": "Nuttig",
+    "chatbot.dislike": "Niet nuttig",
+}
+# The page's own script (web/chatpage.py, static/chat.js): plain text, set as text or attributes.
+CHAT_PAGE_TEXT = {
+    "skip": "Naar het laatste antwoord",  # the skip link, first on the page
+    "skipEmpty": "Naar de vraag",  # ... before anything was asked
+    "log": "Gesprek",  # the conversation's accessible name
+    "examples": "Voorbeeldvragen",
+    "example": "Voorbeeldvraag {n}: {text}",
+    "liked": "Gemarkeerd als nuttig",
+    "disliked": "Gemarkeerd als niet nuttig",
+    "copied": "Antwoord met bronnen gekopieerd",
+    "sources": "Bronnen",
+    "nearest": "Dichtstbijzijnde onderdelen van de gids",
+    "page": "p. {page}",
+    "exportEmpty": "Er is nog geen antwoord om te exporteren.",
+    "exportFailed": "Exporteren lukte niet. Probeer het opnieuw.",
+    "restored": "Uw gesprek van deze sessie is hersteld.",
 }
 
 # ---------------------------------------------------------------------------
@@ -199,7 +226,7 @@ PAGES = "p. {page}–{end}"  # a passage that runs onto the next page
 VERSION_DATE = "versie van {date}"
 VERSION_SHA = "sha256 {sha}"
 CARD_OPEN = "Open in het document"
-CARD_OPEN_TITLE = "Opent de gids bij deze passage, in een nieuw tabblad"
+CARD_OPEN_TITLE = "Opent de gids bij deze passage, met de geciteerde zinnen gemarkeerd; met Terug komt u bij uw gesprek"
 CARD_BACK = "Terug naar het gesprek"  # on a phone, where the panel is below the chat
 
 # ---------------------------------------------------------------------------
@@ -281,3 +308,17 @@ VIEWER_DOCUMENTS = "Documenten"  # the list's title and heading
 VIEWER_NOT_FOUND_TITLE = "Niet gevonden"
 VIEWER_NOT_FOUND_HEADING = "Document niet gevonden"
 VIEWER_NOT_FOUND_TEXT = "Dit document hoort niet bij de gids van de assistent."
+
+# ---------------------------------------------------------------------------
+# Web: the conversation exported as Markdown or Word (web/export.py); plain text
+
+EXPORT_TITLE = "Gesprek met de LIVC-assistent"
+EXPORT_DATE = "Geëxporteerd op {date} om {time}."
+EXPORT_ABOUT = (
+    "De antwoorden citeren het draaiboek LIVC-R en de vraag-en-antwoordfiche, een onafhankelijke samenvatting "
+    "en geen officiële publicatie van de VVSG: controleer belangrijke beslissingen in de bron."
+)
+EXPORT_QUESTION = "Vraag {n}"  # before the question: "Vraag 2: Wie leidt de LIVC-R?"
+EXPORT_NEAREST = "Deze onderdelen komen het dichtst in de buurt:"
+EXPORT_FAILED = "Dit gesprek kon niet worden geëxporteerd."
+EXPORT_TOO_LARGE = "Dit gesprek is te groot om te exporteren. Begin een nieuw gesprek."

@@ -32,8 +32,11 @@ from ..core.errors import QuestionError, StoreUnavailable
 from ..core.messages import (
     CHAT_DESCRIPTION,
     CHAT_EMPTY,
+    CHAT_EXPORT_DOCX,
+    CHAT_EXPORT_MD,
     CHAT_LABEL,
     CHAT_NEW,
+    CHAT_QUESTION_LABEL,
     CHAT_REASON_CLOSE,
     CHAT_REASON_LABEL,
     CHAT_REASON_SEND,
@@ -52,7 +55,9 @@ from ..core.messages import CHAT_TRANSLATIONS as TRANSLATIONS
 from ..core.settings import Settings
 from ..core.types import Answer
 from .chatpage import ChatPage
+from .export import export_router
 from .feedback import REASONS, FeedbackStore, feedback_path, from_answer
+from .keep import answer_from_record, answer_record, conversation_json, read_record
 from .logs import log_answer
 from .render import NO_SOURCES, Conversation, Turn, render_question, render_reply, render_sources
 from .static import read_text
@@ -75,6 +80,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         conversation = gr.State(Conversation())  # copied for every session; a callable would add a public endpoint
         pending = gr.State("")  # the question on its way from the textbox to the answer
         rated = gr.State(None)  # message index of the answer that just got a thumbs down
+        fresh = gr.State(False)  # the pending question is asked again without the earlier ones
 
         with gr.Column(elem_id="livc-header"):
             gr.Markdown(f'<h1 class="livc-title">{TITLE}</h1>', latex_delimiters=[])
@@ -102,13 +108,14 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 )
                 with gr.Row(elem_id="livc-ask-row"):
                     question = gr.Textbox(
+                        label=CHAT_QUESTION_LABEL,
                         show_label=False,
                         placeholder=PLACEHOLDER,
                         lines=1,
                         max_lines=4,
                         scale=5,
                         min_width=250,
-                        autofocus=True,
+                        autofocus=False,  # on a phone it scrolled the title and the privacy line away
                         elem_id="livc-question",
                         submit_btn=False,
                     )
@@ -117,7 +124,21 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     new = gr.Button(
                         CHAT_NEW, variant="secondary", size="sm", elem_id="livc-new", scale=0, min_width=140
                     )
+                    # The export buttons run in the page (static/chat.js): it sends what it keeps.
+                    gr.Button(CHAT_EXPORT_MD, size="sm", elem_id="livc-export-md", scale=0, min_width=150)
+                    gr.Button(CHAT_EXPORT_DOCX, size="sm", elem_id="livc-export-docx", scale=0, min_width=150)
                     note = gr.Markdown("", elem_id="livc-feedback-note")
+                # The page's side of the conversation kept in the browser (static/chat.js): `kept`
+                # hands it the records of every answer (it keeps them in sessionStorage); after a
+                # reload it gives them back one at a time through `restoring`; "Lees als nieuwe
+                # vraag" names its turn in `reasking`. Hidden by CSS, not by visible=False, which
+                # would leave them out of the page.
+                with gr.Row(elem_classes="livc-hidden"):
+                    kept = gr.Textbox("[]", elem_id="livc-keep", show_label=False, interactive=False, container=False)
+                    restoring = gr.Textbox("", elem_id="livc-restore", show_label=False, container=False)
+                    restore_go = gr.Button("restore", elem_id="livc-restore-go")
+                    reasking = gr.Textbox("", elem_id="livc-reask", show_label=False, container=False)
+                    reask_go = gr.Button("reask", elem_id="livc-reask-go")
                 with gr.Column(visible=False, elem_id="livc-reason", variant="panel") as reason_box:
                     reason = gr.Radio(list(REASONS), label=CHAT_REASON_LABEL, elem_id="livc-reason-choice")
                     with gr.Row():
@@ -131,20 +152,48 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         def take_question(text: str, messages: list):
             text = (text or "").strip()
             if not text:
-                return gr.update(), messages, ""
-            return "", [*messages, {"role": "user", "content": render_question(text)}], text
+                return gr.update(), messages, "", False
+            return "", [*messages, {"role": "user", "content": render_question(text)}], text, False
 
         def take_example(messages: list, evt: gr.SelectData):
             text = (evt.value or {}).get("text", "") if isinstance(evt.value, dict) else str(evt.value or "")
-            return [*messages, {"role": "user", "content": render_question(text)}], text
+            return [*messages, {"role": "user", "content": render_question(text)}], text, False
 
-        def answer(text: str, messages: list, state: Conversation):
+        def take_reask(which: str, messages: list, state: Conversation):
+            """ "Lees als nieuwe vraag" of a turn: its question (as kept: masked) once more, alone."""
+            turn = state.turns[int(which)] if which.isdigit() and int(which) < len(state.turns) else None
+            if turn is None or turn.answer is None:
+                return "", messages, "", False
+            return "", [*messages, {"role": "user", "content": render_question(turn.question)}], turn.question, True
+
+        def restore(text: str, messages: list, state: Conversation):
+            """One kept record back from the page after a reload: shown and followed up on again."""
+            record = read_record(text or "")
+            if record is None:
+                return "", messages, state, gr.update(), gr.update()
+            store = getattr(assistant, "store", None)
+            result = answer_from_record(record, getattr(store, "by_id", None))
+            turn_no, index = len(state.turns), len(messages) + 1
+            messages = [
+                *messages,
+                {"role": "user", "content": render_question(result.question)},
+                {"role": "assistant", "content": render_reply(result, turn_no, settings)},
+            ]
+            state.turns.append(Turn(result.question, result, index))
+            return "", messages, state, render_sources(state.turns, settings), records(state)
+
+        def records(state: Conversation) -> str:
+            return conversation_json(
+                [answer_record(i, t.answer, settings) for i, t in enumerate(state.turns) if t.answer is not None]
+            )
+
+        def answer(text: str, messages: list, state: Conversation, alone: bool = False):
             if not text:
-                return messages, state, gr.update(), gr.update(), gr.update()
+                return messages, state, gr.update(), gr.update(), gr.update(), gr.update()
             turn_no = len(state.turns)
             index = len(messages)
             try:
-                result = assistant.ask(text, state.history())
+                result = assistant.ask(text, [] if alone else state.history())
             except QuestionError as exc:
                 state.turns.append(Turn("", None, index))
                 return (
@@ -153,6 +202,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     gr.update(),
                     "",
                     gr.update(visible=False),
+                    gr.update(),
                 )
             except Exception as exc:
                 if isinstance(exc, StoreUnavailable):
@@ -167,11 +217,13 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     gr.update(),
                     "",
                     gr.update(visible=False),
+                    gr.update(),
                 )
             _log_answer(result, settings)
             state.turns.append(Turn(result.question, result, index))  # masked: never the typed text
             reply = {"role": "assistant", "content": render_reply(result, turn_no, settings)}
-            return [*messages, reply], state, render_sources(state.turns, settings), "", gr.update(visible=False)
+            sources_html = render_sources(state.turns, settings)
+            return [*messages, reply], state, sources_html, "", gr.update(visible=False), records(state)
 
         def on_like(state: Conversation, evt: gr.LikeData):
             index = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -202,27 +254,38 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             return THANKS, gr.update(visible=False), None, None
 
         def new_conversation():
-            return [], Conversation(), NO_SOURCES, "", gr.update(visible=False), None, "", ""
+            return [], Conversation(), NO_SOURCES, "", gr.update(visible=False), None, "", "", "[]"
 
         # Answers run through the queue, `settings.concurrency` at a time (Gradio's default is
         # one): no more threads wait than the assistant's gate, which the API shares, lets
         # through (ask() enters it); the quick UI-only steps skip the queue. No event is an API endpoint:
         # the REST API is a separate, documented surface.
         private = {"api_visibility": "private"}
-        ask_outputs = [chat, conversation, sources, note, reason_box]
+        ask_outputs = [chat, conversation, sources, note, reason_box, kept]
+        ask_inputs = [pending, chat, conversation, fresh]
         for trigger in (question.submit, send.click):
-            trigger(take_question, [question, chat], [question, chat, pending], queue=False, **private).then(
-                answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private
+            trigger(take_question, [question, chat], [question, chat, pending, fresh], queue=False, **private).then(
+                answer, ask_inputs, ask_outputs, concurrency_id="ask", **private
             )
-        chat.example_select(take_example, [chat], [chat, pending], queue=False, **private).then(
-            answer, [pending, chat, conversation], ask_outputs, concurrency_id="ask", **private
+        chat.example_select(take_example, [chat], [chat, pending, fresh], queue=False, **private).then(
+            answer, ask_inputs, ask_outputs, concurrency_id="ask", **private
+        )
+        reask_go.click(
+            take_reask, [reasking, chat, conversation], [reasking, chat, pending, fresh], queue=False, **private
+        ).then(answer, ask_inputs, ask_outputs, concurrency_id="ask", **private)
+        restore_go.click(
+            restore,
+            [restoring, chat, conversation],
+            [restoring, chat, conversation, sources, kept],
+            queue=False,
+            **private,
         )
         chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private)
         send_reason.click(
             give_reason, [reason, conversation, rated], [note, reason_box, rated, reason], queue=False, **private
         )
         skip_reason.click(close_reason, None, [note, reason_box, rated, reason], queue=False, **private)
-        reset = [chat, conversation, sources, note, reason_box, rated, question, pending]
+        reset = [chat, conversation, sources, note, reason_box, rated, question, pending, kept]
         new.click(new_conversation, None, reset, queue=False, **private)
         chat.clear(new_conversation, None, reset, queue=False, **private)
 
@@ -240,6 +303,7 @@ def _log_answer(answer: Answer, settings: Settings) -> None:
 def mount(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
     """Mount the chat at "/" of `app` (after the app's own routes, which keep precedence)."""
     demo = build_ui(assistant, settings, FeedbackStore(feedback_path(settings)))
+    app.include_router(export_router(settings))  # the chat's export; an app route, before the mount at "/"
     app.add_middleware(ChatPage, paths={"/"})
     return gr.mount_gradio_app(
         app,

@@ -7,6 +7,16 @@ the page's <head> with the request's nonce, like Gradio's own inline scripts.
 
 from __future__ import annotations
 
+import json
+
+from ..core.messages import (
+    ABSTAIN_TEXT,
+    ABSTAIN_TITLE,
+    CHAT_PAGE_TEXT,
+    CHAT_TRANSLATIONS,
+    FAQ_ANSWER_FROM,
+    LOW_CONFIDENCE_LABEL,
+)
 from .headers import NONCE_KEY, new_nonce, with_nonce
 from .static import read_text
 
@@ -15,11 +25,29 @@ from .static import read_text
 #   this says "nl-BE" first, so the interface is Dutch in a browser set to English too.
 # - A marker is a link "#bron-<turn>-<n>"; clicking it (or pressing Enter on it) opens
 #   the folded block holding that card, scrolls the card into view and flashes it.
-# - The copy button of a message copies what it shows, not its HTML (Gradio copies the
-#   message's source; ours is written to the clipboard just after).
+# - The copy button of a message copies the answer as plain text with its numbered sources
+#   (Gradio copies the message's HTML source; ours is written to the clipboard just after).
+# - The conversation is kept in the tab's sessionStorage and restored after a reload; the
+#   export buttons send it to POST gesprek/export (assistant.web.export).
 # - After a thumbs down the reasons appear (Gradio adds #livc-reason to the page); on a
 #   small screen they would sit below the fold, so they are scrolled into view.
-PAGE_SCRIPT = b"<script>" + read_text("chat.js").encode("utf-8") + b"</script>"
+# Its words come from the catalogue, as JSON ("<" escaped, so no text can end the script).
+PAGE_TEXT = {
+    **CHAT_PAGE_TEXT,
+    "abstainTitle": ABSTAIN_TITLE,
+    "abstainText": ABSTAIN_TEXT,
+    "faq": FAQ_ANSWER_FROM,
+    "low": LOW_CONFIDENCE_LABEL,
+    "copyButton": CHAT_TRANSLATIONS["chatbot.copy_message"],
+}
+_TEXT_JSON = json.dumps(PAGE_TEXT, ensure_ascii=False).replace("<", "\\u003c")
+PAGE_SCRIPT = (
+    b"<script>window.LIVC_TEXT = "
+    + _TEXT_JSON.encode("utf-8")
+    + b";\n"
+    + read_text("chat.js").encode("utf-8")
+    + b"</script>"
+)
 
 
 class ChatPage:

@@ -31,6 +31,8 @@ from ..core.messages import (
     CARD_OPEN,
     CARD_OPEN_TITLE,
     CHAT_NEW,
+    CHAT_REASK,
+    CHAT_REASK_TITLE,
     FAQ_ANSWER_FROM,
     FAQ_LABEL,
     GUIDE_LABEL,
@@ -38,6 +40,7 @@ from ..core.messages import (
     MARKER_TITLE,
     PAGE,
     PAGES,
+    READ_AS_FOLLOW_UP,
     SOURCE,
     SOURCES,
     SOURCES_EMPTY,
@@ -48,7 +51,7 @@ from ..core.messages import (
 )
 from ..core.settings import Settings
 from ..core.types import Answer, Citation
-from .urls import document_url
+from .urls import document_url, quote_url
 
 # The words are in the catalogue (assistant.core.messages), the markup here.
 NO_SOURCES = f'<div class="livc-empty"><p><strong>{SOURCES}</strong></p><p>{SOURCES_EMPTY}</p></div>'
@@ -83,6 +86,20 @@ def source_id(turn_no: int, n: int) -> str:
     return f"bron-{turn_no}-{n}"
 
 
+def reply_id(turn_no: int) -> str:
+    """The HTML id of turn `turn_no`'s reply in the chat (the page's script finds the turn's record by it)."""
+    return f"antwoord-{turn_no}"
+
+
+def reask_href(turn_no: int) -> str:
+    """The link "Lees als nieuwe vraag" of turn `turn_no` (the page's script asks it again)."""
+    return f"#opnieuw-{turn_no}"
+
+
+# A follow-up's notice starts with this; the words before the earlier question.
+_FOLLOW_UP = READ_AS_FOLLOW_UP.split("{", 1)[0]
+
+
 def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
     """The chat message for an answer, as one line of HTML (a Markdown HTML block, so no
     Markdown in it is read): every text from the question or the documents is escaped;
@@ -91,7 +108,7 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
     a box of its own under LOW_CONFIDENCE_LABEL; an abstention in the abstention box."""
     parts = []
     if answer.notice:
-        parts.append(f'<p class="livc-notice"><em>{html.escape(answer.notice)}</em></p>')
+        parts.append(_notice(answer.notice, turn_no))
     note = getattr(answer, "language_note", None)
     if note:
         lang = getattr(answer, "language", "") or ""
@@ -112,7 +129,15 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
             )
         inner.append(answer_html(answer, turn_no))
         parts.append(f'<div class="livc-answer{" livc-low" if low else ""}">{"".join(inner)}</div>')
-    return f'<div class="livc-reply">{"".join(parts)}</div>'
+    return f'<div class="livc-reply" id="{reply_id(turn_no)}">{"".join(parts)}</div>'
+
+
+def _notice(notice: str, turn_no: int) -> str:
+    """The note above an answer; when the question was read as a follow-up, with a way out."""
+    line = f"<em>{html.escape(notice)}</em>"
+    if _FOLLOW_UP in notice:
+        line += f' <a class="livc-reask" href="{reask_href(turn_no)}" title="{CHAT_REASK_TITLE}">{CHAT_REASK}</a>'
+    return f'<p class="livc-notice">{line}</p>'
 
 
 def render_question(text: str) -> str:
@@ -209,8 +234,8 @@ def _render_abstention(answer: Answer, settings: Settings) -> str:
         parts.append(
             "<ul>"
             + "".join(
-                f'<li><a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}" '
-                f'target="_blank" rel="noopener">{html.escape(section_path(c))}</a> ({_kind_label(c)})</li>'
+                f'<li><a href="{html.escape(document_url(settings, c.passage.doc, c.passage.anchor, c.passage.page))}">'
+                f"{html.escape(section_path(c))}</a> ({_kind_label(c)})</li>"
                 for c in answer.suggestions
             )
             + "</ul>"
@@ -262,7 +287,13 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
     page = f' · <span class="livc-page">{page_label(p)}</span>' if p.page else ""
     number = "" if suggestion else f'<span class="livc-n" aria-label="{CARD_NUMBER.format(n=c.n)}">{c.n}</span>'
     quote = (_inline(c.quote) + " …") if suggestion else highlight(p.sentences or [p.text], c.quote)
-    url = document_url(settings, p.doc, p.anchor, p.page)
+    # The viewer opens in this tab, the quoted sentences marked; "Terug" (or the browser's
+    # back) returns to the conversation, which the page restores from sessionStorage.
+    url = (
+        document_url(settings, p.doc, p.anchor, p.page)
+        if suggestion
+        else quote_url(settings, p.doc, p.anchor, c.quote, p.page)
+    )
     return (
         f'<li class="livc-card{" livc-suggestion" if suggestion else ""}" id="{source_id(turn_no, c.n)}" tabindex="-1">'
         f'<div class="livc-card-head">{number}'
@@ -270,8 +301,7 @@ def _card(turn_no: int, c: Citation, settings: Settings, suggestion: bool = Fals
         f"{badge}</div>"
         f'<div class="livc-path">{html.escape(section_path(c))}{page}</div>'
         f'<blockquote class="livc-quote">{quote}</blockquote>'
-        f'<a class="livc-open" href="{html.escape(url)}" target="_blank" rel="noopener" '
-        f'title="{CARD_OPEN_TITLE}">{CARD_OPEN}</a>'
+        f'<a class="livc-open" href="{html.escape(url)}" title="{CARD_OPEN_TITLE}">{CARD_OPEN}</a>'
         f'<a class="livc-back" href="#livc-chat">{CARD_BACK}</a>'
         "</li>"
     )

@@ -6,11 +6,13 @@ strips); ``absolute()`` makes one absolute for a client, as that client reached 
 
 from __future__ import annotations
 
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urlencode, urljoin
 
 from ..core.settings import Settings
 
 DOCUMENTS_PATH = "/documenten"  # the document viewer (assistant.web.viewer)
+QUOTE_FRAGMENT = "citaat"  # the viewer's id of the first quoted sentence it marks
+MAX_QUOTE_CHARS = 2000  # a longer quote goes into the viewer's link cut to this (still marking its first sentences)
 API_PREFIX = "/api/v1"  # the REST API (assistant.web.api)
 
 
@@ -31,6 +33,17 @@ def document_url(settings: Settings, doc: str, anchor: str | None = None, page: 
     if doc.lower().endswith(".pdf"):
         return f"{url}#page={page}" if page else url
     return f"{url}#{quote(anchor)}" if anchor else url
+
+
+def quote_url(settings: Settings, doc: str, anchor: str, quoted: str, page: int | None = None) -> str:
+    """The viewer's URL of a section with the quoted sentences marked (and scrolled to):
+    ``/documenten/<doc>?sectie=<anchor>&citaat=<quote>#citaat``. A PDF is served as it is,
+    at its page (``document_url``)."""
+    if doc.lower().endswith(".pdf") or not quoted.strip():
+        return document_url(settings, doc, anchor, page)
+    url = app_path(settings, f"{DOCUMENTS_PATH}/{quote(doc)}")
+    query = urlencode({"sectie": anchor or "", "citaat": quoted[:MAX_QUOTE_CHARS]})
+    return f"{url}?{query}#{QUOTE_FRAGMENT}"
 
 
 def absolute(base: str | None, path: str) -> str:

@@ -10,20 +10,23 @@ request ever reaches the file system. The pages load nothing: styles inline
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
+from ..core.chunking import split_sentences
 from ..core.documents import Document, DocumentError, corpus_files, load_corpus, slugify
 from ..core.messages import VIEWER_BACK, VIEWER_DOCUMENTS, VIEWER_NOT_FOUND_HEADING, VIEWER_NOT_FOUND_TEXT
 from ..core.messages import VIEWER_NOT_FOUND_TITLE as NOT_FOUND_TITLE
 from ..core.settings import Settings
 from .static import read_text
-from .urls import DOCUMENTS_PATH, document_url, home_url
+from .urls import DOCUMENTS_PATH, MAX_QUOTE_CHARS, QUOTE_FRAGMENT, document_url, home_url
 
 # The viewer's pages load nothing: no scripts, no outside fonts, styles inline. Stricter
 # than the chat's policy; SecurityHeaders keeps a route's own policy and adds the framing rule.
@@ -48,7 +51,11 @@ def viewer_router(settings: Settings) -> APIRouter:
         return _page(VIEWER_DOCUMENTS, body, home)
 
     @router.get(DOCUMENTS_PATH + "/{name}", response_class=HTMLResponse)
-    def document_page(name: str) -> HTMLResponse:
+    def document_page(
+        name: str,
+        sectie: str = Query("", max_length=500),
+        citaat: str = Query("", max_length=MAX_QUOTE_CHARS + 100),
+    ) -> HTMLResponse:
         if name.lower().endswith(".pdf"):
             return pdf_response(library, name, home)
         document = library.get(name)
@@ -56,7 +63,7 @@ def viewer_router(settings: Settings) -> APIRouter:
             return _not_found(home)
         return _page(
             document.title,
-            render_document(document.text, anchor_map(document)),
+            render_document(document.text, anchor_map(document), sectie, citaat),
             home,
             where=document.title.split(":", 1)[0],
         )
@@ -102,15 +109,24 @@ def anchor_map(document: Document) -> dict[int, str]:
     return {s.start: s.anchor for s in document.sections}
 
 
-def render_document(text: str, anchors: dict[int, str]) -> str:
+def render_document(text: str, anchors: dict[int, str], section: str = "", quoted: str = "") -> str:
     """Markdown to HTML (raw HTML in the source is escaped, not passed through); each
-    heading gets the anchor of the section it starts, or a unique slug of its text."""
-    return _render(text, tuple(sorted(anchors.items())))
+    heading gets the anchor of the section it starts, or a unique slug of its text. Given a
+    section's anchor and a quote from it, the quoted sentences of that section are marked
+    (``<mark>``, the first with id "citaat", where the link lands) and its heading too."""
+    return _render(text, tuple(sorted(anchors.items())), section, quoted)
 
 
-@lru_cache(maxsize=16)
-def _render(text: str, anchors: tuple[tuple[int, str], ...]) -> str:
+@lru_cache(maxsize=64)
+def _render(text: str, anchors: tuple[tuple[int, str], ...], section: str = "", quoted: str = "") -> str:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    tokens = _parse_with_anchors(md, text, anchors)
+    if section:
+        mark_quote(tokens, section, quoted)
+    return md.renderer.render(tokens, md.options, {})
+
+
+def _parse_with_anchors(md: MarkdownIt, text: str, anchors: tuple[tuple[int, str], ...]) -> list:
     tokens = md.parse(text)
     line_starts = [0]
     for line in text.split("\n"):
@@ -125,7 +141,139 @@ def _render(text: str, anchors: tuple[tuple[int, str], ...]) -> str:
             anchor = _unique(slugify(tokens[i + 1].content), used)
         token.attrSet("id", anchor)
         used.add(anchor)
-    return md.renderer.render(tokens, md.options, {})
+    return tokens
+
+
+# ---------------------------------------------------------------------------
+# Marking the quoted sentences of a section. The quote is only compared with the
+# document's own text: it never reaches the page, and the marks are our own tags.
+
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_EMPHASIS = re.compile(r"\*\*|__|`|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)")
+MIN_SENTENCE = 12  # characters: shorter pieces of a quote ("Ja.") would mark too much
+
+
+def mark_quote(tokens: list, section: str, quoted: str) -> None:
+    """Mark, in the section whose heading has id `section`, the sentences of `quoted`."""
+    span = _section_span(tokens, section)
+    if span is None:
+        return
+    first, end = span
+    tokens[first].attrJoin("class", "cited")
+    wanted = quote_sentences(quoted)
+    marked = False
+    for token in tokens[first:end]:
+        if token.type == "inline" and token.children:
+            marked = _mark_inline(token, wanted, first_id=not marked) or marked
+    if not marked:  # the quote is not (or no longer) there: land on the heading
+        _land_on_heading(tokens, first)
+
+
+def quote_sentences(quoted: str) -> list[str]:
+    """The quote's sentences as plain text (list marks, emphasis and spacing taken out)."""
+    out = []
+    for line in quoted.splitlines():
+        for sentence in split_sentences(_LIST_MARK.sub("", line)):
+            plain = _plain(sentence)
+            if len(plain) >= MIN_SENTENCE:
+                out.append(plain)
+    return out
+
+
+def _plain(text: str) -> str:
+    return " ".join(_EMPHASIS.sub("", text).split())
+
+
+def _section_span(tokens: list, section: str) -> tuple[int, int] | None:
+    """[heading_open of the section with id `section`, the next heading of its level or higher)."""
+    start = next(
+        (i for i, t in enumerate(tokens) if t.type == "heading_open" and t.attrGet("id") == section),
+        None,
+    )
+    if start is None:
+        return None
+    level = tokens[start].tag
+    end = next(
+        (i for i in range(start + 1, len(tokens)) if tokens[i].type == "heading_open" and tokens[i].tag <= level),
+        len(tokens),
+    )
+    return start, end
+
+
+def _mark_inline(token, wanted: list[str], first_id: bool) -> bool:
+    """Wrap the pieces of `token`'s text that belong to a wanted sentence in <mark>."""
+    plain, where = _plain_text(token.children)
+    hits: set[tuple[int, int]] = set()  # (child index, character) inside a quoted sentence
+    for sentence in wanted:
+        at = plain.find(sentence)
+        while at >= 0:
+            hits.update(where[k] for k in range(at, at + len(sentence)) if where[k] is not None)
+            at = plain.find(sentence, at + len(sentence))
+    if not hits:
+        return False
+    children = []
+    for ci, child in enumerate(token.children):
+        if child.type not in ("text", "code_inline"):
+            children.append(child)
+            continue
+        for piece, inside in _runs(child.content, {pos for c, pos in hits if c == ci}):
+            if not inside:
+                children.append(_copy(child, piece))
+                continue
+            opening = f'<mark id="{QUOTE_FRAGMENT}">' if first_id else "<mark>"
+            first_id = False
+            children.extend([_html(child, opening), _copy(child, piece), _html(child, "</mark>")])
+    token.children = children
+    return True
+
+
+def _plain_text(children: list) -> tuple[str, list]:
+    """The text of an inline token's children with spacing collapsed, and for each of its
+    characters the (child index, position) it came from (None for a line break)."""
+    chars: list[str] = []
+    where: list = []
+    for ci, child in enumerate(children):
+        if child.type in ("softbreak", "hardbreak"):
+            pieces = [(" ", None)]
+        elif child.type in ("text", "code_inline"):
+            pieces = [(ch, (ci, pos)) for pos, ch in enumerate(child.content)]
+        else:
+            continue
+        for ch, origin in pieces:
+            ch = " " if ch.isspace() else ch
+            if ch == " " and (not chars or chars[-1] == " "):
+                continue
+            chars.append(ch)
+            where.append(origin)
+    return "".join(chars), where
+
+
+def _runs(text: str, inside: set[int]):
+    """`text` cut into (piece, inside) runs by whether each character is in `inside`."""
+    start = 0
+    for pos in range(1, len(text) + 1):
+        if pos == len(text) or (pos in inside) != (start in inside):
+            yield text[start:pos], start in inside
+            start = pos
+
+
+def _copy(token, content: str):
+    clone = Token(token.type, token.tag, token.nesting)
+    clone.content = content
+    clone.markup = token.markup
+    return clone
+
+
+def _html(token, markup: str):
+    tag = Token("html_inline", "", 0)
+    tag.content = markup
+    return tag
+
+
+def _land_on_heading(tokens: list, at: int) -> None:
+    anchor = Token("html_block", "", 0)
+    anchor.content = f'<span id="{QUOTE_FRAGMENT}"></span>\n'
+    tokens.insert(at, anchor)
 
 
 def _unique(slug: str, used: set[str]) -> str:
