@@ -22,6 +22,7 @@ from .embeddings import make_embedder
 from .errors import PersonalDataError, QuestionError, StoreError
 from .followup import contextualize
 from .gate import Gate
+from .generation import Generator, Listener
 from .index import BuildReport, Store, build_index, manifest_stamp, open_index, read_manifest
 from .messages import QUESTION_EMPTY, QUESTION_NO_WORDS, QUESTION_NOT_TEXT, QUESTION_TOO_LONG, READ_AS_FOLLOW_UP
 from .privacy import kinds_of, mask, notice, scan
@@ -55,6 +56,8 @@ class Assistant:
         self.gate = Gate(self.settings.concurrency, self.settings.queue_size)
         self._stamp = manifest_stamp(self.settings.index_dir)
         self._reload = threading.Lock()
+        # Generated answers, only with a model server configured (core/generation).
+        self.generator = Generator(self.settings) if self.settings.llm_url else None
 
     def refresh(self, progress: bool = False) -> BuildReport:
         """Rebuild the index if the corpus changed, then serve the new one."""
@@ -134,13 +137,14 @@ class Assistant:
         asked = self.guard(clean_question(question))
         return asked.text, self.search_engine.retrieve(asked.searched).hits
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+    def ask(self, question: str, history: list[str] | None = None, listener: Listener | None = None) -> Answer:
         """Answer `question`; `history` holds earlier questions of the conversation. At most
-        ``settings.concurrency`` answers run at once (``self.gate``); the rest wait their turn."""
+        ``settings.concurrency`` answers run at once (``self.gate``); the rest wait their turn.
+        With a model configured, `listener` follows a generated answer sentence by sentence."""
         with self.gate.slot():
-            return self._answer(question, history)
+            return self._answer(question, history, listener)
 
-    def _answer(self, question: str, history: list[str] | None) -> Answer:
+    def _answer(self, question: str, history: list[str] | None, listener: Listener | None = None) -> Answer:
         started = time.perf_counter()
         self.reload_if_changed(wait=False)
         engine = self.search_engine  # one generation for the whole answer
@@ -155,6 +159,14 @@ class Assistant:
         retrieved = time.perf_counter()
         parts = [engine.retrieve(part) for part in split_question(query)]
         reply = compose(retrieval, store, self.settings, parts)
+        generation = None
+        if self.generator and not reply.abstained and reply.mode == "extractive":
+            # The model rewrites the extractive answer from the same passages; only the
+            # masked question and earlier questions leave the process.
+            outcome = self.generator.answer(
+                reply, retrieval, question, [g.text for g in earlier], store, self.embedder, listener
+            )
+            reply, generation = outcome.reply, outcome.summary()
         followed = READ_AS_FOLLOW_UP.format(previous=earlier[-1].text) if query != searched else None
         done = time.perf_counter()
         timings = {
@@ -169,6 +181,7 @@ class Assistant:
             masked=masked,
             timings=timings,
             notice=" ".join(n for n in (masked and notice(masked), followed) if n) or None,
+            generation=generation,
         )
 
     def guard(self, text: str) -> Guarded:

@@ -11,6 +11,7 @@ user of the chat or the API sees it, English for the operator).
     ├── EmbedderError        the configured embedder cannot be loaded       (also a RuntimeError)
     ├── StoreError           the index cannot be built or opened            (also a RuntimeError)
     │   └── StoreUnavailable the vector store cannot be reached now
+    ├── GenerationError      the model server did not give a usable reply   (core.generation)
     ├── QuestionError        a question the assistant cannot take           (also a ValueError)
     │   └── PersonalDataError    personal data, with the guard set to refuse
     ├── ApiError             an API error answered as {"code", "message"}   (web.api)
@@ -58,6 +59,18 @@ class StoreError(LivcError, RuntimeError):
 class StoreUnavailable(StoreError):
     """The vector store cannot be reached now (a Chroma server that is down or hangs):
     worth trying again later, unlike a missing or damaged index."""
+
+
+class GenerationError(LivcError):
+    """The model server gave no usable reply (unreachable, an HTTP error, a deadline passed,
+    a broken stream). `reason` is a short stable code for the log and the evaluation
+    (``connect``, ``timeout``, ``http_500``, ``rate_limited``, ``cut_off``, ...); the message
+    is for the operator and never holds the key or the reply's text. The answer then falls
+    back to the extractive one."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 class QuestionError(LivcError, ValueError):

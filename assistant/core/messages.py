@@ -22,6 +22,19 @@ LANGUAGE_NOTES = {
 }
 
 # ---------------------------------------------------------------------------
+# Core: a generated answer (core/generation), and how the front ends label it
+
+# Above a generated answer (chat, widget, livc ask; the API's "label"): it was written by a
+# language model, and only sentences that the cited passages support are shown.
+GENERATED_LABEL = "Gegenereerd antwoord — elke zin is gecontroleerd tegen de geciteerde bronnen."
+# With a generated answer to an English or French question, in its language.
+GENERATED_LANGUAGE_NOTES = {
+    "en": "The guide is in Dutch: this answer was written from it in Dutch, each sentence checked against its sources.",
+    "fr": "Le guide est rédigé en néerlandais : cette réponse en a été tirée en néerlandais, chaque phrase "
+    "vérifiée par rapport à ses sources.",
+}
+
+# ---------------------------------------------------------------------------
 # Core: the question (core/assistant.py)
 
 # Said by every front end when the vector store (a Chroma server) cannot be reached.

