@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import http.server
+import io
 import math
 import os
 import re
@@ -25,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +35,10 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from assistant.core.assistant import Assistant
-from assistant.core.index import BuildReport, build_index
+from assistant.core.index import BuildReport, build_index, forget_embedded_clients
 from assistant.core.settings import Settings
 from assistant.ops import harness
+from assistant.ops.cli import main as livc_main
 from assistant.ops.harness import free_port, stop_process
 
 PYTHON = sys.executable
@@ -137,6 +140,41 @@ def cli_env(**livc: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(livc)
     return env
+
+
+def livc_in_process(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+    """`livc ARGS` run in this process, as simonw/llm's tests run its CLI: the same `main()`,
+    the LIVC_* settings of `env` (from `cli_env`) and no others, stdin given, stdout and
+    stderr captured. What a new process would not share is forgotten first (Chroma's
+    clients per folder); the loaded libraries are kept, which saves the ~4 s of imports a
+    new process costs here. Tests of process behaviour (signals, a killed build, a read-only
+    mount, the installed entry point) start a real one."""
+    wanted = {k: v for k, v in (env or {}).items() if k.startswith("LIVC_")}
+    saved = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith("LIVC_")]}
+    os.environ.update(wanted)
+    out, err = io.StringIO(), io.StringIO()
+    forget_embedded_clients()
+    try:
+        with redirect_stdout(out), redirect_stderr(err), _stdin(stdin):
+            try:
+                code = livc_main(list(args))
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        for k in wanted:
+            os.environ.pop(k, None)
+        os.environ.update(saved)
+        forget_embedded_clients()
+    return subprocess.CompletedProcess(["livc", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextmanager
+def _stdin(text: str):
+    real, sys.stdin = sys.stdin, io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = real
 
 
 # ---------------------------------------------------------------------------

