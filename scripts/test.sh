@@ -29,9 +29,16 @@ fi
 python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null 2>&1 || python=python3
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-# torch is pinned (==2.13.0, CPU build) inside the 'st' extra that 'test' pulls in.
-.venv/bin/python -m pip install -q -e '.[test]'
+# Installed again whenever pyproject.toml or this script changed since the last install
+# (a stamp in .venv holds their hash), so a second run starts testing at once.
+stamp=.venv/.livc-test-install
+wanted="$(cat pyproject.toml scripts/test.sh | sha256sum)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    # torch is pinned (==2.13.0, CPU build) inside the 'st' extra that 'test' pulls in.
+    .venv/bin/python -m pip install -q -e '.[test]'
+    echo "$wanted" >"$stamp"
+fi
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # The code first: lint, format and the floors' import contract (ops -> web -> core), seconds.
 .venv/bin/ruff check --quiet assistant tests app.py

@@ -20,6 +20,7 @@ that starts one without it. ``scripts/test.sh --fast`` leaves all three out.
 from __future__ import annotations
 
 import os
+import pickle
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import helpers
 import pytest
+from filelock import FileLock
 from helpers import CHROMIUM, CHROMIUM_ARGS, CORPUS, CorpusIndex, SmallCorpus, settings_for, write_small_corpus
 
 from assistant.core.assistant import Assistant
@@ -81,14 +83,19 @@ def corpus_index(tmp_path_factory, embedder) -> CorpusIndex:
 
 
 @pytest.fixture(scope="session")
-def small_cache(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
+def small_cache(tmp_path_factory, embedder, worker_id) -> tuple[Path, BuildReport]:
     """A first, real build of the small corpus into an empty folder: its report, and the
-    embedding cache it filled (every text of the small corpus and the reference passages)."""
-    base = tmp_path_factory.mktemp("small-cache")
-    write_small_corpus(base / "corpus")
-    settings = settings_for(base / "corpus", base / "index")
-    report = build_index(settings, embedder, progress=False)
-    return base / "index" / "embed-cache.sqlite", report
+    embedding cache it filled (every text of the small corpus and the reference passages).
+    Built once per run: pytest-xdist's workers share it, the first one builds it while the
+    others wait on a lock (each would otherwise spend seconds of the real model on it)."""
+    root = tmp_path_factory.getbasetemp()
+    base = (root if worker_id == "master" else root.parent) / "small-cache"
+    with FileLock(f"{base}.lock"):
+        if not (base / "report.pickle").exists():
+            write_small_corpus(base / "corpus")
+            report = build_index(settings_for(base / "corpus", base / "index"), embedder, progress=False)
+            (base / "report.pickle").write_bytes(pickle.dumps(report))
+    return base / "index" / "embed-cache.sqlite", pickle.loads((base / "report.pickle").read_bytes())
 
 
 @pytest.fixture
