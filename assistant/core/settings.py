@@ -162,8 +162,8 @@ class Settings:
     # embedding is at least verify_min_cosine close to one of its sentence windows; chosen with
     # `livc eval --verifier` (README, Generated answers). The answer falls back to the
     # extractive one when fewer than verify_min_passed of the sentences pass.
-    verify_min_overlap: float = 0.6
-    verify_min_cosine: float = 0.85
+    verify_min_overlap: float = 0.65
+    verify_min_cosine: float = 0.81
     verify_min_passed: float = 0.8
 
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
     p.add_argument(
+        "--verifier",
+        action="store_true",
+        help="instead: precision and recall of the check of generated sentences on a verification set "
+        "built from the corpus, and the thresholds calibrated on it; writes verifier.json into --report",
+    )
+    p.add_argument(
         "--followup",
         type=Path,
         nargs="?",
@@ -327,6 +333,8 @@ def cmd_eval(args, settings: Settings) -> int:
 
     if args.followup:
         return _eval_followup(args, settings)
+    if args.verifier:
+        return _eval_verifier(args, settings)
     gold = args.gold or [DEFAULT_GOLD]
     result = run_eval(
         Assistant.open(settings),
@@ -350,6 +358,17 @@ def _eval_followup(args, settings: Settings) -> int:
     )
     print(format_followup(result))
     print(f"report: {args.report / 'followup.md'}")
+    return 0
+
+
+def _eval_verifier(args, settings: Settings) -> int:
+    """livc eval --verifier: the sentence check of generated answers (`assistant.core.generation.verify`)."""
+    from ..core.assistant import Assistant
+    from .evaluation.verifier import format_verifier, run_verifier_eval
+
+    out = run_verifier_eval(Assistant.open(settings), report_dir=args.report, json_path=args.json_path)
+    print(format_verifier(out))
+    print(f"report: {args.report / 'verifier.json'}")
     return 0
 
 

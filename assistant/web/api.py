@@ -22,10 +22,13 @@ question text is logged only when ``log_questions`` is on.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 import logging
 import re
+import threading
 from importlib import resources
 from typing import Annotated, Any
 
@@ -33,13 +36,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from ..core.errors import ApiError, PersonalDataError, QuestionError, StoreUnavailable
 from ..core.gate import Gate
+from ..core.generation import Listener
 from ..core.messages import (
     API_BUSY,
     API_FILE_NOT_FOUND,
@@ -207,6 +211,8 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
     async def ask(body: AskRequest, request: Request) -> AnswerOut:
         question = _clean(body.question)
         history = earlier_questions(body.history)
+        if body.stream:
+            return await stream_answer(assistant, workers, settings, question, history, request_origin(request))
         try:
             answer = await workers.run(assistant.ask, question, history)
         except PersonalDataError as exc:  # privacy_guard "refuse": the message names kinds, never data
@@ -255,6 +261,81 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
         raise ApiError(404, "not_found", API_NOT_FOUND)
 
     return router
+
+
+# ---------------------------------------------------------------------------
+# Streaming: POST /api/v1/ask with "stream": true
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy may hold events back
+
+
+def sse(event: str, data: Any) -> str:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def stream_answer(
+    assistant: Assistant, workers: Workers, settings: Settings, question: str, history: list[str], origin: str | None
+) -> StreamingResponse:
+    """The answer as server-sent events: each generated sentence as it passes the check
+    ("sentence"), then "citations" and the whole "answer"; "discard" first when the answer
+    fell back to the extractive one after sentences were sent. Refusals that need no
+    answer (busy, personal data with the guard set to refuse) are plain JSON errors, as
+    without streaming. A client that goes away stops the stream to the model."""
+    if workers.gate.crowded():
+        raise ApiError(503, "busy", BUSY, {"Retry-After": "30"})
+    try:
+        assistant.guard(question)
+    except PersonalDataError as exc:
+        raise ApiError(422, "personal_data", str(exc)) from None
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    stop = threading.Event()
+    listener = Listener(
+        on_sentence=lambda text: loop.call_soon_threadsafe(queue.put_nowait, ("sentence", text)), stop=stop
+    )
+
+    async def answer() -> None:
+        try:
+            queue.put_nowait(("answer", await workers.run(assistant.ask, question, history, listener)))
+        except ApiError as exc:
+            queue.put_nowait(("error", {"code": exc.code, "message": exc.message}))
+        except PersonalDataError as exc:
+            queue.put_nowait(("error", {"code": "personal_data", "message": str(exc)}))
+        except QuestionError as exc:
+            queue.put_nowait(("error", {"code": "invalid_question", "message": str(exc)}))
+        except StoreUnavailable:
+            queue.put_nowait(("error", {"code": "store_unavailable", "message": UNAVAILABLE_TEXT}))
+        except Exception:  # the stream has begun: the client gets an error event, the log the trace
+            log.exception("answering a streamed question failed")
+            queue.put_nowait(("error", {"code": HTTP_OTHER[0], "message": HTTP_OTHER[1]}))
+
+    async def events():
+        task = asyncio.create_task(answer())
+        sent = 0
+        try:
+            while True:
+                kind, data = await queue.get()
+                if kind == "sentence":
+                    sent += 1
+                    yield sse("sentence", {"n": sent, "text": data})
+                    continue
+                if kind == "answer":
+                    if sent and data.mode != "generative":
+                        yield sse("discard", {"sentences": sent})
+                    body = answer_out(data, settings, origin).model_dump(mode="json")
+                    _log_answer(data, settings)
+                    yield sse("citations", body["citations"])
+                    yield sse("answer", body)
+                else:
+                    yield sse("error", data)
+                return
+        finally:
+            stop.set()  # the client left or the answer is done: close the stream to the model
+            if not task.done():
+                task.add_done_callback(lambda t: t.exception())  # its outcome is no one's any more
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 def _clean(question: str) -> str:

@@ -37,6 +37,13 @@ class AskRequest(BaseModel):
         max_length=MAX_HISTORY,
         description="earlier questions of the conversation, oldest first, so follow-ups are understood",
     )
+    stream: bool = Field(
+        default=False,
+        description="answer as server-sent events (text/event-stream): with a language model configured, "
+        "'sentence' events as each checked sentence passes, then 'citations' and 'answer' (the body "
+        "of a non-streamed answer); 'discard' before them when the sentences sent are replaced by the "
+        "extractive answer; 'error' ({code, message}) if answering fails after the stream began",
+    )
 
 
 class CitationOut(BaseModel):
@@ -57,7 +64,10 @@ class AnswerOut(BaseModel):
     question: str
     text: str = Field(description="Markdown with [n] markers")
     abstained: bool = Field(description="true when the guide does not cover the question")
-    mode: str = Field(description="faq, extractive or generative")
+    mode: str = Field(
+        description="faq, extractive or generative (written by a language model from the cited passages, every "
+        "sentence checked against them before it was shown)"
+    )
     citations: list[CitationOut]
     suggestions: list[CitationOut] = Field(description="nearest sections, when abstained")
     timings: dict[str, float] = Field(description="milliseconds: retrieval, answer, total")

@@ -6,8 +6,8 @@ Against the passages it cites, in this order:
    capitalised name in the sentence appears in a cited passage (its text, title or section
    path), after normalising Dutch formats ("1.500" = "1500", "2,5" = "2.5", "12 maart 2024"
    = "12/03/2024", "drie" = "3");
-2. **negation**: the sentence is negated ("niet", "geen", "nooit", ...) exactly when the
-   passage sentence it matches best is;
+2. **negation**: the sentence holds as many negations ("niet", "geen", "nooit", ...) as the
+   passage sentence it matches best;
 3. **words**: at least ``verify_min_overlap`` of its stemmed content words are in one
    passage sentence with its neighbours;
 4. **meaning**: its embedding is at least ``verify_min_cosine`` close to one of the cited
@@ -104,6 +104,18 @@ class Verdict:
     quote: str = ""
 
 
+@dataclass(frozen=True)
+class Measures:
+    """The signals of one check (see Verifier.measure)."""
+
+    facts: bool  # every fact of the sentence is in a cited passage
+    negation: bool  # negated exactly when its best-matching passage sentence is
+    overlap: float  # share of its stems in its best window
+    cosine: float  # best cosine to a sentence window
+    passage: Passage
+    quote: str
+
+
 # ---------------------------------------------------------------------------
 # Facts, in normalised form
 
@@ -155,8 +167,13 @@ def names(text: str) -> set[str]:
     return {fold(m.group()).strip("’'-") for m in _NAME.finditer(text_wo) if m.end() not in openers}
 
 
+def negations(text: str) -> int:
+    """How many negation words `text` holds ("geen strafonderzoek, geen bewijs": 2)."""
+    return sum(w in NEGATIONS for w in _WORD.findall(fold(text)))
+
+
 def negated(text: str) -> bool:
-    return any(w in NEGATIONS for w in _WORD.findall(fold(text)))
+    return negations(text) > 0
 
 
 @dataclass(frozen=True)
@@ -220,8 +237,10 @@ def missing_facts(sentence: str, support: list[Evidence]) -> list[str]:
         missing.append("address")
     words, stems = has("words"), has("stems")
     for name in names(sentence):
-        parts = _WORD.findall(name)
-        if not all(p in words for p in parts) and not set(tokenize(name)) <= stems:
+        parts, name_stems = _WORD.findall(name), set(tokenize(name))
+        # As written, or the same stems ("Vlaamse" for "Vlaams"); a stop word has no stems
+        # and must be found as written.
+        if not all(p in words for p in parts) and not (name_stems and name_stems <= stems):
             missing.append("name")
             break
     return missing
@@ -261,19 +280,35 @@ class Verifier:
         """Whether the cited passages support `sentence` (its text without markers)."""
         if not cited:
             return Verdict(False, "no_citation")
+        m = self.measure(sentence, cited, vector, cosine=None)
+        if not m.facts:
+            return Verdict(False, "fact", m.overlap, 0.0, m.passage, m.quote)
+        if not m.negation:
+            return Verdict(False, "negation", m.overlap, 0.0, m.passage, m.quote)
+        if m.overlap < self.thresholds.min_overlap:
+            return Verdict(False, "overlap", m.overlap, 0.0, m.passage, m.quote)
+        cosine = self.cosine(sentence, cited, vector)
+        if cosine < self.thresholds.min_cosine:
+            return Verdict(False, "similarity", m.overlap, cosine, m.passage, m.quote)
+        return Verdict(True, None, m.overlap, cosine, m.passage, m.quote)
+
+    def measure(
+        self, sentence: str, cited: list[Passage], vector: np.ndarray | None = None, cosine: float | None = 0.0
+    ) -> Measures:
+        """Every signal of the check, without thresholds (the calibration reads them all);
+        the cosine is computed unless `cosine` is None."""
         support = [evidence(p) for p in cited]
         overlap, passage, index = self._best_place(sentence, support)
         quote = passage.sentences[index] if passage.sentences else passage.text
-        if missing_facts(sentence, support):
-            return Verdict(False, "fact", overlap, 0.0, passage, quote)
-        if negated(sentence) != negated(quote):
-            return Verdict(False, "negation", overlap, 0.0, passage, quote)
-        if overlap < self.thresholds.min_overlap:
-            return Verdict(False, "overlap", overlap, 0.0, passage, quote)
-        cosine = self.cosine(sentence, cited, vector)
-        if cosine < self.thresholds.min_cosine:
-            return Verdict(False, "similarity", overlap, cosine, passage, quote)
-        return Verdict(True, None, overlap, cosine, passage, quote)
+        return Measures(
+            facts=not missing_facts(sentence, support),
+            # Counted, not just present: dropping one "geen" of two turns a claim around too.
+            negation=negations(sentence) == negations(quote),
+            overlap=overlap,
+            cosine=0.0 if cosine is None else self.cosine(sentence, cited, vector),
+            passage=passage,
+            quote=quote,
+        )
 
     def cosine(self, sentence: str, cited: list[Passage], vector: np.ndarray | None = None) -> float:
         """The highest cosine between `sentence` and a sentence window of the cited passages."""
