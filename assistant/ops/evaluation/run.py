@@ -13,6 +13,7 @@ from typing import Any
 
 from ...core.errors import GoldError
 from .baseline import _progress, run_baseline
+from .generation import generation_figures
 from .gold import GoldSet, _row_type, in_scope, load_sets, row_lang, source_matches, unknown_sources
 from .metrics import (
     Outcome,
@@ -180,6 +181,8 @@ def _result(assistant: Any, scored: Scored) -> dict:
         "by_lang": scores_by_lang(rows, outcomes),
         "baseline": score_rows(rows, scored.baseline) if scored.baseline is not None else None,
         "settings": run_settings(assistant, scored.gold),
+        # With a model configured (llm_url) only: the generated answers' figures.
+        **({"generation": generation_figures(scored.answers)} if assistant.settings.llm_url else {}),
         "questions": [question_detail(r, a, o, s) for r, a, o, s in zip(rows, scored.answers, outcomes, scored.sets)],
     }
 
