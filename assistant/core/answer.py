@@ -56,7 +56,8 @@ def measure_support(retrieval: Retrieval, store: Store) -> Support:
         terms = [s for s in reading.stems if len(s) >= 4 and not vocabulary.resembles(s)]
         terms += [e for e in reading.entities if not all(t in vocabulary.words for t in tokenize(e))]
         unknown = tuple(dict.fromkeys(terms))
-    coverage = overlap(reading, retrieval.hits[0].passage.embed_text, vocabulary)
+    top = store.stems_of(retrieval.hits[0].passage.embed_text)
+    coverage = share_found(reading, top, vocabulary.idf if vocabulary else None)
     return Support(best, best - elsewhere, unknown, coverage)
 
 
@@ -232,6 +233,7 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
 
 def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):
     reading, vocabulary = retrieval.reading, retrieval.vocabulary
+    idf = vocabulary.idf if vocabulary else None
     for rank, hit in enumerate(retrieval.hits[: settings.answer_passages]):
         passage = hit.passage
         start, end = store.sentence_rows[passage.id]
@@ -244,7 +246,7 @@ def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):
                 (
                     float(sims[i])
                     - settings.rank_penalty * rank
-                    + settings.overlap_weight * overlap(reading, window, vocabulary)
+                    + settings.overlap_weight * share_found(reading, store.stems_of(window), idf)
                     + settings.kind_weight * holds_answer_kind(reading.kind, window, reading)
                 ),
                 passage,

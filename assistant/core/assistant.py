@@ -49,6 +49,7 @@ class Assistant:
         if build:
             build_index(settings, embedder, progress=progress)
         store = open_index(settings)
+        store.warm()
         return cls(settings, embedder, store, HybridSearch(store, embedder, settings))
 
     def __post_init__(self):
@@ -117,7 +118,7 @@ class Assistant:
         through it the store) it started with."""
         engine = HybridSearch(store, self.embedder, self.settings)
         engine.retrieve(WARM_UP_QUESTION)
-        _ = store.public_names, store.vocabulary  # made now, so no question waits for them
+        store.warm()  # the rest of what the generation makes on first use
         self.search_engine = engine
         self.store = store
 

@@ -1,9 +1,15 @@
-"""Retrieval: dense (Chroma) and lexical (BM25) retrievers fused into ranked `Hit`s.
+"""Retrieval: three rankings of the passages fused into ranked `Hit`s.
 
-Both retrievers are plain LlamaIndex retrievers returning the same node objects for the
-same passage, so LlamaIndex's `QueryFusionRetriever` can fuse them (relative-score
-fusion with weights by default, RRF as an option). No LLM is involved: one query,
-``llm=MockLLM()`` so LlamaIndex never reaches for an OpenAI client.
+- dense over whole passages (cosine to the question's vector),
+- dense over sentence windows (a passage ranks by its best window),
+- lexical: BM25 with Dutch stemming and stop words.
+
+The vectors are searched in memory for a guide-sized index, by Chroma for a large one
+(``index.vectors``). The rankings are fused with the formulas of LlamaIndex's
+`QueryFusionRetriever` for one query (relative-score fusion with weights by default,
+distribution-based or reciprocal-rank as options), computed here on (passage id, score)
+pairs: the same scores, without building and copying node objects for every question
+(tests/core/test_retrieval.py compares the two).
 
 The fused score ranks; the raw scores (cosine, BM25) travel along on each `Hit`
 because abstention and answer composition need them.
@@ -11,111 +17,48 @@ because abstention and answer composition need them.
 
 from __future__ import annotations
 
-import contextvars
-import math
 from functools import lru_cache
 
 import numpy as np
-from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.llms import MockLLM
-from llama_index.core.retrievers import QueryFusionRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from .chunking import Passage
 from .faq import match_question
-from .index import Store, reaching_store
-from .lexical import tokenize, without_terms
-from .question import Reading, analyse, content_stems, detect_language, share_found
+from .index import Store
+from .lexical import without_terms
+from .question import Reading, analyse, content_stems, share_found
 from .settings import Settings
 from .types import Hit, Retrieval
 
-# Raw per-retriever scores of the query being answered; per thread/task, so concurrent
-# questions never see each other's scores.
-_raw_scores: contextvars.ContextVar[dict] = contextvars.ContextVar("raw_scores")
+Ranking = list[tuple[str, float]]  # (passage id, score), best first
 
 
-class PassageNodes:
-    """One immutable LlamaIndex node per passage, shared by both retrievers."""
-
-    def __init__(self, passages: list[Passage]):
-        self._nodes = {
-            p.id: TextNode(id_=p.id, text=p.embed_text, metadata={"doc": p.doc, "kind": p.kind}) for p in passages
-        }
-
-    def __getitem__(self, passage_id: str) -> TextNode:
-        return self._nodes[passage_id]
-
-
-class DenseRetriever(BaseRetriever):
-    """Nearest passages by cosine similarity, from the Chroma collection."""
-
-    def __init__(self, store: Store, embedder, nodes: PassageNodes, top_k: int):
-        super().__init__()
-        self._inner = store.dense_retriever(embedder, top_k)
-        self._nodes = nodes
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        results = []
-        for found in self._inner.retrieve(query_bundle):
-            # The Chroma wrapper reports exp(-distance); with cosine space distance = 1 - cos.
-            cosine = 1.0 + math.log(max(found.score or 0.0, 1e-12))
-            _record("dense", found.node.node_id, cosine)
-            results.append(NodeWithScore(node=self._nodes[found.node.node_id], score=cosine))
-        return results
+def fuse(rankings: list[Ranking], weights: list[float], mode: str) -> Ranking:
+    """One ranking from several, as LlamaIndex's QueryFusionRetriever fuses one query's:
+    "relative_score" scales each ranking's scores to 0..1 (min-max; "dist_based_score":
+    mean ± 3 standard deviations) and sums them weighted (weights summing to 1);
+    "reciprocal_rerank" sums 1 / (60 + rank). Ties keep the order met first."""
+    if mode == "reciprocal_rerank":
+        fused: dict[str, float] = {}
+        for ranking in rankings:
+            for rank, (pid, _) in enumerate(sorted(ranking, key=lambda item: item[1], reverse=True)):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (rank + 60.0)
+        return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+    fused = {}
+    for ranking, weight in zip(rankings, weights):
+        if not ranking:
+            continue
+        low, high = _score_range([score for _, score in ranking], mode == "dist_based_score")
+        for pid, score in ranking:
+            scaled = (1.0 if high > 0 else 0.0) if high == low else (score - low) / (high - low)
+            fused[pid] = fused.get(pid, 0.0) + scaled * weight
+    return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
-class WindowRetriever(BaseRetriever):
-    """Passages ranked by their best sentence window (heading path + two sentences)."""
-
-    def __init__(self, store: Store, embedder, nodes: PassageNodes, top_k: int):
-        super().__init__()
-        self._inner = store.dense_retriever(embedder, top_k * 3, windows=True)
-        self._nodes = nodes
-        self._top_k = top_k
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        best: dict[str, float] = {}
-        for found in self._inner.retrieve(query_bundle):
-            passage_id = found.node.metadata["passage_id"]
-            cosine = 1.0 + math.log(max(found.score or 0.0, 1e-12))
-            best[passage_id] = max(cosine, best.get(passage_id, -1.0))
-        ranked = sorted(best.items(), key=lambda item: -item[1])[: self._top_k]
-        return [NodeWithScore(node=self._nodes[pid], score=score) for pid, score in ranked]
-
-
-class LexicalRetriever(BaseRetriever):
-    """Best BM25 matches (Dutch stemming and stop words).
-
-    On an English or French question it searches only the question's numbers, dates,
-    abbreviations and article numbers ("458ter", "2016/679"): Dutch stemming finds only
-    accidental matches in its other words, and relative-score fusion would stretch those
-    to full weight. The dense retrievers are multilingual and carry the rest.
-    """
-
-    def __init__(self, store: Store, nodes: PassageNodes, top_k: int):
-        super().__init__()
-        self._index = store.lexical
-        self._nodes = nodes
-        self._top_k = top_k
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        query = query_bundle.query_str
-        if detect_language(query) != "nl":
-            # Numbers, dates, abbreviations and article numbers mean the same in any language.
-            query = " ".join(analyse(query).entities)
-            if not query:
-                return []
-        results = []
-        for passage_id, score in self._index.top(query, self._top_k):
-            _record("lexical", passage_id, score)
-            results.append(NodeWithScore(node=self._nodes[passage_id], score=score))
-        return results
-
-
-def _record(kind: str, passage_id: str, score: float) -> None:
-    log = _raw_scores.get(None)
-    if log is not None:
-        log.setdefault(kind, {})[passage_id] = score
+def _score_range(scores: list[float], by_distribution: bool) -> tuple[float, float]:
+    if not by_distribution:
+        return min(scores), max(scores)
+    mean = sum(scores) / len(scores)
+    spread = (sum((x - mean) ** 2 for x in scores) / len(scores)) ** 0.5
+    return mean - 3 * spread, mean + 3 * spread
 
 
 class HybridSearch:
@@ -124,23 +67,10 @@ class HybridSearch:
     def __init__(self, store: Store, embedder, settings: Settings):
         self.store = store
         self.embedder = embedder
-        pool = max(settings.top_k * 2, 20)  # each retriever offers more than we keep
-        nodes = PassageNodes(store.passages)
-        self.fusion = QueryFusionRetriever(
-            [
-                DenseRetriever(store, embedder, nodes, pool),
-                WindowRetriever(store, embedder, nodes, pool),
-                LexicalRetriever(store, nodes, pool),
-            ],
-            llm=MockLLM(),
-            mode=settings.fusion,
-            retriever_weights=[settings.passage_weight, settings.window_weight, settings.lexical_weight],
-            similarity_top_k=settings.top_k,
-            num_queries=1,
-            use_async=False,
-        )
+        self.pool = max(settings.top_k * 2, 20)  # each ranking offers more than we keep
+        weights = (settings.passage_weight, settings.window_weight, settings.lexical_weight)
+        self.weights = [w / sum(weights) for w in weights]
         self.settings = settings
-        self._passage_terms: dict[str, frozenset[str]] = {}
         # One model cache keyed by text: a question without ubiquitous terms is searched
         # and matched as asked with the same vector, computed once.
         self.embed_full = lru_cache(maxsize=2048)(lambda text: tuple(embedder.get_query_embedding(text)))
@@ -171,29 +101,38 @@ class HybridSearch:
     def retrieve(self, question: str) -> Retrieval:
         """The top passages for `question`, best first, with raw scores attached, the
         vectors searched with, what the question asks for and its Q&A match."""
-        searched = self.embed_query(question)
+        vector = np.asarray(self.embed_query(question), dtype=np.float32)
         asked = np.asarray(self.embed_full(question), dtype=np.float32)
         reading = analyse(question)
-        log: dict = {}
-        token = _raw_scores.set(log)
-        try:
-            with reaching_store(self.settings):
-                fused = self.fusion.retrieve(QueryBundle(query_str=question, embedding=list(searched)))
-        finally:
-            _raw_scores.reset(token)
-        dense, lexical = log.get("dense", {}), log.get("lexical", {})
+        dense, windows, lexical = self.passages(vector), self.windows(vector), self.lexical(reading)
+        fused = fuse([dense, windows, lexical], self.weights, self.settings.fusion)[: self.settings.top_k]
+        cosines, bm25 = dict(dense), dict(lexical)
         hits = [
-            Hit(
-                passage=self.store.by_id[n.node.node_id],
-                score=float(n.score or 0.0),
-                dense=dense.get(n.node.node_id),
-                lexical=lexical.get(n.node.node_id),
-            )
-            for n in fused
+            Hit(passage=self.store.by_id[pid], score=score, dense=cosines.get(pid), lexical=bm25.get(pid))
+            for pid, score in fused
         ]
         hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings)
-        vector = np.asarray(searched, dtype=np.float32)
         return Retrieval(question, hits, vector, asked, reading, self.store.vocabulary, faq)
+
+    def passages(self, vector: np.ndarray) -> Ranking:
+        """The passages nearest to `vector`, by cosine."""
+        return self.store.passage_search.nearest(vector, self.pool)
+
+    def windows(self, vector: np.ndarray) -> Ranking:
+        """Passages by the cosine of their best sentence window (heading path + two sentences)."""
+        best: dict[str, float] = {}
+        for window_id, cosine in self.store.window_search.nearest(vector, self.pool * 3):
+            passage_id = window_id.rsplit(":", 1)[0]
+            best[passage_id] = max(cosine, best.get(passage_id, -1.0))
+        return sorted(best.items(), key=lambda item: -item[1])[: self.pool]
+
+    def lexical(self, reading: Reading) -> Ranking:
+        """Best BM25 matches. An English or French question is searched only with its
+        numbers, dates, abbreviations and article numbers ("458ter", "2016/679"): Dutch
+        stemming finds only accidental matches in its other words, and relative-score
+        fusion would stretch those to full weight. The dense rankings carry the rest."""
+        query = reading.text if reading.language == "nl" else " ".join(reading.entities)
+        return list(self.store.lexical.top(query, self.pool)) if query else []
 
     def _rerank(self, reading: Reading, hits: list[Hit]) -> list[Hit]:
         """Hits reordered by their fused score plus `coverage_weight` x the share of the
@@ -204,12 +143,6 @@ class HybridSearch:
             return hits
         idf = self.store.vocabulary.idf
         for hit in hits:
-            hit.score += weight * share_found(reading, self._terms(hit.passage.id), idf)
+            hit.score += weight * share_found(reading, self.store.stems_of(hit.passage.embed_text), idf)
         return sorted(hits, key=lambda h: -h.score)
 
-    def _terms(self, passage_id: str) -> frozenset[str]:
-        terms = self._passage_terms.get(passage_id)
-        if terms is None:
-            p = self.store.by_id[passage_id]
-            terms = self._passage_terms[passage_id] = frozenset(tokenize(p.embed_text))
-        return terms

@@ -51,6 +51,10 @@ class Settings:
     chroma_url: str = ""
     chroma_timeout: float = 10.0
     chroma_connect_wait: float = 30.0
+    # An embedded collection of at most this many vectors is searched in memory (read from
+    # Chroma when the generation opens); larger ones, and a Chroma server's, are searched by
+    # Chroma. The crossover measured in docs/benchmark.md; 0 always asks Chroma.
+    memory_search_limit: int = 50_000
     # app.py brings the index up to date before serving; replicas that share an index
     # built by `livc index` (and may only read it) turn this off.
     build_on_start: bool = True
@@ -254,6 +258,10 @@ class Settings:
                 )
         if self.chroma_timeout <= 0 or self.chroma_connect_wait < 0:
             raise SettingsError("chroma_timeout must be > 0 and chroma_connect_wait >= 0 seconds")
+        if self.memory_search_limit < 0:
+            raise SettingsError(
+                f"memory_search_limit must be 0 (always Chroma) or more, not {self.memory_search_limit}"
+            )
 
     def _validate_intranet(self) -> None:
         """The access, rate-limit and embedding settings (see assistant.web.auth and assistant.web.embed)."""

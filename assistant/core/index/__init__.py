@@ -37,6 +37,9 @@ The package, by concern (callers import from here):
 - ``embedding_cache``: vectors by text hash in SQLite;
 - ``chroma``: the Chroma client with its retries, its collections and the errors of a
   store that cannot be reached or is damaged (the only module that imports Chroma);
+- ``vectors``: the nearest passages or sentence windows to a query vector, searched in
+  memory for a small collection (read from Chroma when the generation opens), by Chroma
+  for a large one or a Chroma server's;
 - ``status``: what the index holds against the corpus folder, and ``--watch``.
 """
 

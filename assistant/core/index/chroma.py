@@ -23,17 +23,15 @@ COLLECTIONS = ("passages_", "windows_")  # one of each per generation: passages_
 log = logging.getLogger(__package__)
 
 
-def vector_store(settings: Settings, name: str):
-    """The LlamaIndex vector store over the collection `name`; StoreError when it is missing."""
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
+def collection(settings: Settings, name: str):
+    """The Chroma collection `name`; StoreError when it is missing."""
     with reaching_store(settings):
         client = chroma_client(settings)
         if name not in collection_names(client):
             raise StoreError(
                 f"the index in {settings.index_dir} misses its vector collection: run 'livc index --force'"
             )
-        return ChromaVectorStore(chroma_collection=client.get_collection(name))
+        return client.get_collection(name)
 
 
 def chroma_client(settings: Settings):

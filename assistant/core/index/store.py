@@ -11,10 +11,11 @@ import numpy as np
 from ..chunking import Passage
 from ..errors import StoreError
 from ..followup import Vocabulary
-from ..lexical import LexicalIndex
+from ..lexical import LexicalIndex, tokenize
 from ..privacy import PublicNames
 from ..settings import Settings
-from .chroma import vector_store
+from .chroma import collection
+from .vectors import ChromaVectors, MemoryVectors, passage_vectors, window_vectors
 
 INDEX_FORMAT = 6  # 6: PDF, DOCX and HTML; passages know their pages and document version
 
@@ -48,12 +49,13 @@ class Store:
     faq_vectors: np.ndarray  # one row per FAQ passage: its question, embedded as a query
     faq_ids: list[str]
     offtopic_vectors: np.ndarray  # reference passages the guide does not cover (see answer.py)
-    vector_store: object  # llama_index ChromaVectorStore over whole passages
-    window_store: object  # ... over sentence windows (heading path + two sentences)
+    passage_search: MemoryVectors | ChromaVectors  # nearest whole passages (ids: passage ids)
+    window_search: MemoryVectors | ChromaVectors  # nearest sentence windows (ids: "<passage id>:<sentence>")
     by_id: dict[str, Passage] = field(default_factory=dict)
     # Made from the passages on first use, once per generation (see the properties below).
     _vocabulary: Vocabulary | None = field(default=None, init=False, repr=False, compare=False)
     _public_names: PublicNames | None = field(default=None, init=False, repr=False, compare=False)
+    _stems: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.by_id = {p.id: p for p in self.passages}
@@ -73,19 +75,29 @@ class Store:
             self._public_names = PublicNames.from_texts(texts)
         return self._public_names
 
+    def warm(self) -> None:
+        """Make now what questions would otherwise make on first use: the vocabulary, the
+        public names, the stems of every passage and sentence window."""
+        _ = self.vocabulary, self.public_names
+        for p in self.passages:
+            self.stems_of(p.embed_text)
+            for i in range(len(p.sentences)):
+                self.stems_of(" ".join(p.sentences[i : i + 2]))
+
+    def stems_of(self, text: str) -> frozenset[str]:
+        """The stemmed content words of a text of this generation (a passage, a sentence
+        window), made on first use and kept with it: never a question's text."""
+        stems = self._stems.get(text)
+        if stems is None:
+            stems = self._stems[text] = frozenset(tokenize(text))
+        return stems
+
     def next_in_section(self, passage: Passage) -> Passage | None:
         """The passage that continues `passage`'s section, if any."""
         following = self.passages[passage.order + 1] if passage.order + 1 < len(self.passages) else None
         if following and (following.doc, following.anchor) == (passage.doc, passage.anchor):
             return following
         return None
-
-    def dense_retriever(self, embedder, top_k: int, windows: bool = False):
-        """A LlamaIndex retriever over the passages' (or the windows') Chroma collection."""
-        from llama_index.core import VectorStoreIndex
-
-        store = self.window_store if windows else self.vector_store
-        return VectorStoreIndex.from_vector_store(store, embed_model=embedder).as_retriever(similarity_top_k=top_k)
 
 
 def manifest_stamp(index_dir: Path) -> tuple[int, int, int] | None:
@@ -122,6 +134,7 @@ def open_index(settings: Settings) -> Store:
         passages = [Passage(**d) for d in json.loads((folder / "passages.json").read_text(encoding="utf-8"))]
         with np.load(folder / "vectors.npz") as vectors:
             arrays = {name: vectors[name] for name in ("windows", "faq", "faq_ids", "offtopic")}
+        generation, windows = manifest.generation, arrays["windows"]
         return Store(
             manifest=manifest,
             passages=passages,
@@ -131,8 +144,8 @@ def open_index(settings: Settings) -> Store:
             faq_vectors=arrays["faq"],
             faq_ids=[str(i) for i in arrays["faq_ids"]],
             offtopic_vectors=arrays["offtopic"],
-            vector_store=vector_store(settings, "passages_" + manifest.generation),
-            window_store=vector_store(settings, "windows_" + manifest.generation),
+            passage_search=passage_vectors(settings, collection(settings, f"passages_{generation}"), passages),
+            window_search=window_vectors(settings, collection(settings, f"windows_{generation}"), passages, windows),
         )
     except StoreError:
         raise
