@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 
 from ..core.errors import BenchError, LivcError, StoreError
-from ..core.messages import ASK_FAQ_LABEL, ASK_NOTICE, ASK_SOURCES, ASK_SUGGESTIONS, ASK_VERSION
+from ..core.messages import (
+    ASK_FAQ_LABEL,
+    ASK_NOTICE,
+    ASK_SOURCES,
+    ASK_SUGGESTIONS,
+    ASK_VERSION,
+    GENERATED_LABEL,
+)
 from ..core.settings import Settings
 
 EXIT_ERROR = 1
@@ -318,7 +325,10 @@ def format_answer(answer) -> str:
     """The answer and its numbered sources as plain text for a terminal."""
     from ..core.documents import display_date
 
-    lines = ([ASK_NOTICE.format(notice=answer.notice), ""] if answer.notice else []) + [answer.text, ""]
+    lines = [ASK_NOTICE.format(notice=answer.notice), ""] if answer.notice else []
+    if answer.mode == "generative":  # written by the model: said so, above it
+        lines += [GENERATED_LABEL, ""]
+    lines += [answer.text, ""]
     if answer.abstained:
         lines.append(ASK_SUGGESTIONS)
         cited = answer.suggestions

@@ -337,3 +337,12 @@ def test_without_llm_url_nothing_is_sent(extractive, model):
     before = len(model.requests)
     answer = extractive.ask(QUESTION)
     assert answer.generation is None and answer.mode == "extractive" and len(model.requests) == before
+
+
+def test_livc_ask_labels_a_generated_answer(assistant, extractive, model):
+    from assistant.core.messages import GENERATED_LABEL
+    from assistant.ops.cli import format_answer
+
+    model.reply("De burgemeester zit de cel voor [1]. De burgemeester richt de cel op [1].")
+    assert format_answer(assistant.ask(QUESTION)).startswith(GENERATED_LABEL)
+    assert GENERATED_LABEL not in format_answer(extractive.ask(QUESTION))
