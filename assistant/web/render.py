@@ -35,6 +35,7 @@ from ..core.messages import (
     CHAT_REASK_TITLE,
     FAQ_ANSWER_FROM,
     FAQ_LABEL,
+    GENERATED_LABEL,
     GUIDE_LABEL,
     LOW_CONFIDENCE_LABEL,
     MARKER_TITLE,
@@ -121,6 +122,8 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
         inner = []
         if low:
             inner.append(f'<p class="livc-low-label">{LOW_CONFIDENCE_LABEL}</p>')
+        if answer.mode == "generative":  # written by a language model from the sources (core/generation)
+            inner.append(f'<p class="livc-generated-label">{GENERATED_LABEL}</p>')
         if answer.mode == "faq" and answer.citations:
             question = answer.citations[0].passage.section  # "Vraag 24: Kan ik anoniem een zorg melden?"
             inner.append(

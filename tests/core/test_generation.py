@@ -346,3 +346,13 @@ def test_livc_ask_labels_a_generated_answer(assistant, extractive, model):
     model.reply("De burgemeester zit de cel voor [1]. De burgemeester richt de cel op [1].")
     assert format_answer(assistant.ask(QUESTION)).startswith(GENERATED_LABEL)
     assert GENERATED_LABEL not in format_answer(extractive.ask(QUESTION))
+
+
+def test_the_chat_labels_a_generated_answer(assistant, extractive, model):
+    from assistant.core.messages import GENERATED_LABEL
+    from assistant.web.render import render_reply
+
+    model.reply("De burgemeester zit de cel voor [1]. De burgemeester richt de cel op [1].")
+    generated = assistant.ask(QUESTION)
+    assert GENERATED_LABEL in render_reply(generated, 0, assistant.settings)
+    assert GENERATED_LABEL not in render_reply(extractive.ask(QUESTION), 0, extractive.settings)

@@ -42,6 +42,7 @@
     open: "Open in het document",
     faq: "Antwoord uit de vraag-en-antwoordfiche",
     low: "Mogelijk relevant \u2014 controleer de bron",
+    generated: "Gegenereerd antwoord \u2014 elke zin is gecontroleerd tegen de geciteerde bronnen.",
     abstainTitle: "Dit staat niet in de gids",
     abstainText: "Het draaiboek en de vraag-en-antwoordfiche beantwoorden deze vraag niet. " +
       "De assistent antwoordt alleen met citaten uit de gids en gokt niet.",
@@ -265,6 +266,7 @@
       box.appendChild(note);
     }
     if (low) box.appendChild(el("p", "low-label", TEXT.low));
+    if (data.mode === "generative") box.appendChild(el("p", "generated-label", TEXT.generated));
     var citations = Array.isArray(data.citations) ? data.citations : [];
     if (data.abstained) {
       box.appendChild(el("p", "abstain-title", TEXT.abstainTitle));
@@ -461,6 +463,7 @@
       ".abstain-title { font-weight: 700; color: #7a4500; }",
       ".low { background: #f4f6f9; border: 1px dashed #8c959f; border-left: 5px solid #57606a; }",
       ".low-label { font-weight: 700; color: #3d4650; }",
+      ".generated-label { font-size: 12px; color: #3d4650; margin: 0 0 6px; }",
       ".language { color: #1d4f91; background: #eef3fb; border-radius: 6px; padding: 3px 8px; }",
       ".notice { font-style: italic; color: #57606a; }",
       ".faq-label { display: inline-block; font-size: 12px; font-weight: 600; color: #1e6b34; background: #e6f4ea;",
