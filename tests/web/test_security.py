@@ -272,7 +272,7 @@ def test_the_chat_works_under_its_policy_without_a_violation(context, server):
     page.wait_for_function("document.activeElement && document.activeElement.id === 'bron-0-1'")
     # ... the interface is Dutch in an English browser ...
     reply.hover()
-    thumbs_down = page.locator("#livc-chat button[title='Vind ik niet leuk']").last
+    thumbs_down = page.locator("#livc-chat button[title='Niet nuttig']").last
     # ... and after a thumbs down the reasons are scrolled into view.
     thumbs_down.click()
     expect(page.locator("#livc-reason")).to_be_visible()

@@ -136,25 +136,32 @@ def test_clicking_a_marker_brings_its_source_into_view(page):
     assert page.evaluate("document.activeElement.id") == "bron-1-1"
 
 
-def test_open_in_the_document_lands_on_the_heading(page):
+def test_open_in_the_document_marks_the_quoted_sentences(page):
+    """The viewer opens in the same tab at the section, its quoted sentences marked and the
+    first of them in view; back in the chat the conversation is still there."""
     ask_in_chat(page, GUIDE_QUESTION)
     card = page.locator("#bron-0-1")
     section = card.locator(".livc-path").inner_text().split(" › ")[-1]
-    with page.context.expect_page() as opened:
-        card.locator("a.livc-open").click()
-    doc = opened.value
-    doc.wait_for_load_state()
-    url = urlparse(doc.url)
+    quoted = card.locator("mark").all_inner_texts()
+    card.locator("a.livc-open").click()
+    page.wait_for_url("**/documenten/**")
+    url = urlparse(page.url)
     assert url.hostname == "127.0.0.1" and url.path == "/documenten/draaiboek-livc-r.md"
-    anchor = url.fragment
-    assert anchor
-    heading = doc.locator(f"[id='{anchor}']")
+    assert url.fragment == "citaat"
+    heading = page.locator("h1.cited, h2.cited, h3.cited, h4.cited")
     expect(heading).to_have_count(1)
-    assert heading.evaluate("el => el.tagName").startswith("H")
     assert heading.inner_text().strip() == section
-    assert doc.evaluate("document.querySelector(':target') && document.querySelector(':target').id") == anchor
-    assert in_viewport(doc, f"[id='{anchor}']")
-    doc.screenshot(path=str(ARTIFACTS / "document.png"))
+    marks = page.locator("main mark")
+    assert marks.count() >= 1
+    assert page.evaluate("document.querySelector(':target').tagName") == "MARK"
+    assert in_viewport(page, "mark#citaat")
+    shown = " ".join(marks.all_inner_texts())
+    assert any(q.strip()[:40] in shown for q in quoted), (quoted, shown)
+    page.screenshot(path=str(ARTIFACTS / "document.png"))
+    page.get_by_role("link", name="← Terug naar de LIVC-assistent").click()
+    page.wait_for_selector("#livc-question textarea")
+    expect(page.locator("#livc-chat [data-testid='bot']")).to_have_count(1)
+    expect(page.locator("#livc-sources #bron-0-1")).to_be_visible()
 
 
 def test_faq_answers_say_where_they_come_from(page):
@@ -214,7 +221,7 @@ def test_new_conversation_starts_over(page):
 def test_thumbs_down_with_a_reason_is_stored(page, app_settings):
     reply = ask_in_chat(page, GUIDE_QUESTION)
     reply.hover()
-    page.locator("#livc-chat button[title='Vind ik niet leuk']").last.click()
+    page.locator("#livc-chat button[title='Niet nuttig']").last.click()
     box = page.locator("#livc-reason")
     expect(box).to_be_visible()
     box.get_by_label("bron klopt niet").check()
@@ -312,17 +319,17 @@ def test_dutch_interface_in_an_english_browser(page):
     reply = ask_in_chat(page, "Wie leidt de LIVC-R?")
     reply.hover()
     titles = page.eval_on_selector_all("#livc-chat button[title]", "els => els.map(e => e.title)")
-    assert "Vind ik leuk" in titles and "Vind ik niet leuk" in titles
-    assert not {"Like", "Dislike", "Clear", "Copy message"} & set(titles)
+    assert "Nuttig" in titles and "Niet nuttig" in titles
+    assert not {"Like", "Dislike", "Liked", "Disliked", "Clear", "Copy message", "Vind ik leuk"} & set(titles)
 
 
 def test_no_request_leaves_127_0_0_1(page, requests_seen):
     """Runs last: by now every page state above (answers, abstention, document viewer,
     phone and wide screens) has been loaded."""
     ask_in_chat(page, OUT_OF_SCOPE)
-    with page.context.expect_page() as opened:
-        page.locator("#livc-sources a.livc-open").first.click()
-    opened.value.wait_for_load_state()
+    page.locator("#livc-sources a.livc-open").first.click()
+    page.wait_for_url("**/documenten/**")
+    page.wait_for_load_state()
     assert requests_seen
     outside = sorted(
         {

@@ -234,6 +234,18 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
     card.focus({ preventScroll: true });
   }, true);
 
+  // Gradio opens every link of a message in a new tab; a link into the document viewer opens
+  // in this one, so "Terug" (or the browser's back) returns to the conversation kept here.
+  // Ctrl/Cmd/Shift or the middle button still open a new tab.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#livc-sources a.livc-open, #livc-chat .livc-abstain a");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    event.stopPropagation();
+    saveKept();
+    location.assign(link.href);
+  }, true);
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest('a[href^="#opnieuw-"]');
     if (!link) return;
@@ -284,7 +296,7 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
     if ($(".livc-skip")) return;
     var link = document.createElement("a");
     link.className = "livc-skip";
-    link.href = "#livc-chat";
+    link.href = "#livc-laatste-antwoord";  // handled here (no such id)
     link.textContent = TEXT.skip;
     link.addEventListener("click", function (event) {
       event.preventDefault();
