@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 # Gradio reads this when it is imported: no usage data to api.gradio.app, whoever imports us.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -29,6 +30,7 @@ from fastapi import FastAPI
 
 from ..core.assistant import Assistant
 from ..core.errors import QuestionError, StoreUnavailable
+from ..core.generation import Listener
 from ..core.messages import (
     CHAT_DESCRIPTION,
     CHAT_EMPTY,
@@ -59,12 +61,21 @@ from .export import export_router
 from .feedback import REASONS, FeedbackStore, feedback_path, from_answer
 from .keep import answer_from_record, answer_record, conversation_json, read_record
 from .logs import log_answer
-from .render import NO_SOURCES, Conversation, Turn, render_question, render_reply, render_sources
+from .render import (
+    NO_SOURCES,
+    Conversation,
+    Turn,
+    render_partial,
+    render_question,
+    render_reply,
+    render_sources,
+)
 from .static import read_text
 
 log = logging.getLogger("livc.ui")
 
 TITLE = "LIVC-assistent"
+LIVE_INTERVAL = 0.3  # seconds between updates of an answer being generated: at most about three a second
 # The page's Dutch (INTRO, PRIVACY_ON/OFF, EXAMPLES, PLACEHOLDER, ERROR_TEXT, THANKS, TRANSLATIONS and the
 # buttons' and labels' words) is in the catalogue, assistant.core.messages.
 
@@ -187,13 +198,13 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 [answer_record(i, t.answer, settings) for i, t in enumerate(state.turns) if t.answer is not None]
             )
 
-        def answer(text: str, messages: list, state: Conversation, alone: bool = False):
+        def answer(text: str, messages: list, state: Conversation, alone: bool = False, listener=None):
             if not text:
                 return messages, state, gr.update(), gr.update(), gr.update(), gr.update()
             turn_no = len(state.turns)
             index = len(messages)
             try:
-                result = assistant.ask(text, [] if alone else state.history())
+                result = assistant.ask(text, [] if alone else state.history(), listener)
             except QuestionError as exc:
                 state.turns.append(Turn("", None, index))
                 return (
@@ -224,6 +235,33 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             reply = {"role": "assistant", "content": render_reply(result, turn_no, settings)}
             sources_html = render_sources(state.turns, settings)
             return [*messages, reply], state, sources_html, "", gr.update(visible=False), records(state)
+
+        def answer_live(text: str, messages: list, state: Conversation, alone: bool = False):
+            """With a model configured (llm_url): a generated answer's sentences as they pass
+            the check, at most a few updates a second, then the answer as answer() gives it.
+            When the event is closed (Gradio cancels it), the stream to the model is stopped."""
+            shown: list[str] = []
+            stop = threading.Event()
+            out: dict = {}
+            listener = Listener(on_sentence=shown.append, stop=stop)
+            worker = threading.Thread(
+                target=lambda: out.setdefault("reply", answer(text, messages, state, alone, listener)), daemon=True
+            )
+            worker.start()
+            try:
+                given = 0
+                while worker.is_alive():
+                    worker.join(LIVE_INTERVAL)
+                    if len(shown) > given and worker.is_alive():
+                        given = len(shown)
+                        bubble = {"role": "assistant", "content": render_partial(list(shown))}
+                        yield [*messages, bubble], state, gr.update(), gr.update(), gr.update(), gr.update()
+                yield out["reply"]
+            finally:
+                stop.set()
+
+        # Without a model the answer comes whole, exactly as before.
+        respond = answer_live if assistant.generator else answer
 
         def on_like(state: Conversation, evt: gr.LikeData):
             index = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -265,14 +303,14 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         ask_inputs = [pending, chat, conversation, fresh]
         for trigger in (question.submit, send.click):
             trigger(take_question, [question, chat], [question, chat, pending, fresh], queue=False, **private).then(
-                answer, ask_inputs, ask_outputs, concurrency_id="ask", **private
+                respond, ask_inputs, ask_outputs, concurrency_id="ask", **private
             )
         chat.example_select(take_example, [chat], [chat, pending, fresh], queue=False, **private).then(
-            answer, ask_inputs, ask_outputs, concurrency_id="ask", **private
+            respond, ask_inputs, ask_outputs, concurrency_id="ask", **private
         )
         reask_go.click(
             take_reask, [reasking, chat, conversation], [reasking, chat, pending, fresh], queue=False, **private
-        ).then(answer, ask_inputs, ask_outputs, concurrency_id="ask", **private)
+        ).then(respond, ask_inputs, ask_outputs, concurrency_id="ask", **private)
         restore_go.click(
             restore,
             [restoring, chat, conversation],

@@ -135,6 +135,14 @@ def render_reply(answer: Answer, turn_no: int, settings: Settings) -> str:
     return f'<div class="livc-reply" id="{reply_id(turn_no)}">{"".join(parts)}</div>'
 
 
+def render_partial(sentences: list[str]) -> str:
+    """A generated answer while it is being written: the sentences that passed the check so
+    far, as text, under the generated answer's label (render_reply replaces it when done)."""
+    text = html.escape(" ".join(sentences))
+    label = f'<p class="livc-generated-label">{GENERATED_LABEL}</p>'
+    return f'<div class="livc-reply livc-writing"><div class="livc-answer">{label}<p>{text}</p></div></div>'
+
+
 def _notice(notice: str, turn_no: int) -> str:
     """The note above an answer; when the question was read as a follow-up, with a way out."""
     line = f"<em>{html.escape(notice)}</em>"

@@ -1,0 +1,57 @@
+"""The chat shows a generated answer sentence by sentence (Chromium through Playwright, the
+app on uvicorn, the model a scripted OpenAI-compatible server on 127.0.0.1): the sentences
+that passed the check appear while the model writes, under the generated answer's label, and
+the finished answer replaces them."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import Server, build_small_index
+from llm_server import ScriptedModel
+
+from assistant.core.assistant import Assistant
+from assistant.core.messages import GENERATED_LABEL
+from assistant.web.app import create_app
+from assistant.web.chat import mount
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect
+
+SENTENCE = "De burgemeester zit de cel voor [1]. "
+
+
+@pytest.fixture(scope="module")
+def model():
+    with ScriptedModel() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, small_cache, embedder, model):
+    folder = tmp_path_factory.mktemp("chat-stream")
+    settings = build_small_index(folder, small_cache, embedder).replace(
+        llm_url=model.url, llm_model="scripted", feedback_db=str(folder / "fb.db")
+    )
+    with Server(mount(create_app(settings), Assistant.open(settings, embedder=embedder), settings)) as running:
+        yield running
+
+
+def test_sentences_appear_while_the_model_writes(browser, server, model):
+    model.reply(SENTENCE * 6, pieces=6, delay=0.25)  # about 1 s a sentence
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(server.url + "/")
+        page.fill("#livc-question textarea", "Wie zit de cel voor?")
+        page.press("#livc-question textarea", "Enter")
+        writing = page.locator("#livc-chat .livc-writing")
+        expect(writing).to_have_count(1, timeout=20_000)  # the first checked sentences, before the answer is done
+        expect(writing).to_contain_text(GENERATED_LABEL)
+        expect(writing).to_contain_text("De burgemeester zit de cel voor.")
+        expect(writing).to_have_count(0, timeout=30_000)  # the finished answer replaced it
+        reply = page.locator("#livc-chat [data-testid='bot']").last
+        expect(reply).to_contain_text(GENERATED_LABEL)
+        expect(reply.locator(".livc-answer")).to_contain_text("De burgemeester zit de cel voor.")
+    finally:
+        context.close()
