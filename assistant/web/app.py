@@ -24,6 +24,7 @@ from ..core.settings import Settings
 from .api import api_router, docs_router, install_error_handlers
 from .auth import Access, Gate
 from .embed import ApiCors, embed_router
+from .feedback import feedback_router
 from .guard import Guard
 from .headers import SecurityHeaders
 from .ratelimit import RateLimiter
@@ -56,6 +57,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     _add_health(app, assistant)
     limiter = RateLimiter(settings.rate_limit, settings.rate_window)  # the API's and the chat's questions
     if assistant is not None:
+        app.include_router(feedback_router(settings, limiter))  # before the API's catch-all route
         app.include_router(api_router(assistant, settings, limiter))
     app.include_router(docs_router(settings))
     app.include_router(embed_router())

@@ -20,13 +20,22 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, Literal, TextIO
 
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ..core.errors import ApiError
 from ..core.messages import FEEDBACK_REASONS as REASONS  # offered after a thumbs down; shown and stored
+from ..core.messages import RATE_LIMITED, REQUEST_INVALID
 from ..core.privacy import mask_text
 from ..core.settings import Settings
 from ..core.types import Answer
+from .auth import USER_KEY
+from .ratelimit import RateLimiter, client_key
+from .urls import API_PREFIX
 
+MAX_FEEDBACK_TEXT = 20_000  # characters of an answer or question sent with a widget's feedback
 CSV_COLUMNS = ("id", "created_at", "rating", "reason", "mode", "abstained", "question", "answer", "citations")
 
 _SCHEMA = """
@@ -203,3 +212,68 @@ def _record(row: sqlite3.Row) -> Feedback:
         answer=row["answer"],
         citations=json.loads(row["citations"]),
     )
+
+
+# ---------------------------------------------------------------------------
+# Feedback from the widget and the embed page: POST /api/v1/feedback
+
+
+class FeedbackCitationIn(BaseModel):
+    n: int = Field(ge=0, le=1000)
+    document: str = Field(max_length=500)
+    section: str = Field(default="", max_length=2000)
+    section_path: list[Annotated[str, Field(max_length=2000)]] = Field(default_factory=list, max_length=20)
+
+
+class FeedbackIn(BaseModel):
+    """A thumb on an answer the API gave (its fields as ``POST /api/v1/ask`` returned them)."""
+
+    rating: Literal[1, -1] = Field(description="1: nuttig, -1: niet nuttig")
+    reason: str | None = Field(default=None, description="after a thumbs down: one of the offered reasons")
+    text: str = Field(max_length=MAX_FEEDBACK_TEXT, description="the answer's text")
+    mode: str = Field(default="extractive", max_length=20)
+    abstained: bool = False
+    citations: list[FeedbackCitationIn] = Field(default_factory=list, max_length=50)
+    question: str | None = Field(
+        default=None,
+        max_length=MAX_FEEDBACK_TEXT,
+        description="only when the user chose to send it along; stored with personal data masked",
+    )
+
+
+def feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
+    """``POST /api/v1/feedback``: a thumb (and reason) from the widget, in the same store as the
+    chat's. The question is kept only when the user chose to send it along ("Stuur mijn vraag
+    mee"), and then masked. Include it before the API's own router (whose last
+    route answers every other /api/v1 path)."""
+    store = FeedbackStore(feedback_path(settings))
+    router = APIRouter(prefix=API_PREFIX, tags=["api"])
+
+    @router.post("/feedback", status_code=201, summary="Rate an answer (widget, embed page)")
+    def give(body: FeedbackIn, request: Request) -> dict:
+        verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
+        if not verdict.allowed:
+            raise ApiError(
+                429,
+                "rate_limited",
+                RATE_LIMITED.format(seconds=verdict.retry_after),
+                {"Retry-After": str(verdict.retry_after)},
+            )
+        if body.reason is not None and (body.rating != -1 or body.reason not in REASONS):
+            raise ApiError(422, "invalid_request", REQUEST_INVALID)
+        question = body.question if body.question and body.question.strip() else None
+        item = Feedback(
+            rating=body.rating,
+            reason=body.reason,
+            answer=body.text,
+            mode=body.mode,
+            abstained=body.abstained,
+            citations=[
+                {"n": c.n, "passage_id": None, "doc": c.document, "section": c.section, "section_path": c.section_path}
+                for c in body.citations
+            ],
+            question=mask_text(question) if question else None,
+        )
+        return {"id": store.add(item)}
+
+    return router

@@ -16,10 +16,11 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import ARTIFACTS, ROOT, Server, ask_in_chat
+from helpers import ARTIFACTS, ROOT, Server, ask_in_chat, client
 
 from assistant.web.app import create_app
 from assistant.web.chat import mount
+from assistant.web.feedback import FeedbackStore
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
@@ -31,10 +32,15 @@ GUIDE_QUESTION = "Hoe lang bewaren we de verslagen?"
 
 
 @pytest.fixture(scope="module")
-def server(corpus_index, tmp_path_factory):
-    settings = corpus_index.settings.replace(
+def app_settings(corpus_index, tmp_path_factory):
+    return corpus_index.settings.replace(
         feedback_db=str(tmp_path_factory.mktemp("daily") / "feedback.sqlite"), rate_limit=0
     )
+
+
+@pytest.fixture(scope="module")
+def server(corpus_index, app_settings):
+    settings = app_settings
     app = mount(create_app(settings, corpus_index.assistant), corpus_index.assistant, settings)
     with Server(app) as running:
         yield running
@@ -229,6 +235,52 @@ def test_the_skip_link_reaches_the_latest_answer(page):
     assert page.evaluate("document.activeElement.getAttribute('data-testid')") == "bot"
     page.keyboard.press("Tab")  # the next stop: the answer's first marker
     assert page.evaluate("document.activeElement.className") == "livc-marker"
+
+
+def test_embed_has_the_chats_essentials(context, server, app_settings):
+    """Copy with sources, the whole passage behind "meer", thumbs with reasons (stored, the
+    question only when the user sends it along), and the question kept in view."""
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT)
+    tab.goto(server.url + "/embed")
+    tab.locator("textarea").fill(GUIDE_QUESTION)
+    tab.locator("textarea").press("Enter")
+    expect(tab.locator(".msg.bot .card").first).to_be_visible()
+    asked, log = tab.locator(".msg.user").bounding_box(), tab.locator(".log").bounding_box()
+    assert log["y"] <= asked["y"] and asked["y"] + asked["height"] <= log["y"] + log["height"]
+    more = tab.locator(".card details.more").first
+    more.locator("summary").click()
+    assert "bewaartermijn" in more.locator(".passage").inner_text()
+    tab.locator("button.copy").click()
+    tab.wait_for_timeout(300)
+    text = tab.evaluate("navigator.clipboard.readText()")
+    assert "Bronnen:" in text and f"{server.url}/documenten/draaiboek-livc-r.md#75-bewaring-en-beveiliging" in text
+    tab.locator("button.down").click()
+    tab.locator("label.reason", has_text="antwoord onvolledig").locator("input").check()
+    tab.locator("label.share input").check()
+    tab.screenshot(path=str(ARTIFACTS / "embed-feedback.png"))
+    tab.locator("button.send-reason").click()
+    expect(tab.locator(".thanks")).to_have_text("Bedankt voor uw feedback.")
+    record = next(r for r in FeedbackStore(Path(app_settings.feedback_db)).list() if r.reason == "antwoord onvolledig")
+    assert (record.rating, record.question) == (-1, GUIDE_QUESTION)
+    assert record.citations[0]["doc"] == "draaiboek-livc-r.md"
+    tab.locator("button.up").click()  # a thumbs up sends no question
+    expect(tab.locator("button.up")).to_have_attribute("aria-pressed", "true")
+    for _ in range(50):
+        ups = [r for r in FeedbackStore(Path(app_settings.feedback_db)).list() if r.rating == 1]
+        if ups:
+            break
+        tab.wait_for_timeout(100)
+    assert ups and ups[0].question is None
+
+
+def test_widget_feedback_is_checked(server):
+    good = {"rating": -1, "reason": "bron klopt niet", "text": "x", "citations": []}
+    with client(server) as http:
+        assert http.post("/api/v1/feedback", json=good).status_code == 201
+        for bad in ({**good, "reason": "slecht"}, {**good, "rating": 1}, {**good, "rating": 0}, {"rating": 1}):
+            refused = http.post("/api/v1/feedback", json=bad)
+            assert refused.status_code == 422 and refused.json()["code"], bad
 
 
 def test_embed_page_has_no_serious_accessibility_violations(context, server):

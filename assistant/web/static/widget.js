@@ -51,7 +51,22 @@
     failed: "Er ging iets mis bij het zoeken in de gids. Probeer het opnieuw.",
     signIn: "U bent niet aangemeld.",
     signInLink: "Open de assistent om u aan te melden",
-    page: "p. "
+    page: "p. ",
+    more: "meer",  // opens the whole passage of a source card
+    copy: "Kopieer",
+    copyTitle: "Kopieer het antwoord met de bronnen",
+    copied: "Gekopieerd",
+    useful: "Nuttig",
+    notUseful: "Niet nuttig",
+    reasonsTitle: "Wat klopte er niet? (optioneel)",
+    // The reasons the app stores (assistant/core/messages.py, FEEDBACK_REASONS): the same words.
+    reasons: ["bron klopt niet", "antwoord onvolledig", "antwoord klopt niet", "vraag niet begrepen",
+      "verkeerd onderwerp", "iets anders"],
+    shareQuestion: "Stuur mijn vraag mee (zonder namen)",
+    sendReason: "Versturen",
+    thanks: "Bedankt voor uw feedback.",
+    feedbackFailed: "Uw feedback kon niet worden bewaard.",
+    sourcesHeading: "Bronnen:"
   };
 
   var config = readConfig(script);
@@ -205,13 +220,15 @@
     busy = true;
     ui.send.disabled = true;
     ui.input.value = "";
-    ui.log.appendChild(el("div", "msg user", question));
+    var asked = el("div", "msg user", question);
+    ui.log.appendChild(asked);
     var pending = el("div", "msg bot pending", TEXT.waiting);
     ui.log.appendChild(pending);
     scrollDown();
     ask(question).then(function (reply) {
       ui.log.replaceChild(reply, pending);
-      ui.log.scrollTop = reply.offsetTop - 8;  // the answer's start, without scrolling the host page
+      // The question stays in view above its answer, without scrolling the host page.
+      ui.log.scrollTop = asked.offsetTop - 8;
     }).finally(function () {
       busy = false;
       ui.send.disabled = false;
@@ -230,7 +247,9 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok && data && typeof data.text === "string") {
           history.push(question);
-          return renderAnswer(data, turn++);
+          var box = renderAnswer(data, turn++);
+          box.appendChild(renderActions(data, question));
+          return box;
         }
         return renderError(response.status, data);
       });
@@ -365,11 +384,156 @@
       card.appendChild(head);
       card.appendChild(el("div", "path", sectionPath(c) + (c.page ? " \u00b7 " + TEXT.page + c.page : "")));
       card.appendChild(el("blockquote", "quote", String(c.quote || "")));
+      if (c.passage && String(c.passage).trim() !== String(c.quote || "").trim()) {
+        var more = el("details", "more");
+        more.appendChild(el("summary", null, TEXT.more));
+        more.appendChild(el("p", "passage", String(c.passage)));
+        card.appendChild(more);
+      }
       card.appendChild(link(c.url, TEXT.open));
       list.appendChild(card);
     });
     wrap.appendChild(list);
     return wrap;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Under each answer: copy with sources, and thumbs with reasons (POST api/v1/feedback)
+
+  function renderActions(data, question) {
+    var bar = el("div", "actions");
+    var copy = button("act copy", TEXT.copy);
+    copy.title = TEXT.copyTitle;
+    copy.addEventListener("click", function () {
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(plainAnswer(data)).then(function () {
+        copy.textContent = TEXT.copied;
+        setTimeout(function () { copy.textContent = TEXT.copy; }, 2000);
+      }).catch(function () {});
+    });
+    bar.appendChild(copy);
+    var up = button("act thumb up", TEXT.useful);
+    var down = button("act thumb down", TEXT.notUseful);
+    [up, down].forEach(function (b) { b.setAttribute("aria-pressed", "false"); bar.appendChild(b); });
+    var note = el("span", "thanks");
+    note.setAttribute("role", "status");
+    bar.appendChild(note);
+    var reasons = renderReasons(function (reason, share) {
+      reasons.hidden = true;
+      sendFeedback(data, question, -1, reason, share, note);
+    });
+    reasons.hidden = true;
+    up.addEventListener("click", function () {
+      press(up, down);
+      reasons.hidden = true;
+      sendFeedback(data, question, 1, null, false, note);
+    });
+    down.addEventListener("click", function () {
+      press(down, up);
+      reasons.hidden = false;
+      var first = reasons.querySelector("input");
+      if (first) first.focus();
+    });
+    var wrap = el("div", "feedback");
+    wrap.appendChild(bar);
+    wrap.appendChild(reasons);
+    return wrap;
+  }
+
+  function button(className, text) {
+    var b = el("button", className, text);
+    b.type = "button";
+    return b;
+  }
+
+  function press(on, off) {
+    on.setAttribute("aria-pressed", "true");
+    off.setAttribute("aria-pressed", "false");
+  }
+
+  function renderReasons(onSend) {
+    var box = el("fieldset", "reasons");
+    box.appendChild(el("legend", null, TEXT.reasonsTitle));
+    var name = "livc-reason-" + Math.random().toString(36).slice(2);
+    TEXT.reasons.forEach(function (reason) {
+      var label = el("label", "reason");
+      var input = el("input");
+      input.type = "radio";
+      input.name = name;
+      input.value = reason;
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(" " + reason));
+      box.appendChild(label);
+    });
+    var share = el("label", "reason share");
+    var tick = el("input");
+    tick.type = "checkbox";
+    share.appendChild(tick);
+    share.appendChild(document.createTextNode(" " + TEXT.shareQuestion));
+    box.appendChild(share);
+    var send = button("act send-reason", TEXT.sendReason);
+    send.addEventListener("click", function () {
+      var chosen = box.querySelector("input[type=radio]:checked");
+      onSend(chosen ? chosen.value : null, tick.checked);
+    });
+    box.appendChild(send);
+    return box;
+  }
+
+  function sendFeedback(data, question, rating, reason, share, note) {
+    var cited = (data.abstained ? data.suggestions : data.citations) || [];
+    var body = {
+      rating: rating,
+      reason: reason,
+      text: String(data.text || ""),
+      mode: String(data.mode || "extractive"),
+      abstained: !!data.abstained,
+      citations: cited.map(function (c) {
+        return { n: c.n, document: String(c.document || ""), section: String(c.section || ""),
+          section_path: Array.isArray(c.section_path) ? c.section_path.map(String) : [] };
+      }),
+      question: share ? question : null
+    };
+    fetch(config.base + "api/v1/feedback", {
+      method: "POST",
+      mode: "cors",
+      credentials: "include",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      note.textContent = response.ok ? TEXT.thanks : TEXT.feedbackFailed;
+    }).catch(function () { note.textContent = TEXT.feedbackFailed; });
+  }
+
+  // The answer as plain text with its numbered sources under it (for an e-mail or a note).
+  function plainAnswer(data) {
+    var lines = [];
+    [data.notice, data.language_note].forEach(function (t) { if (typeof t === "string" && t) lines.push(t); });
+    if (data.abstained) {
+      lines.push(TEXT.abstainTitle, "", TEXT.abstainText);
+      var near = Array.isArray(data.suggestions) ? data.suggestions : [];
+      if (near.length) lines.push("", TEXT.nearest);
+      near.forEach(function (s) { lines.push("- " + sourceText(s)); });
+      return lines.join("\n");
+    }
+    if (data.confidence === "low") lines.push(TEXT.low);
+    if (lines.length) lines.push("");
+    lines.push(String(data.text || "").split("\n").map(function (line) {
+      return line.replace(/^\s*>\s?/, "").replace(/\*\*([^*]+)\*\*/g, "$1");
+    }).join("\n").trim());
+    var citations = Array.isArray(data.citations) ? data.citations : [];
+    if (citations.length) {
+      lines.push("", TEXT.sourcesHeading);
+      citations.forEach(function (c) { lines.push("[" + c.n + "] " + sourceText(c)); });
+    }
+    return lines.join("\n");
+  }
+
+  function sourceText(c) {
+    var url = "";
+    try { url = new URL(String(c.url || ""), config.base).href; } catch (e) {}
+    return String(c.title || c.document || "") + " \u203a " + sectionPath(c) +
+      (c.page ? ", " + TEXT.page + c.page : "") + (url ? "\n    " + url : "");
   }
 
   function showSource(n, number) {
@@ -486,6 +650,17 @@
       ".path { font-weight: 600; margin: 3px 0; }",
       ".quote { margin: 4px 0; padding: 4px 8px; border-left: 3px solid #d0d7de; color: #1f2328; white-space: pre-wrap; }",
       ".open { color: var(--accent); font-weight: 600; }",
+      ".more { margin: 2px 0 4px; } .more summary { cursor: pointer; color: var(--accent); font-weight: 600; }",
+      ".passage { margin: 4px 0; white-space: pre-wrap; color: #1f2328; }",
+      ".actions { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-top: 8px; }",
+      ".act { border: 1px solid #8c959f; background: #fff; color: #1f2328; border-radius: 6px; padding: 4px 8px;",
+      "  font-family: inherit; font-size: 13px; cursor: pointer; min-height: 32px; }",
+      ".act[aria-pressed=true] { background: #e8eef8; border-color: var(--accent); color: #163d70; font-weight: 600; }",
+      ".thanks { font-size: 13px; color: #1e6b34; }",
+      ".reasons { border: 1px solid #d0d7de; border-radius: 6px; margin: 6px 0 0; padding: 6px 8px; font-size: 13px; }",
+      ".reasons legend { font-weight: 600; padding: 0 4px; }",
+      ".reason { display: block; margin: 2px 0; } .share { margin-top: 6px; }",
+      ".send-reason { margin-top: 6px; }",
       ".ask { display: flex; gap: 6px; padding: 8px; border-top: 1px solid #d0d7de; background: #fff; }",
       ".question { flex: 1; resize: none; font: inherit; font-size: 14px; padding: 6px 8px; border: 1px solid #8c959f;",
       "  border-radius: 6px; color: #1f2328; background: #fff; min-height: 44px; }",
