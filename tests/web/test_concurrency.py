@@ -126,8 +126,12 @@ def test_the_api_says_busy_when_the_shared_gate_is_crowded(app):
             time.sleep(0.02)
         with client(server) as http:
             busy = http.post("/api/v1/ask", json={"question": QUESTION})
+            health = http.get("/healthz")
+            still_held = inside.now
         assert busy.status_code == 503 and busy.json()["code"] == "busy"
         assert busy.headers["retry-after"] == "30"
+        # The health check never waits for the gate: it answered while every slot was held.
+        assert health.status_code == 200 and still_held == CONCURRENCY
         assert [f.result(timeout=60) for f in chat] == ["ok"] * CONCURRENCY
 
 
