@@ -206,7 +206,10 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
         "/ask",
         response_model=AnswerOut,
         summary="Answer a question from the guide, with citations",
-        responses={503: {"model": ErrorBody, "description": "busy"}},
+        responses={
+            200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},  # with "stream": true
+            503: {"model": ErrorBody, "description": "busy"},
+        },
     )
     async def ask(body: AskRequest, request: Request) -> AnswerOut:
         question = _clean(body.question)

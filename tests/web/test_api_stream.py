@@ -110,3 +110,9 @@ def test_a_client_that_leaves_stops_the_model(http, model):
 def test_invalid_stream_requests_are_plain_errors(http):
     response = http.post("/api/v1/ask", json={"question": "", "stream": True})
     assert response.status_code == 422 and response.json()["code"] == "invalid_question"
+
+
+def test_openapi_names_the_event_stream(http):
+    ask = http.get("/openapi.json").json()["paths"]["/api/v1/ask"]["post"]
+    assert {"application/json", "text/event-stream"} <= set(ask["responses"]["200"]["content"])
+    assert "stream" in http.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]["properties"]
