@@ -186,6 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_options(p)
 
     p = command(
+        "bench-vectors",
+        "vector search in memory against Chroma at growing collection sizes: where memory_search_limit lies",
+        cmd_bench_vectors,
+    )
+    from .vector_bench import add_options as add_vector_options
+
+    add_vector_options(p)
+
+    p = command(
         "load-test",
         "many clients at once against a running app (or one it starts with --start) for a "
         "while: failures, latency percentiles, requests/s, the server's memory",
@@ -426,6 +435,8 @@ def cmd_feedback(args, settings: Settings) -> int:
         print(f"#{f.id} {f.created_at} {thumb} {f.reason or '-'} [{f.mode}{', abstained' if f.abstained else ''}]")
         if f.question:
             print(f"    question: {f.question}")
+        if f.note:
+            print(f"    note:     {f.note}")
         print(f"    answer:   {' '.join(f.answer.split())[:160]}")
         for c in f.citations:
             print(f"    [{c['n']}] {c['doc']} — {c['section']}")
@@ -470,6 +481,12 @@ def cmd_bench(args, settings: Settings) -> int:
 
 def cmd_bench_ingest(args, settings: Settings) -> int:
     from .ingest_bench import command
+
+    return command(args, settings)
+
+
+def cmd_bench_vectors(args, settings: Settings) -> int:
+    from .vector_bench import command
 
     return command(args, settings)
 

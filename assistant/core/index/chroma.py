@@ -19,6 +19,9 @@ from ..errors import StoreError, StoreUnavailable
 from ..messages import STORE_SET_ASIDE
 from ..settings import Settings
 
+# A guide has hundreds of passages, not millions: a wide search beam makes the HNSW search
+# exact and its results reproducible from build to build.
+HNSW = {"space": "cosine", "ef_construction": 400, "ef_search": 400, "max_neighbors": 32}
 COLLECTIONS = ("passages_", "windows_")  # one of each per generation: passages_<generation>, windows_<generation>
 log = logging.getLogger(__package__)
 
@@ -239,10 +242,7 @@ def write_collection(settings: Settings, name: str, nodes: list) -> None:
     client = chroma_client(settings)
     if name in collection_names(client):
         client.delete_collection(name)
-    # A guide has hundreds of passages, not millions: a wide search beam makes the HNSW
-    # search exact and its results reproducible from build to build.
-    hnsw = {"space": "cosine", "ef_construction": 400, "ef_search": 400, "max_neighbors": 32}
-    collection = client.create_collection(name, configuration={"hnsw": hnsw})
+    collection = client.create_collection(name, configuration={"hnsw": HNSW})
     store = ChromaVectorStore(chroma_collection=collection)
     # The wrapper sends up to 41,665 nodes at once; Chroma takes get_max_batch_size() (5,461
     # embedded), which a corpus of a few thousand sentence windows already exceeds.
