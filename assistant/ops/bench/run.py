@@ -20,6 +20,7 @@ from .build import timed_build
 from .config import BLAS_THREAD_VARIABLES, SCHEMA, BenchConfig, BenchError
 from .corpus import prepare_corpus
 from .embedding import BenchEmbedding
+from .generation import measure_generation
 from .latency import measure_blas_threads, measure_latency, query_cache_info, same_text_share
 from .report import write_outputs
 from .serving import measure_http
@@ -62,6 +63,9 @@ def run_bench(config: BenchConfig, settings: Settings, log: Callable[[str], None
             if scale == 1:
                 log("x1: quality of our answers and of the baseline's")
                 baseline = measure_baseline(rows, answers, documents, naive, baseline_ms, entry)
+                if settings.llm_url:
+                    log(f"x1: generated answers with the model at llm_url over {len(rows)} questions")
+                    entry["generation"] = measure_generation(scaled.replace(llm_url=settings.llm_url), embedder, rows)
                 del naive, documents
                 questions = {
                     "gold": str(config.gold),
@@ -163,6 +167,8 @@ def _bench_settings(settings: Settings, folder: Path) -> Settings:
     changes: dict[str, Any] = {"corpus_dir": folder / "corpus", "index_dir": folder / "index"}
     if getattr(settings, "chroma_url", ""):
         changes["chroma_url"] = ""
+    if settings.llm_url:  # the model is measured on its own (generation.py), the pipeline without it
+        changes["llm_url"] = ""
     return settings.replace(**changes)
 
 

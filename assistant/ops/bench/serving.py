@@ -75,6 +75,7 @@ def start_app(settings: Settings, folder: Path, config: BenchConfig) -> AppProce
             "LIVC_AUTH": "none",
             "LIVC_ROOT_PATH": "",
             "LIVC_CHROMA_URL": "",
+            "LIVC_LLM_URL": "",  # throughput of the pipeline; a model is measured on its own (generation.py)
             "LIVC_LOG_FILE": str(folder / "server-log.jsonl"),
             "LIVC_FEEDBACK_DB": str(folder / "feedback.sqlite"),
             "GRADIO_ANALYTICS_ENABLED": "False",
