@@ -9,7 +9,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from helpers import PYTHON, ROOT, cli_env, write_small_corpus
+from helpers import PYTHON, ROOT, cli_env, livc_in_process, write_small_corpus
 
 from assistant.ops.harness import free_port, percentile
 from assistant.web.auth import check_password, hash_token
@@ -102,3 +102,17 @@ def test_the_old_entry_points_are_gone():
     assert not (ROOT / "scripts" / "load_test.py").exists()
     assert not (ROOT / "scripts" / "bench_ingest.py").exists()
     assert livc("load-test", "--help").returncode == 0
+
+
+def test_livc_bench_vectors_times_both_searches_per_size(tmp_path):
+    out = tmp_path / "vectors.json"
+    result = livc_in_process("bench-vectors", "--sizes", "200,400", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert [row["vectors"] for row in figures["sizes"]] == [200, 400]
+    for row in figures["sizes"]:
+        assert row["memory_ms"]["p50"] > 0 and row["chroma_ms"]["p50"] > 0
+        ratio = row["memory_ms"]["p50"] / row["chroma_ms"]["p50"]  # of the rounded figures
+        assert row["memory_vs_chroma_p50"] == pytest.approx(ratio, rel=0.01, abs=0.002)
+        assert row["memory_mb"] == round(row["vectors"] * figures["dim"] * 4 / 1e6, 1)
+    assert result.stdout.splitlines()[0].split()[:3] == ["vectors", "memory", "p50"]
