@@ -60,6 +60,7 @@ class Outcome:
     sentences: int = 0  # sentences the model wrote
     passed: int = 0  # ... that passed the check and were shown
     first_sentence_ms: float | None = None  # from sending the request to the first shown sentence
+    first_written_ms: float | None = None  # ... to the first sentence the model completed, shown or not
     total_ms: float = 0.0
     failures: dict[str, int] = field(default_factory=dict)  # why sentences failed, by reason
 
@@ -70,6 +71,7 @@ class Outcome:
             "sentences": self.sentences,
             "passed": self.passed,
             "first_sentence_ms": self.first_sentence_ms,
+            "first_written_ms": self.first_written_ms,
             "total_ms": self.total_ms,
             "failures": dict(self.failures),
         }
@@ -195,6 +197,8 @@ class _Run:
         o = self.outcome
         o.sentences += 1
         first = o.sentences == 1
+        if first:
+            o.first_written_ms = (time.perf_counter() - self.started) * 1000
         if says_not_in_passages(sentence.text):
             raise Fallback("not_in_passages")
         if first and detect_language(sentence.text) != "nl":
