@@ -175,6 +175,9 @@ FEEDBACK_REASONS = (
     "verkeerd onderwerp",
     "iets anders",
 )
+CHAT_REASON_ABOUT = "Over het antwoord op: “{question}”"  # atop the box: which answer it is about
+CHAT_REASON_NOTE = "Toelichting (optioneel, zonder namen)"  # free text, stored with personal data masked
+CHAT_REASON_SHARE = "Stuur mijn vraag mee (zonder namen)"  # opt-in: the (masked) question is stored too
 CHAT_REASON_SEND = "Reden doorgeven"
 CHAT_REASON_CLOSE = "Sluiten"
 CHAT_THANKS = "Bedankt voor uw feedback."  # after a thumb or a reason

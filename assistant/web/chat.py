@@ -41,7 +41,9 @@ from ..core.messages import (
     CHAT_QUESTION_LABEL,
     CHAT_REASON_CLOSE,
     CHAT_REASON_LABEL,
+    CHAT_REASON_NOTE,
     CHAT_REASON_SEND,
+    CHAT_REASON_SHARE,
     CHAT_SEND,
     SOURCES,
     UNAVAILABLE_TEXT,
@@ -58,7 +60,7 @@ from ..core.settings import Settings
 from ..core.types import Answer
 from .chatpage import ChatPage
 from .export import export_router
-from .feedback import REASONS, FeedbackStore, feedback_path, from_answer
+from .feedback import MAX_NOTE, REASONS, FeedbackStore, feedback_path, from_answer
 from .keep import answer_from_record, answer_record, conversation_json, read_record
 from .logs import log_answer
 from .render import (
@@ -67,6 +69,7 @@ from .render import (
     Turn,
     render_partial,
     render_question,
+    render_reason_about,
     render_reply,
     render_sources,
 )
@@ -151,7 +154,18 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     reasking = gr.Textbox("", elem_id="livc-reask", show_label=False, container=False)
                     reask_go = gr.Button("reask", elem_id="livc-reask-go")
                 with gr.Column(visible=False, elem_id="livc-reason", variant="panel") as reason_box:
+                    about = gr.Markdown("", elem_id="livc-reason-about")  # which answer the box is about
                     reason = gr.Radio(list(REASONS), label=CHAT_REASON_LABEL, elem_id="livc-reason-choice")
+                    remark = gr.Textbox(
+                        label=CHAT_REASON_NOTE, lines=2, max_lines=4, max_length=MAX_NOTE, elem_id="livc-reason-note"
+                    )
+                    # With log_questions on the question is stored anyway; otherwise only on this opt-in.
+                    share = gr.Checkbox(
+                        label=CHAT_REASON_SHARE,
+                        value=False,
+                        visible=not settings.log_questions,
+                        elem_id="livc-reason-share",
+                    )
                     with gr.Row():
                         send_reason = gr.Button(
                             CHAT_REASON_SEND, size="sm", variant="primary", elem_id="livc-reason-send"
@@ -267,7 +281,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             index = evt.index if isinstance(evt.index, int) else evt.index[0]
             turn = state.turn_for_message(index)
             if turn is None or turn.answer is None:
-                return state, "", gr.update(visible=False), None
+                return state, "", gr.update(visible=False), None, gr.update()
             if evt.liked is True or evt.liked is False:
                 rating = 1 if evt.liked is True else -1
                 if turn.feedback_id is None:
@@ -275,21 +289,26 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 else:
                     feedback.update(turn.feedback_id, rating=rating)
                 if rating < 0:
-                    return state, "", gr.update(visible=True), index
-                return state, THANKS, gr.update(visible=False), None
+                    return state, "", gr.update(visible=True), index, render_reason_about(turn.question)
+                return state, THANKS, gr.update(visible=False), None, gr.update()
             if turn.feedback_id is not None:  # the thumb was taken back
                 feedback.delete(turn.feedback_id)
                 turn.feedback_id = None
-            return state, "", gr.update(visible=False), None
+            return state, "", gr.update(visible=False), None, gr.update()
 
-        def give_reason(choice: str | None, state: Conversation, index: int | None):
+        def give_reason(choice: str | None, words: str, send_question: bool, state: Conversation, index: int | None):
             turn = state.turn_for_message(index) if index is not None else None
-            if turn is not None and turn.feedback_id is not None and choice in REASONS:
-                feedback.update(turn.feedback_id, reason=choice)
-            return THANKS, gr.update(visible=False), None, None
+            if turn is not None and turn.feedback_id is not None:
+                feedback.update(
+                    turn.feedback_id,
+                    reason=choice if choice in REASONS else None,
+                    note=(words or "").strip() or None,
+                    question=turn.question if send_question and turn.question else None,  # masked when kept
+                )
+            return THANKS, gr.update(visible=False), None, None, "", False
 
         def close_reason():
-            return THANKS, gr.update(visible=False), None, None
+            return THANKS, gr.update(visible=False), None, None, "", False
 
         def new_conversation():
             return [], Conversation(), NO_SOURCES, "", gr.update(visible=False), None, "", "", "[]"
@@ -318,11 +337,10 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             queue=False,
             **private,
         )
-        chat.like(on_like, [conversation], [conversation, note, reason_box, rated], queue=False, **private)
-        send_reason.click(
-            give_reason, [reason, conversation, rated], [note, reason_box, rated, reason], queue=False, **private
-        )
-        skip_reason.click(close_reason, None, [note, reason_box, rated, reason], queue=False, **private)
+        chat.like(on_like, [conversation], [conversation, note, reason_box, rated, about], queue=False, **private)
+        closed = [note, reason_box, rated, reason, remark, share]
+        send_reason.click(give_reason, [reason, remark, share, conversation, rated], closed, queue=False, **private)
+        skip_reason.click(close_reason, None, closed, queue=False, **private)
         reset = [chat, conversation, sources, note, reason_box, rated, question, pending, kept]
         new.click(new_conversation, None, reset, queue=False, **private)
         chat.clear(new_conversation, None, reset, queue=False, **private)

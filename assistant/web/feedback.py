@@ -36,7 +36,8 @@ from .ratelimit import RateLimiter, client_key
 from .urls import API_PREFIX
 
 MAX_FEEDBACK_TEXT = 20_000  # characters of an answer or question sent with a widget's feedback
-CSV_COLUMNS = ("id", "created_at", "rating", "reason", "mode", "abstained", "question", "answer", "citations")
+MAX_NOTE = 1000  # characters of the free text a user may add to a thumbs down
+CSV_COLUMNS = ("id", "created_at", "rating", "reason", "mode", "abstained", "question", "answer", "citations", "note")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -63,9 +64,10 @@ class Feedback:
     abstained: bool = False
     citations: list[dict] = field(default_factory=list)  # {"n", "passage_id", "doc", "section", "section_path"}
     reason: str | None = None
-    question: str | None = None  # only when the operator enabled log_questions
+    question: str | None = None  # only when the operator enabled log_questions or the user sent it along
     created_at: str = ""
     id: int | None = None
+    note: str | None = None  # the user's own words after a thumbs down, personal data masked
 
 
 def feedback_path(settings: Settings) -> Path:
@@ -112,6 +114,9 @@ class FeedbackStore:
         conn = sqlite3.connect(self.path, timeout=10)
         conn.row_factory = sqlite3.Row
         conn.execute(_SCHEMA)
+        # A store made before notes existed gets the column (older rows have none).
+        if "note" not in {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}:
+            conn.execute("ALTER TABLE feedback ADD COLUMN note TEXT")
         return conn
 
     def add(self, item: Feedback) -> int:
@@ -120,8 +125,8 @@ class FeedbackStore:
         created = item.created_at or datetime.now(UTC).isoformat(timespec="seconds")
         with closing(self._connect()) as conn, conn:
             cur = conn.execute(
-                "INSERT INTO feedback (created_at, rating, reason, mode, abstained, question, answer, citations)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feedback (created_at, rating, reason, mode, abstained, question, answer, citations, note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     created,
                     item.rating,
@@ -131,12 +136,20 @@ class FeedbackStore:
                     item.question,
                     item.answer,
                     json.dumps(item.citations, ensure_ascii=False),
+                    clean_note(item.note),
                 ),
             )
             return int(cur.lastrowid)
 
-    def update(self, feedback_id: int, rating: int | None = None, reason: str | None = None) -> None:
-        """Change the rating or set the reason of a stored record (a user changing their mind)."""
+    def update(
+        self,
+        feedback_id: int,
+        rating: int | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        question: str | None = None,
+    ) -> None:
+        """Change the rating or set the reason, note or (masked) question of a stored record."""
         with closing(self._connect()) as conn, conn:
             if rating is not None:
                 _check(rating, None)
@@ -144,6 +157,10 @@ class FeedbackStore:
             if reason is not None:
                 _check(-1, reason)
                 conn.execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, feedback_id))
+            if note is not None:
+                conn.execute("UPDATE feedback SET note = ? WHERE id = ?", (clean_note(note), feedback_id))
+            if question is not None:
+                conn.execute("UPDATE feedback SET question = ? WHERE id = ?", (mask_text(question), feedback_id))
 
     def delete(self, feedback_id: int) -> None:
         """Remove a record (the user took the thumb back)."""
@@ -177,6 +194,7 @@ class FeedbackStore:
                     spreadsheet_safe(f.question or ""),
                     spreadsheet_safe(f.answer),
                     spreadsheet_safe(json.dumps(f.citations, ensure_ascii=False)),
+                    spreadsheet_safe(f.note or ""),
                 ]
             )
         return len(records)
@@ -211,7 +229,14 @@ def _record(row: sqlite3.Row) -> Feedback:
         question=row["question"],
         answer=row["answer"],
         citations=json.loads(row["citations"]),
+        note=row["note"] if "note" in row.keys() else None,
     )
+
+
+def clean_note(note: str | None) -> str | None:
+    """A user's note as stored: at most MAX_NOTE characters, personal data masked; None when empty."""
+    text = " ".join((note or "").split())[:MAX_NOTE]
+    return mask_text(text) if text else None
 
 
 # ---------------------------------------------------------------------------
@@ -234,6 +259,7 @@ class FeedbackIn(BaseModel):
     mode: str = Field(default="extractive", max_length=20)
     abstained: bool = False
     citations: list[FeedbackCitationIn] = Field(default_factory=list, max_length=50)
+    note: str | None = Field(default=None, max_length=MAX_NOTE, description="the user's own words (masked)")
     question: str | None = Field(
         default=None,
         max_length=MAX_FEEDBACK_TEXT,
@@ -273,6 +299,7 @@ def feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
                 for c in body.citations
             ],
             question=mask_text(question) if question else None,
+            note=body.note,
         )
         return {"id": store.add(item)}
 

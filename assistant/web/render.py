@@ -33,6 +33,7 @@ from ..core.messages import (
     CHAT_NEW,
     CHAT_REASK,
     CHAT_REASK_TITLE,
+    CHAT_REASON_ABOUT,
     FAQ_ANSWER_FROM,
     FAQ_LABEL,
     GENERATED_LABEL,
@@ -149,6 +150,11 @@ def _notice(notice: str, turn_no: int) -> str:
     if _FOLLOW_UP in notice:
         line += f' <a class="livc-reask" href="{reask_href(turn_no)}" title="{CHAT_REASK_TITLE}">{CHAT_REASK}</a>'
     return f'<p class="livc-notice">{line}</p>'
+
+
+def render_reason_about(question: str) -> str:
+    """The line atop the feedback box: which answer it is about (the question escaped)."""
+    return f'<p class="livc-reason-about">{CHAT_REASON_ABOUT.format(question=html.escape(question or ""))}</p>'
 
 
 def render_question(text: str) -> str:

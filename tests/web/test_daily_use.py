@@ -237,6 +237,28 @@ def test_the_skip_link_reaches_the_latest_answer(page):
     assert page.evaluate("document.activeElement.className") == "livc-marker"
 
 
+def test_thumbs_down_says_which_answer_and_takes_a_note_and_the_question_on_request(page, app_settings):
+    reply = ask_in_chat(page, GUIDE_QUESTION)
+    reply.hover()
+    page.locator("#livc-chat button[title='Niet nuttig']").last.click()
+    box = page.locator("#livc-reason")
+    expect(box.locator(".livc-reason-about")).to_have_text(f"Over het antwoord op: “{GUIDE_QUESTION}”")
+    box.get_by_label("iets anders").check()
+    page.fill("#livc-reason-note textarea", "De termijn staat in ons reglement, niet hier.")
+    page.locator("#livc-reason-share input").check()
+    screenshot(page, "feedback-note.png")
+    page.click("#livc-reason-send")
+    expect(page.locator("#livc-feedback-note")).to_contain_text("Bedankt")
+    store = FeedbackStore(Path(app_settings.feedback_db))
+    for _ in range(50):
+        records = [r for r in store.list() if r.note]
+        if records:
+            break
+        page.wait_for_timeout(100)
+    assert (records[0].reason, records[0].note) == ("iets anders", "De termijn staat in ons reglement, niet hier.")
+    assert records[0].question == GUIDE_QUESTION
+
+
 def test_embed_has_the_chats_essentials(context, server, app_settings):
     """Copy with sources, the whole passage behind "meer", thumbs with reasons (stored, the
     question only when the user sends it along), and the question kept in view."""

@@ -154,3 +154,27 @@ def test_export_needs_the_sign_on(tmp_path):
     with TestClient(app, base_url="http://127.0.0.1:7860") as running:
         refused = running.post(EXPORT_PATH, json=_body("md"), headers={"Origin": "http://127.0.0.1:7860"})
     assert refused.status_code == 401
+
+
+def test_feedback_notes_are_masked_and_an_older_store_gets_the_column(tmp_path):
+    import sqlite3
+
+    from assistant.web.feedback import Feedback, FeedbackStore
+
+    path = tmp_path / "feedback.sqlite"
+    old = sqlite3.connect(path)  # the table as it was before notes
+    old.execute(
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,"
+        " rating INTEGER NOT NULL, reason TEXT, mode TEXT NOT NULL, abstained INTEGER NOT NULL,"
+        " question TEXT, answer TEXT NOT NULL, citations TEXT NOT NULL)"
+    )
+    old.execute("INSERT INTO feedback VALUES (1, 'x', 1, NULL, 'faq', 0, NULL, 'a', '[]')")
+    old.commit()
+    old.close()
+    store = FeedbackStore(path)
+    assert store.list()[0].note is None
+    new = store.add(Feedback(rating=-1, answer="b", mode="extractive"))
+    store.update(new, note="Mail jan.peeters@stad.be, tel 0470 12 34 56 ", question="Wat met Jan Peeters?")
+    record = next(r for r in store.list() if r.id == new)
+    assert "jan.peeters@stad.be" not in record.note and "0470" not in record.note and record.note.startswith("Mail")
+    assert "Peeters" not in (record.question or "")

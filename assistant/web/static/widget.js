@@ -63,6 +63,7 @@
     reasons: ["bron klopt niet", "antwoord onvolledig", "antwoord klopt niet", "vraag niet begrepen",
       "verkeerd onderwerp", "iets anders"],
     shareQuestion: "Stuur mijn vraag mee (zonder namen)",
+    noteLabel: "Toelichting (optioneel, zonder namen)",
     sendReason: "Versturen",
     thanks: "Bedankt voor uw feedback.",
     feedbackFailed: "Uw feedback kon niet worden bewaard.",
@@ -418,9 +419,9 @@
     var note = el("span", "thanks");
     note.setAttribute("role", "status");
     bar.appendChild(note);
-    var reasons = renderReasons(function (reason, share) {
+    var reasons = renderReasons(function (reason, share, words) {
       reasons.hidden = true;
-      sendFeedback(data, question, -1, reason, share, note);
+      sendFeedback(data, question, -1, reason, share, note, words);
     });
     reasons.hidden = true;
     up.addEventListener("click", function () {
@@ -465,6 +466,12 @@
       label.appendChild(document.createTextNode(" " + reason));
       box.appendChild(label);
     });
+    var noteLabel = el("label", "reason note-label", TEXT.noteLabel);
+    var note = el("textarea", "note");
+    note.rows = 2;
+    note.maxLength = 1000;
+    noteLabel.appendChild(note);
+    box.appendChild(noteLabel);
     var share = el("label", "reason share");
     var tick = el("input");
     tick.type = "checkbox";
@@ -474,13 +481,13 @@
     var send = button("act send-reason", TEXT.sendReason);
     send.addEventListener("click", function () {
       var chosen = box.querySelector("input[type=radio]:checked");
-      onSend(chosen ? chosen.value : null, tick.checked);
+      onSend(chosen ? chosen.value : null, tick.checked, note.value.trim());
     });
     box.appendChild(send);
     return box;
   }
 
-  function sendFeedback(data, question, rating, reason, share, note) {
+  function sendFeedback(data, question, rating, reason, share, note, words) {
     var cited = (data.abstained ? data.suggestions : data.citations) || [];
     var body = {
       rating: rating,
@@ -492,7 +499,8 @@
         return { n: c.n, document: String(c.document || ""), section: String(c.section || ""),
           section_path: Array.isArray(c.section_path) ? c.section_path.map(String) : [] };
       }),
-      question: share ? question : null
+      question: share ? question : null,
+      note: words || null
     };
     fetch(config.base + "api/v1/feedback", {
       method: "POST",
@@ -660,6 +668,8 @@
       ".reasons { border: 1px solid #d0d7de; border-radius: 6px; margin: 6px 0 0; padding: 6px 8px; font-size: 13px; }",
       ".reasons legend { font-weight: 600; padding: 0 4px; }",
       ".reason { display: block; margin: 2px 0; } .share { margin-top: 6px; }",
+      ".note { display: block; width: 100%; margin-top: 2px; font: inherit; font-size: 13px; padding: 4px 6px;",
+      "  border: 1px solid #8c959f; border-radius: 6px; resize: vertical; }",
       ".send-reason { margin-top: 6px; }",
       ".ask { display: flex; gap: 6px; padding: 8px; border-top: 1px solid #d0d7de; background: #fff; }",
       ".question { flex: 1; resize: none; font: inherit; font-size: 14px; padding: 6px 8px; border: 1px solid #8c959f;",
