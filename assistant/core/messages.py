@@ -137,12 +137,15 @@ CHAT_INTRO = (
 )
 # Under the intro: the privacy note, as the operator set log_questions (off, on).
 CHAT_PRIVACY_OFF = (
-    "**Privacy:** typ geen namen of details van een casus. Wat u typt, wordt niet bewaard. "
-    "Geeft u feedback (duim omhoog of omlaag), dan bewaren we alleen het antwoord en de bronnen."
+    "**Privacy:** typ geen namen of details van een casus. Wat u typt, wordt niet bewaard op de server: "
+    "uw gesprek blijft alleen in dit tabblad van uw browser, tot u het sluit of een nieuw gesprek begint. "
+    "Geeft u feedback (nuttig of niet nuttig), dan bewaren we het antwoord en de bronnen; uw vraag alleen "
+    "als u die zelf meestuurt."
 )
 CHAT_PRIVACY_ON = (
     "**Privacy:** typ geen namen of details van een casus. De beheerder heeft het bewaren van vragen "
-    "ingeschakeld: vragen waarover u feedback geeft, worden bewaard om de assistent te verbeteren."
+    "ingeschakeld: vragen waarover u feedback geeft, worden bewaard om de assistent te verbeteren. "
+    "Uw gesprek zelf blijft alleen in dit tabblad van uw browser."
 )
 # The empty conversation: its line, then the example questions to click.
 CHAT_EMPTY = "**Stel hieronder uw vraag**, of kies een voorbeeld:"
