@@ -341,3 +341,26 @@ EXPORT_QUESTION = "Vraag {n}"  # before the question: "Vraag 2: Wie leidt de LIV
 EXPORT_NEAREST = "Deze onderdelen komen het dichtst in de buurt:"
 EXPORT_FAILED = "Dit gesprek kon niet worden geëxporteerd."
 EXPORT_TOO_LARGE = "Dit gesprek is te groot om te exporteren. Begin een nieuw gesprek."
+
+# ---------------------------------------------------------------------------
+# Web: the maintainer page /beheer (web/admin.py); HTML
+
+ADMIN_TITLE = "Beheer"
+ADMIN_LOCAL_ONLY = "Zonder aanmelding is deze pagina alleen te zien op de computer waarop de assistent draait."
+ADMIN_DOCUMENTS = "Documenten in de index"
+ADMIN_INDEX = "Index {generation}, gebouwd op {built}: {passages} passages."
+ADMIN_NO_INDEX = "Er is nog geen index. Bouw ze met <code>livc index</code>."
+ADMIN_DOCUMENTS_COLUMNS = ["Bestand", "Titel", "Formaat", "Pagina's", "Passages", "Versie", "sha256", "Toestand"]
+ADMIN_STATES = {  # a document's state (core/index/status.py)
+    "indexed": "geïndexeerd",
+    "changed": "gewijzigd sinds de index",
+    "removed": "verwijderd uit de map",
+    "new": "nieuw, nog niet geïndexeerd",
+    "skipped": "overgeslagen",
+}
+ADMIN_FEEDBACK = "Feedback"
+ADMIN_FEEDBACK_NONE = "Nog geen feedback."
+ADMIN_FEEDBACK_CSV = "Exporteer alle feedback als CSV"
+ADMIN_FEEDBACK_COLUMNS = ["Datum", "Oordeel", "Reden", "Toelichting", "Vraag", "Antwoord", "Bronnen"]
+ADMIN_EVAL = "Laatste evaluatie"
+ADMIN_EVAL_NONE = "Nog geen evaluatierapport: <code>livc eval</code> schrijft het in eval/reports/latest."

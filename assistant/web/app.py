@@ -21,6 +21,7 @@ from ..core.assistant import Assistant
 from ..core.index import store_reachable
 from ..core.messages import NOT_LOADED, UNAVAILABLE_TEXT
 from ..core.settings import Settings
+from .admin import admin_router
 from .api import api_router, docs_router, install_error_handlers
 from .auth import Access, Gate
 from .embed import ApiCors, embed_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     install_error_handlers(app)
     app.include_router(viewer_router(settings))
+    app.include_router(admin_router(settings))
     _add_health(app, assistant)
     limiter = RateLimiter(settings.rate_limit, settings.rate_window)  # the API's and the chat's questions
     if assistant is not None:
