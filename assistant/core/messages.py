@@ -327,6 +327,8 @@ VIEWER_DOCUMENTS = "Documenten"  # the list's title and heading
 VIEWER_NOT_FOUND_TITLE = "Niet gevonden"
 VIEWER_NOT_FOUND_HEADING = "Document niet gevonden"
 VIEWER_NOT_FOUND_TEXT = "Dit document hoort niet bij de gids van de assistent."
+VIEWER_PDF_QUOTE = "Het antwoord citeert deze zinnen van pagina {page}; de PDF staat eronder, op die pagina."
+VIEWER_PDF_OPEN = "Open de PDF apart"
 
 # ---------------------------------------------------------------------------
 # Web: the conversation exported as Markdown or Word (web/export.py); plain text

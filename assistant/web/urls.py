@@ -37,11 +37,13 @@ def document_url(settings: Settings, doc: str, anchor: str | None = None, page: 
 
 def quote_url(settings: Settings, doc: str, anchor: str, quoted: str, page: int | None = None) -> str:
     """The viewer's URL of a section with the quoted sentences marked (and scrolled to):
-    ``/documenten/<doc>?sectie=<anchor>&citaat=<quote>#citaat``. A PDF is served as it is,
-    at its page (``document_url``)."""
-    if doc.lower().endswith(".pdf") or not quoted.strip():
+    ``/documenten/<doc>?sectie=<anchor>&citaat=<quote>#citaat``. For a PDF, a page with the
+    quoted sentences above the PDF opened at its page (``?citaat=<quote>&pagina=N``)."""
+    if not quoted.strip():
         return document_url(settings, doc, anchor, page)
     url = app_path(settings, f"{DOCUMENTS_PATH}/{quote(doc)}")
+    if doc.lower().endswith(".pdf"):
+        return f"{url}?{urlencode({'citaat': quoted[:MAX_QUOTE_CHARS], 'pagina': page or 1})}"
     query = urlencode({"sectie": anchor or "", "citaat": quoted[:MAX_QUOTE_CHARS]})
     return f"{url}?{query}#{QUOTE_FRAGMENT}"
 

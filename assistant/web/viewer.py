@@ -22,7 +22,14 @@ from markdown_it.token import Token
 
 from ..core.chunking import split_sentences
 from ..core.documents import Document, DocumentError, corpus_files, load_corpus, slugify
-from ..core.messages import VIEWER_BACK, VIEWER_DOCUMENTS, VIEWER_NOT_FOUND_HEADING, VIEWER_NOT_FOUND_TEXT
+from ..core.messages import (
+    VIEWER_BACK,
+    VIEWER_DOCUMENTS,
+    VIEWER_NOT_FOUND_HEADING,
+    VIEWER_NOT_FOUND_TEXT,
+    VIEWER_PDF_OPEN,
+    VIEWER_PDF_QUOTE,
+)
 from ..core.messages import VIEWER_NOT_FOUND_TITLE as NOT_FOUND_TITLE
 from ..core.settings import Settings
 from .static import read_text
@@ -55,8 +62,11 @@ def viewer_router(settings: Settings) -> APIRouter:
         name: str,
         sectie: str = Query("", max_length=500),
         citaat: str = Query("", max_length=MAX_QUOTE_CHARS + 100),
+        pagina: int = Query(1, ge=1, le=100_000),
     ) -> HTMLResponse:
         if name.lower().endswith(".pdf"):
+            if citaat.strip():
+                return pdf_quote_page(library, settings, name, citaat, pagina, home)
             return pdf_response(library, name, home)
         document = library.get(name)
         if document is None:
@@ -77,6 +87,35 @@ def pdf_response(library: Library, name: str, home: str):
     if path is None:
         return _not_found(home)
     return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="inline")
+
+
+def pdf_quote_page(library: Library, settings: Settings, name: str, quoted: str, page: int, home: str):
+    """A page with the quoted sentences above the PDF, framed at `page`. Only sentences found
+    in the PDF's own text are shown: text from the link alone never reaches the page."""
+    document = library.get(name)
+    if document is None:
+        return _not_found(home)
+    found = _sentences_in(document.text, quoted)
+    quote_html = "".join(f"<p><mark>{html.escape(s)}</mark></p>" for s in found)
+    src = html.escape(f"{document_url(settings, name)}#page={page}")
+    body = (
+        f"<h1>{html.escape(document.title)}</h1>"
+        f'<p class="pdf-page">{VIEWER_PDF_QUOTE.format(page=page)}</p>'
+        + (f'<blockquote class="pdf-quote" id="{QUOTE_FRAGMENT}">{quote_html}</blockquote>' if found else "")
+        + f'<iframe class="pdf" title="{html.escape(document.title)}" src="{src}"></iframe>'
+        f'<p><a href="{src}">{VIEWER_PDF_OPEN}</a></p>'
+    )
+    response = _page(document.title, body, home, where=document.title.split(":", 1)[0])
+    response.headers["Content-Security-Policy"] = VIEWER_CSP.replace(
+        "default-src 'none';", "default-src 'none'; frame-src 'self';"
+    )
+    return response
+
+
+def _sentences_in(text: str, quoted: str) -> list[str]:
+    """The quote's sentences (plain) that the document's text holds, in the quote's order."""
+    plain = _plain(text)
+    return [s for s in quote_sentences(quoted) if s in plain]
 
 
 @dataclass

@@ -178,3 +178,28 @@ def test_feedback_notes_are_masked_and_an_older_store_gets_the_column(tmp_path):
     record = next(r for r in store.list() if r.id == new)
     assert "jan.peeters@stad.be" not in record.note and "0470" not in record.note and record.note.startswith("Mail")
     assert "Peeters" not in (record.question or "")
+
+
+def test_a_pdf_source_opens_at_its_page_under_the_quoted_sentences(tmp_path):
+    from docgen import markdown_pdf
+
+    from assistant.web.urls import quote_url
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    markdown_pdf(
+        "# Reglement\n\n## Artikel 1\n\nDe cel vergadert minstens vier keer per jaar. Dat staat vast.\n",
+        folder / "reglement.pdf",
+    )
+    settings = _settings(tmp_path, corpus_dir=str(folder))
+    quoted = "De cel vergadert minstens vier keer per jaar.\nDit verzon iemand <script>alert(1)</script> erbij."
+    url = quote_url(settings, "reglement.pdf", "artikel-1", quoted, 1)
+    assert url.startswith("/documenten/reglement.pdf?citaat=") and url.endswith("&pagina=1")
+    with TestClient(create_app(settings)) as http:
+        page = http.get(url)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "frame-src 'self'" in page.headers["content-security-policy"]
+        assert "<mark>De cel vergadert minstens vier keer per jaar.</mark>" in page.text
+        assert "verzon" not in page.text and "alert" not in page.text  # only the PDF's own sentences
+        assert 'src="/documenten/reglement.pdf#page=1"' in page.text
+        assert http.get("/documenten/reglement.pdf").headers["content-type"] == "application/pdf"
