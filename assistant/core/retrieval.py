@@ -145,4 +145,3 @@ class HybridSearch:
         for hit in hits:
             hit.score += weight * share_found(reading, self.store.stems_of(hit.passage.embed_text), idf)
         return sorted(hits, key=lambda h: -h.score)
-
