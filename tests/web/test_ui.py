@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
@@ -362,7 +363,7 @@ def _blocks(**overrides):
     from assistant.web.chat import build_ui
 
     settings = Settings.load(overrides=overrides, environ={}, config_file=_empty_config())
-    return build_ui(object(), settings, FeedbackStore(Path("/nonexistent/feedback.sqlite")))
+    return build_ui(SimpleNamespace(generator=None), settings, FeedbackStore(Path("/nonexistent/feedback.sqlite")))
 
 
 def _empty_config() -> Path:
