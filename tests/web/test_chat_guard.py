@@ -138,7 +138,8 @@ def join(http, ids, session: str, headers=None) -> httpx.Response:
     return http.post(
         "/gradio_api/queue/join",
         headers=headers,
-        json={"data": [None, [], None], "fn_index": ids["answer"], "trigger_id": 12, "session_hash": session},
+        # The answer's inputs: the pending question, the chat, the conversation, "asked alone" (all but the chat state).
+        json={"data": [None, [], None, None], "fn_index": ids["answer"], "trigger_id": 12, "session_hash": session},
     )
 
 
