@@ -249,6 +249,9 @@ def test_thumbs_down_says_which_answer_and_takes_a_note_and_the_question_on_requ
     screenshot(page, "feedback-note.png")
     page.click("#livc-reason-send")
     expect(page.locator("#livc-feedback-note")).to_contain_text("Bedankt")
+    expect(page.locator(".livc-thanks")).to_be_visible()  # beside the thumb too
+    thumb = page.locator("#livc-chat button[title='Niet nuttig'], #livc-chat button[title^='Gemarkeerd']").last
+    assert abs(page.locator(".livc-thanks").bounding_box()["y"] - thumb.bounding_box()["y"]) < 40
     store = FeedbackStore(Path(app_settings.feedback_db))
     for _ in range(50):
         records = [r for r in store.list() if r.note]

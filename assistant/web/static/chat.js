@@ -217,7 +217,7 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
   // Markers, "Terug naar het gesprek" and "Lees als nieuwe vraag"
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest('a[href^="#bron-"], a[href="#livc-chat"]');
+    var link = event.target.closest && event.target.closest('a[href^="#bron-"], a[href="#livc-chat"]:not(.livc-skip)');
     if (!link) return;
     var id = link.getAttribute("href").slice(1);
     var card = document.getElementById(id);
@@ -266,6 +266,8 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
   }
 
   function dutchNames() {
+    var chat = $("#livc-chat");
+    if (chat && !chat.hasAttribute("tabindex")) chat.setAttribute("tabindex", "-1");  // the skip link's target
     var log = $("#livc-chat [role='log']");
     if (log) setAttr(log, "aria-label", TEXT.log);
     // Gradio labels each message with its raw HTML ("bot's message: <div ..."): the text itself is read instead.
@@ -296,7 +298,7 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
     if ($(".livc-skip")) return;
     var link = document.createElement("a");
     link.className = "livc-skip";
-    link.href = "#livc-laatste-antwoord";  // handled here (no such id)
+    link.href = "#livc-chat";  // the conversation; a click goes on to its latest answer
     link.textContent = TEXT.skip;
     link.addEventListener("click", function (event) {
       event.preventDefault();
@@ -318,6 +320,33 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
   // After a thumbs down the reasons appear; on a small screen below the fold, so they are
   // scrolled into view. Everything else above is (re)applied when Gradio changes the page.
 
+  // The thanks after a thumb also appears beside that thumb for a moment (the page's own line
+  // for it sits far away, under the input).
+  var lastThumb = null;
+  var lastThanks = "";
+  document.addEventListener("click", function (event) {
+    var b = event.target.closest && event.target.closest("#livc-chat .message-row button[title]");
+    if (b && /nuttig/i.test(b.title)) lastThumb = b;
+  }, true);
+
+  function thankBesideThumb() {
+    var line = $("#livc-feedback-note");
+    var text = line ? line.innerText.trim() : "";
+    if (text === lastThanks) return;
+    lastThanks = text;
+    if (!text || !lastThumb || !document.body.contains(lastThumb)) return;
+    var r = lastThumb.getBoundingClientRect();
+    var bubble = $(".livc-thanks") || document.body.appendChild(document.createElement("div"));
+    bubble.className = "livc-thanks";
+    bubble.setAttribute("aria-hidden", "true");  // the page's line says it to screen readers already
+    bubble.textContent = text;
+    bubble.style.top = (window.scrollY + r.top - 4) + "px";
+    bubble.style.left = (window.scrollX + r.right + 8) + "px";
+    bubble.hidden = false;
+    clearTimeout(bubble.livcTimer);
+    bubble.livcTimer = setTimeout(function () { bubble.hidden = true; }, 3000);
+  }
+
   var reasonShown = false;
   var pending = false;
   function onChange() {
@@ -329,7 +358,7 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
     reasonShown = shown;
     if (pending) return;
     pending = true;
-    setTimeout(function () { pending = false; dutchNames(); saveKept(); }, 50);
+    setTimeout(function () { pending = false; dutchNames(); saveKept(); thankBesideThumb(); }, 50);
   }
 
   function start() {
