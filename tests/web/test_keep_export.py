@@ -203,3 +203,11 @@ def test_a_pdf_source_opens_at_its_page_under_the_quoted_sentences(tmp_path):
         assert "verzon" not in page.text and "alert" not in page.text  # only the PDF's own sentences
         assert 'src="/documenten/reglement.pdf#page=1"' in page.text
         assert http.get("/documenten/reglement.pdf").headers["content-type"] == "application/pdf"
+
+
+def test_the_widget_offers_the_reasons_the_store_takes():
+    from assistant.web.feedback import REASONS
+    from assistant.web.static import read_text
+
+    widget = read_text("widget.js")
+    assert all(f'"{reason}"' in widget for reason in REASONS), REASONS
