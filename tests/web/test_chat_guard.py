@@ -76,7 +76,7 @@ class Flagged:
     def __getattr__(self, name):
         return getattr(self._assistant, name)
 
-    def ask(self, question, history=None):
+    def ask(self, question, history=None, listener=None):
         answer = self._assistant.ask(question, history)
         if "onzeker" in question:
             return dataclasses.replace(answer, confidence="low", language="en", language_note=self.NOTE)
@@ -612,8 +612,11 @@ def test_copying_a_message_copies_its_text_not_its_html(browser, server):
         page.locator("#livc-chat .bot-row button[title='Bericht kopiëren']").last.click()
         page.wait_for_timeout(600)
         copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied == reply.inner_text().strip(), copied
-        assert "burgemeester" in copied and "[1]" in copied and "<" not in copied and "livc-" not in copied
+        # The answer's text as shown, then its numbered sources (title > section path, link).
+        answer, sources = copied.split("\n\nBronnen:\n", 1)
+        assert reply.inner_text().strip().startswith(answer.strip()), copied
+        assert "burgemeester" in answer and "[1]" in answer and sources.startswith("[1] ")
+        assert "<" not in copied and "livc-" not in copied
     finally:
         context.close()
 
