@@ -162,6 +162,9 @@ CHAT_PLACEHOLDER = "Typ hier uw vraag over de LIVC-R (zonder namen of casusdetai
 CHAT_QUESTION_LABEL = "Uw vraag"  # the input's accessible name (its placeholder says the rest)
 CHAT_SEND = "Vraag stellen"  # buttons
 CHAT_NEW = "Nieuw gesprek"
+CHAT_STOP = "Stop"  # while a generated answer is being written; its accessible name is CHAT_PAGE_TEXT["stop"]
+# Under the answer after Stop: the model's sentences made way for the quoted answer.
+CHAT_STOPPED = "Gestopt. U ziet het antwoord met letterlijke citaten uit de gids."
 CHAT_EXPORT_MD = "Exporteer als Markdown"  # the conversation with its sources, as a file
 CHAT_EXPORT_DOCX = "Exporteer als Word"
 # On the "Gelezen als vervolg op ..." line: ask that question again without the earlier ones.
@@ -210,6 +213,7 @@ CHAT_PAGE_TEXT = {
     "exportEmpty": "Er is nog geen antwoord om te exporteren.",
     "exportFailed": "Exporteren lukte niet. Probeer het opnieuw.",
     "restored": "Uw gesprek van deze sessie is hersteld.",
+    "stop": "Stop het antwoord",  # the Stop button's accessible name (its label is CHAT_STOP)
 }
 
 # ---------------------------------------------------------------------------

@@ -45,6 +45,8 @@ from ..core.messages import (
     CHAT_REASON_SEND,
     CHAT_REASON_SHARE,
     CHAT_SEND,
+    CHAT_STOP,
+    CHAT_STOPPED,
     SOURCES,
     UNAVAILABLE_TEXT,
 )
@@ -134,6 +136,13 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                         submit_btn=False,
                     )
                     send = gr.Button(CHAT_SEND, variant="primary", scale=1, min_width=120, elem_id="livc-send")
+                    # Only with a model: shown while an answer is being generated (static/chat.js
+                    # gives it its Dutch accessible name); without one the page stays as it was.
+                    stop_button = (
+                        gr.Button(CHAT_STOP, variant="stop", scale=0, min_width=90, visible=False, elem_id="livc-stop")
+                        if assistant.generator
+                        else None
+                    )
                 with gr.Row(elem_id="livc-tools"):
                     new = gr.Button(
                         CHAT_NEW, variant="secondary", size="sm", elem_id="livc-new", scale=0, min_width=140
@@ -250,12 +259,38 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             sources_html = render_sources(state.turns, settings)
             return [*messages, reply], state, sources_html, "", gr.update(visible=False), records(state)
 
-        def answer_live(text: str, messages: list, state: Conversation, alone: bool = False):
+        # Stop: the stop event of each session's answer being generated, by session hash. Stop
+        # sets it from its own (unqueued) event rather than cancelling the answer's: Gradio
+        # closes a generator only between two of its yields, and this one yields only when a
+        # sentence passes, so a cancel could wait for the model's next checked sentence; and a
+        # cancelled event leaves the conversation's state and the chat out of step. Set, the
+        # event ends the stream to the model at its next line (client.py), the answer falls
+        # back to the extractive one and answer_live ends as every answer does.
+        stopping: dict[str, threading.Event] = {}
+
+        def arm_stop(request: gr.Request):
+            """Before an answer is queued: its stop event (Stop may come while it waits) and the button."""
+            stopping[request.session_hash] = threading.Event()
+            return gr.update(visible=True)
+
+        def stop_answer(request: gr.Request):
+            stop = stopping.get(request.session_hash)
+            if stop is not None:
+                stop.set()
+            return gr.update(visible=False)
+
+        def disarm_stop(request: gr.Request):
+            stopping.pop(request.session_hash, None)
+            return gr.update(visible=False)
+
+        def answer_live(
+            text: str, messages: list, state: Conversation, alone: bool = False, request: gr.Request = None
+        ):
             """With a model configured (llm_url): a generated answer's sentences as they pass
             the check, at most a few updates a second, then the answer as answer() gives it.
-            When the event is closed (Gradio cancels it), the stream to the model is stopped."""
+            Stop (its event in `stopping`), or the event being closed, stops the stream to the model."""
             shown: list[str] = []
-            stop = threading.Event()
+            stop = stopping.get(getattr(request, "session_hash", None)) or threading.Event()
             out: dict = {}
             listener = Listener(on_sentence=shown.append, stop=stop)
             worker = threading.Thread(
@@ -270,9 +305,22 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                         given = len(shown)
                         bubble = {"role": "assistant", "content": render_partial(list(shown))}
                         yield [*messages, bubble], state, gr.update(), gr.update(), gr.update(), gr.update()
-                yield out["reply"]
+                yield stopped(out["reply"], state) if stop.is_set() else out["reply"]
             finally:
                 stop.set()
+
+        def stopped(reply: tuple, state: Conversation) -> tuple:
+            """The answer after Stop. The model's unfinished answer is not kept, not even the
+            sentences that passed: a half answer would read as the whole one. The extractive
+            answer was composed anyway (the model only rewrites it), quotes the guide word for
+            word and keeps the conversation, its sources and follow-ups as for any answer; the
+            note says why it replaced what was being written. A model that finished before Stop
+            reached it gave a checked answer, which stays, without the note."""
+            last = state.turns[-1].answer if state.turns else None
+            if last is None or last.mode == "generative":
+                return reply
+            messages, state, sources_html, _, reason_box, kept = reply
+            return messages, state, sources_html, CHAT_STOPPED, reason_box, kept
 
         # Without a model the answer comes whole, exactly as before.
         respond = answer_live if assistant.generator else answer
@@ -320,16 +368,27 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         private = {"api_visibility": "private"}
         ask_outputs = [chat, conversation, sources, note, reason_box, kept]
         ask_inputs = [pending, chat, conversation, fresh]
+
+        def then_answer(taken):
+            """After a question is taken: the answer, with Stop around it when a model writes it."""
+            if stop_button is None:
+                return taken.then(respond, ask_inputs, ask_outputs, concurrency_id="ask", **private)
+            armed = taken.then(arm_stop, None, [stop_button], queue=False, **private)
+            answered = armed.then(respond, ask_inputs, ask_outputs, concurrency_id="ask", **private)
+            return answered.then(disarm_stop, None, [stop_button], queue=False, **private)
+
         for trigger in (question.submit, send.click):
-            trigger(take_question, [question, chat], [question, chat, pending, fresh], queue=False, **private).then(
-                respond, ask_inputs, ask_outputs, concurrency_id="ask", **private
+            then_answer(
+                trigger(take_question, [question, chat], [question, chat, pending, fresh], queue=False, **private)
             )
-        chat.example_select(take_example, [chat], [chat, pending, fresh], queue=False, **private).then(
-            respond, ask_inputs, ask_outputs, concurrency_id="ask", **private
+        then_answer(chat.example_select(take_example, [chat], [chat, pending, fresh], queue=False, **private))
+        then_answer(
+            reask_go.click(
+                take_reask, [reasking, chat, conversation], [reasking, chat, pending, fresh], queue=False, **private
+            )
         )
-        reask_go.click(
-            take_reask, [reasking, chat, conversation], [reasking, chat, pending, fresh], queue=False, **private
-        ).then(respond, ask_inputs, ask_outputs, concurrency_id="ask", **private)
+        if stop_button is not None:
+            stop_button.click(stop_answer, None, [stop_button], queue=False, **private)
         restore_go.click(
             restore,
             [restoring, chat, conversation],

@@ -10,7 +10,7 @@ from helpers import Server, build_small_index
 from llm_server import ScriptedModel
 
 from assistant.core.assistant import Assistant
-from assistant.core.messages import GENERATED_LABEL
+from assistant.core.messages import CHAT_PAGE_TEXT, CHAT_STOPPED, GENERATED_LABEL
 from assistant.web.app import create_app
 from assistant.web.chat import mount
 
@@ -53,5 +53,35 @@ def test_sentences_appear_while_the_model_writes(browser, server, model):
         reply = page.locator("#livc-chat [data-testid='bot']").last
         expect(reply).to_contain_text(GENERATED_LABEL)
         expect(reply.locator(".livc-answer")).to_contain_text("De burgemeester zit de cel voor.")
+    finally:
+        context.close()
+
+
+def test_stop_closes_the_stream_to_the_model(browser, server, model):
+    """Stop while the model writes: the scripted server sees its stream closed, the sentences
+    being written make way for the quoted answer with the note that it was stopped, and no
+    generated text stays in the chat."""
+    model.closed.clear()
+    model.reply(SENTENCE * 40, pieces=6, delay=0.25)  # far longer than the test waits
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(server.url + "/")
+        stop = page.get_by_role("button", name=CHAT_PAGE_TEXT["stop"])
+        expect(stop).to_have_count(0)  # hidden before a question
+        page.fill("#livc-question textarea", "Wie zit de cel voor?")
+        page.press("#livc-question textarea", "Enter")
+        writing = page.locator("#livc-chat .livc-writing")
+        expect(writing).to_have_count(1, timeout=20_000)
+        expect(stop).to_be_visible()
+        stop.click()
+        assert model.closed.wait(20), "the stream to the model stayed open after Stop"
+        expect(page.locator("#livc-feedback-note")).to_contain_text(CHAT_STOPPED)
+        expect(writing).to_have_count(0)
+        expect(stop).to_have_count(0)
+        reply = page.locator("#livc-chat [data-testid='bot']").last
+        expect(reply).not_to_contain_text(GENERATED_LABEL)
+        expect(reply.locator(".livc-answer")).to_be_visible()
     finally:
         context.close()

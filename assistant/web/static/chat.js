@@ -273,6 +273,8 @@ try{Object.defineProperty(Navigator.prototype,"language",{get:function(){return 
     // Gradio labels each message with its raw HTML ("bot's message: <div ..."): the text itself is read instead.
     document.querySelectorAll("#livc-chat [data-testid='bot'][aria-label], #livc-chat [data-testid='user'][aria-label]")
       .forEach(function (el) { el.removeAttribute("aria-label"); });
+    var stop = $("#livc-stop");
+    if (stop) setAttr(stop, "aria-label", TEXT.stop);  // "Stop" alone does not say what stops
     var examples = $("#livc-chat .examples");
     if (examples) {
       setAttr(examples, "role", "group");
