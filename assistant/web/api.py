@@ -57,16 +57,14 @@ from ..core.messages import (
     HTTP_OTHER,
     PROBLEM_OTHER,
     PROBLEMS,
-    RATE_LIMITED,
     REQUEST_INVALID,
     UNAVAILABLE_TEXT,
     VALIDATION,
 )
 from ..core.settings import Settings
 from ..core.types import Answer
-from .auth import USER_KEY
 from .logs import log_answer
-from .ratelimit import RateLimiter, client_key
+from .ratelimit import RateLimiter, count_request
 from .schemas import (
     ERRORS,
     MAX_BODY_CHARS,
@@ -191,14 +189,7 @@ def api_router(assistant: Assistant, settings: Settings, limiter: RateLimiter | 
     workers = Workers(assistant.gate)
 
     def rate_limited(request: Request) -> None:
-        verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
-        if not verdict.allowed:
-            raise ApiError(
-                429,
-                "rate_limited",
-                RATE_LIMITED.format(seconds=verdict.retry_after),
-                {"Retry-After": str(verdict.retry_after)},
-            )
+        count_request(limiter, request)
 
     router = APIRouter(prefix=PREFIX, tags=["api"], dependencies=[Depends(rate_limited)], responses=ERRORS)
 

@@ -45,9 +45,8 @@ from ..core.messages import (
     SOURCES,
 )
 from ..core.settings import Settings
-from .auth import USER_KEY
 from .keep import KeptAnswer, KeptPassage, read_records
-from .ratelimit import RateLimiter, client_key
+from .ratelimit import RateLimiter, request_key
 from .urls import absolute, document_url, request_origin
 
 EXPORT_PATH = "/gesprek/export"
@@ -65,7 +64,7 @@ def export_router(settings: Settings) -> APIRouter:
 
     @router.post(EXPORT_PATH)
     async def export(request: Request) -> Response:
-        verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
+        verdict = limiter.hit(request_key(request))
         if not verdict.allowed:
             message = RATE_LIMITED.format(seconds=verdict.retry_after)
             return _refusal(429, "rate_limited", message, {"Retry-After": str(verdict.retry_after)})

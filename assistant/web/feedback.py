@@ -27,12 +27,11 @@ from pydantic import BaseModel, Field
 
 from ..core.errors import ApiError
 from ..core.messages import FEEDBACK_REASONS as REASONS  # offered after a thumbs down; shown and stored
-from ..core.messages import RATE_LIMITED, REQUEST_INVALID
+from ..core.messages import REQUEST_INVALID
 from ..core.privacy import mask_text
 from ..core.settings import Settings
 from ..core.types import Answer
-from .auth import USER_KEY
-from .ratelimit import RateLimiter, client_key
+from .ratelimit import RateLimiter, count_request
 from .urls import API_PREFIX
 
 MAX_FEEDBACK_TEXT = 20_000  # characters of an answer or question sent with a widget's feedback
@@ -277,14 +276,7 @@ def feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
 
     @router.post("/feedback", status_code=201, summary="Rate an answer (widget, embed page)")
     def give(body: FeedbackIn, request: Request) -> dict:
-        verdict = limiter.hit(client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0]))
-        if not verdict.allowed:
-            raise ApiError(
-                429,
-                "rate_limited",
-                RATE_LIMITED.format(seconds=verdict.retry_after),
-                {"Retry-After": str(verdict.retry_after)},
-            )
+        count_request(limiter, request)
         if body.reason is not None and (body.rating != -1 or body.reason not in REASONS):
             raise ApiError(422, "invalid_request", REQUEST_INVALID)
         question = body.question if body.question and body.question.strip() else None

@@ -16,6 +16,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..core.errors import ApiError
+from ..core.messages import RATE_LIMITED
+from .auth import USER_KEY
+
 MAX_KEYS = 10_000  # beyond this many tracked keys, idle ones are dropped
 
 
@@ -58,3 +62,20 @@ class RateLimiter:
 def client_key(user: str | None, address: str | None) -> str:
     """What a request is counted against: its user if known, else its client address."""
     return f"user:{user}" if user else f"addr:{address or 'unknown'}"
+
+
+def request_key(request) -> str:
+    """`client_key` of an HTTP request: its signed-on user, else its client address."""
+    return client_key(request.scope.get(USER_KEY), (request.scope.get("client") or ("",))[0])
+
+
+def count_request(limiter: RateLimiter, request) -> None:
+    """Count `request`; over the limit, ApiError 429 (rate_limited) with Retry-After."""
+    verdict = limiter.hit(request_key(request))
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            RATE_LIMITED.format(seconds=verdict.retry_after),
+            {"Retry-After": str(verdict.retry_after)},
+        )
