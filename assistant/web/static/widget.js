@@ -15,7 +15,11 @@
  *   the widget, and the widget's CSS cannot leak out. No global variables.
  * - Self-contained: no other script, font or stylesheet is loaded from anywhere.
  * - Answers come from the JSON API (POST api/v1/ask) and are built with createElement
- *   and textContent only: text from answers or documents can never become HTML.
+ *   and textContent only: text from answers or documents can never become HTML. The widget
+ *   asks for server-sent events ("stream": true): with a language model on the server the
+ *   checked sentences show as they come; without one the stream holds only the answer,
+ *   rendered as before. A plain JSON reply (refusals, errors) is read as it always was.
+ * - Stop aborts the request: the server sees the client leave and closes its stream to the model.
  * - No key or token in the page: the browser's own sign-in (single sign-on at the proxy,
  *   or none) goes with each request; the app sets no cookies.
  */
@@ -67,13 +71,19 @@
     sendReason: "Versturen",
     thanks: "Bedankt voor uw feedback.",
     feedbackFailed: "Uw feedback kon niet worden bewaard.",
-    sourcesHeading: "Bronnen:"
+    sourcesHeading: "Bronnen:",
+    // While a generated answer is written (the words of the chat's, assistant/core/messages.py).
+    stop: "Stop",
+    stopTitle: "Stop het antwoord",
+    stopped: "Gestopt. Stel de vraag opnieuw om een antwoord te krijgen."
   };
+  var STOP_AFTER_MS = 1000;  // Stop shows once a sentence came or the answer takes this long
 
   var config = readConfig(script);
   var history = [];
   var turn = 0;
   var busy = false;
+  var running = null;  // the AbortController of the answer on its way
 
   var host = document.createElement("div");
   host.setAttribute("data-livc-widget", config.mode);
@@ -205,6 +215,7 @@
   }
 
   function newConversation() {
+    if (running) running.abort();  // its answer has no conversation to go to any more
     history = [];
     while (ui.log.firstChild) ui.log.removeChild(ui.log.firstChild);
     ui.log.appendChild(el("p", "intro", TEXT.intro));
@@ -226,7 +237,8 @@
     var pending = el("div", "msg bot pending", TEXT.waiting);
     ui.log.appendChild(pending);
     scrollDown();
-    ask(question).then(function (reply) {
+    ask(question, pending).then(function (reply) {
+      if (pending.parentNode !== ui.log) return;  // "Nieuw gesprek" cleared the log meanwhile
       ui.log.replaceChild(reply, pending);
       // The question stays in view above its answer, without scrolling the host page.
       ui.log.scrollTop = asked.offsetTop - 8;
@@ -236,27 +248,117 @@
     });
   }
 
-  function ask(question) {
-    var body = JSON.stringify({ question: question, history: history.slice(-5) });
+  function ask(question, pending) {
+    var body = JSON.stringify({ question: question, history: history.slice(-5), stream: true });
+    var controller = new AbortController();
+    var live = writing(pending, controller);
+    running = controller;
     return fetch(config.base + "api/v1/ask", {
       method: "POST",
       mode: "cors",
       credentials: "include",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: body
+      headers: { "Content-Type": "application/json", "Accept": "text/event-stream, application/json" },
+      body: body,
+      signal: controller.signal
     }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.ok && response.body && type.indexOf("text/event-stream") === 0) {
+        return readEvents(response.body, live).then(function (data) { return reply(question, 200, data); });
+      }
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.ok && data && typeof data.text === "string") {
-          history.push(question);
-          var box = renderAnswer(data, turn++);
-          box.appendChild(renderActions(data, question));
-          return box;
-        }
-        return renderError(response.status, data);
+        return reply(question, response.status, data);
       });
     }).catch(function () {
+      // Stopped: what was written so far is dropped, not kept as if it were the whole answer.
+      if (controller.signal.aborted) return el("div", "msg bot stopped", TEXT.stopped);
       return el("div", "msg bot error", TEXT.unreachable);
+    }).finally(function () {
+      live.done();
+      if (running === controller) running = null;
     });
+  }
+
+  function reply(question, status, data) {
+    if (status >= 200 && status < 300 && data && typeof data.text === "string") {
+      history.push(question);
+      var box = renderAnswer(data, turn++);
+      box.appendChild(renderActions(data, question));
+      return box;
+    }
+    return renderError(status, data);
+  }
+
+  // The waiting bubble while an answer streams: the checked sentences as text, and Stop.
+  function writing(pending, controller) {
+    var text = null;
+    var stop = button("stop", TEXT.stop);
+    stop.setAttribute("aria-label", TEXT.stopTitle);
+    stop.title = TEXT.stopTitle;
+    stop.hidden = true;
+    stop.addEventListener("click", function () { controller.abort(); });
+    pending.appendChild(stop);
+    var timer = setTimeout(function () { stop.hidden = false; }, STOP_AFTER_MS);
+    return {
+      sentence: function (words) {
+        if (!text) {
+          pending.textContent = "";
+          pending.className = "msg bot pending writing";
+          pending.appendChild(el("p", "generated-label", TEXT.generated));
+          text = el("p", "written");
+          pending.appendChild(text);
+          pending.appendChild(stop);
+        }
+        text.textContent += (text.textContent ? " " : "") + words;
+        stop.hidden = false;
+        scrollDown();
+      },
+      discard: function () {  // the server replaced them by the quoted answer, which follows
+        if (!text) return;
+        pending.textContent = TEXT.waiting;
+        pending.className = "msg bot pending";
+        pending.appendChild(stop);
+        text = null;
+      },
+      done: function () { clearTimeout(timer); stop.hidden = true; }
+    };
+  }
+
+  // Server-sent events from a fetch body: sentence, discard, citations, answer, error.
+  // Resolves with the answer's body (or an error's {code, message}).
+  function readEvents(stream, live) {
+    var reader = stream.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var result = null;
+    function handle(block) {
+      var name = "message", data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+        else if (line.indexOf("data:") === 0) data += line.slice(5).replace(/^ /, "");
+      });
+      var value;
+      try { value = JSON.parse(data); } catch (e) { return; }
+      if (name === "sentence" && value && typeof value.text === "string") live.sentence(value.text);
+      else if (name === "discard") live.discard();
+      else if (name === "answer" || name === "error") result = value;
+    }
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (!chunk.done) buffer += decoder.decode(chunk.value, { stream: true });
+        buffer = buffer.replace(/\r\n?/g, "\n");
+        var end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          handle(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+        if (result || chunk.done) {
+          if (!chunk.done) reader.cancel().catch(function () {});
+          return result || {};
+        }
+        return pump();
+      });
+    }
+    return pump();
   }
 
   function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
@@ -630,6 +732,11 @@
       ".user { align-self: flex-end; background: var(--accent); color: #fff; white-space: pre-wrap; max-width: 85%; }",
       ".bot { align-self: stretch; background: #fff; border: 1px solid #d0d7de; }",
       ".pending { color: #57606a; font-style: italic; }",
+      ".writing { color: #1f2328; font-style: normal; }",
+      ".stopped { color: #57606a; }",
+      ".stop { display: block; margin-top: 6px; border: 1px solid #8c959f; border-radius: 6px; padding: 2px 10px;",
+      "  background: #fff; color: #1f2328; font: inherit; font-size: 13px; font-style: normal; cursor: pointer; }",
+      ".stop[hidden] { display: none; }",
       ".error { border-color: #cf222e; background: #fff5f5; }",
       ".abstain { background: #fff4e5; border: 1px solid #f3c98b; border-left: 5px solid #b26a00; }",
       ".abstain-title { font-weight: 700; color: #7a4500; }",
