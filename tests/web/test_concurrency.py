@@ -37,14 +37,14 @@ class Inside:
         self.hold = hold
         work = assistant._answer
 
-        def counted(question, history):
+        def counted(question, history, *rest):
             with self.lock:
                 self.now += 1
                 self.entries += 1
                 self.most = max(self.most, self.now)
             try:
                 time.sleep(self.hold)  # long enough that every question overlaps the others
-                return work(question, history)
+                return work(question, history, *rest)
             finally:
                 with self.lock:
                     self.now -= 1
@@ -86,7 +86,8 @@ def ask_chat(server, session: str) -> str:
         assert taken.status_code == 200, taken.text
         joined = http.post(
             "/gradio_api/queue/join",
-            json={"data": [None, [], None], "fn_index": fns["answer"], "trigger_id": 12, "session_hash": session},
+            # The answer's inputs: the pending question, the chat, the conversation, "asked alone".
+            json={"data": [None, [], None, None], "fn_index": fns["answer"], "trigger_id": 12, "session_hash": session},
         )
         assert joined.status_code == 200, joined.text
         with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as events:
