@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import docgen
 import pytest
-from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
+from helpers import CORPUS, FAQ, GUIDE, cli_env, livc_in_process
 
 from assistant.core.chunking import Passage, chunk_sections
 from assistant.core.documents import (
@@ -244,17 +243,8 @@ def test_the_index_records_the_stated_date_for_the_manifest_passages_and_livc_do
         LIVC_INDEX_DIR=str(small_corpus.index_dir),
         LIVC_CONFIG=str(config),
     )
-    listed = subprocess.run(
-        [PYTHON, "-m", "assistant.ops.cli", "documents"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    listed = livc_in_process("documents", env=env)
     assert listed.returncode == 0, listed.stderr
     assert "passages; version 2021-07, sha256 " in listed.stdout
-    as_json = subprocess.run(
-        [PYTHON, "-m", "assistant.ops.cli", "documents", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    as_json = livc_in_process("documents", "--json", env=env)
     assert {d["name"]: d["date"] for d in json.loads(as_json.stdout)["documents"]}["gids.md"] == "2021-07"

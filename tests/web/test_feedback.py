@@ -6,11 +6,10 @@ import csv
 import io
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import PYTHON, ROOT, cli_env
+from helpers import cli_env, livc_in_process
 
 from assistant.core.chunking import Passage
 from assistant.core.settings import Settings
@@ -128,21 +127,12 @@ def test_livc_feedback_lists_and_exports(tmp_path):
     store.add(from_answer(answer(), -1, log_questions=False, reason="bron klopt niet"))
     env = cli_env(LIVC_INDEX_DIR=str(tmp_path / "index"), LIVC_CONFIG=str(_empty(tmp_path)))
 
-    listed = subprocess.run(
-        [PYTHON, "-m", "assistant.ops.cli", "feedback"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-    )
+    listed = livc_in_process("feedback", env=env)
     assert listed.returncode == 0, listed.stderr
     assert "down bron klopt niet" in listed.stdout and "5.2 De burgemeester" in listed.stdout
 
     target = tmp_path / "export.csv"
-    exported = subprocess.run(
-        [PYTHON, "-m", "assistant.ops.cli", "feedback", "--csv", str(target)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    exported = livc_in_process("feedback", "--csv", str(target), env=env)
     assert exported.returncode == 0, exported.stderr
     assert len(list(csv.DictReader(target.open(encoding="utf-8")))) == 1
 
@@ -167,14 +157,7 @@ def test_livc_feedback_csv_never_writes_a_live_formula(tmp_path, typed):
     )
     env = cli_env(LIVC_INDEX_DIR=str(tmp_path / "index"), LIVC_CONFIG=str(_empty(tmp_path)))
     target = tmp_path / "export.csv"
-    exported = subprocess.run(
-        [PYTHON, "-m", "assistant.ops.cli", "feedback", "--csv", str(target)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    exported = livc_in_process("feedback", "--csv", str(target), env=env)
     assert exported.returncode == 0, exported.stderr
     row = next(csv.DictReader(target.open(encoding="utf-8", newline="")))
     for column in ("question", "answer"):
