@@ -122,3 +122,20 @@ def browser():
         instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def scripted_model():
+    """A scripted OpenAI-compatible model server on 127.0.0.1 (tests/llm_server.py), one per module."""
+    from llm_server import ScriptedModel
+
+    with ScriptedModel() as running:
+        yield running
+
+
+@pytest.fixture
+def model(scripted_model):
+    """The scripted model server, with no reply left over from another test."""
+    scripted_model.scripts.clear()
+    yield scripted_model
+    scripted_model.scripts.clear()

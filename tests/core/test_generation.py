@@ -150,27 +150,13 @@ def _empty(folder):
 
 
 @pytest.fixture(scope="module")
-def scripted():
-    with ScriptedModel() as running:
-        yield running
-
-
-@pytest.fixture
-def model(scripted):
-    """The scripted server, with no reply left over from another test."""
-    scripted.scripts.clear()
-    yield scripted
-    scripted.scripts.clear()
-
-
-@pytest.fixture(scope="module")
 def small_settings(tmp_path_factory, small_cache, embedder):
     return build_small_index(tmp_path_factory.mktemp("generation"), small_cache, embedder)
 
 
 @pytest.fixture(scope="module")
-def assistant(small_settings, scripted, embedder):
-    settings = small_settings.replace(llm_url=scripted.url, llm_model="scripted", llm_api_key="sk-geheim-123")
+def assistant(small_settings, scripted_model, embedder):
+    settings = small_settings.replace(llm_url=scripted_model.url, llm_model="scripted", llm_api_key="sk-geheim-123")
     return Assistant.open(settings, embedder=embedder)
 
 

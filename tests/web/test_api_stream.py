@@ -10,7 +10,6 @@ import json
 import httpx
 import pytest
 from helpers import AppServer, build_small_index, client
-from llm_server import ScriptedModel
 
 from assistant.core.assistant import Assistant
 from assistant.web.app import create_app
@@ -20,23 +19,14 @@ KEY = "sk-geheim-stream-42"
 
 
 @pytest.fixture(scope="module")
-def scripted():
-    with ScriptedModel() as running:
-        yield running
-
-
-@pytest.fixture
-def model(scripted):
-    scripted.scripts.clear()
-    yield scripted
-    scripted.scripts.clear()
-
-
-@pytest.fixture(scope="module")
-def http(tmp_path_factory, small_cache, embedder, scripted):
+def http(tmp_path_factory, small_cache, embedder, scripted_model):
     folder = tmp_path_factory.mktemp("stream")
     settings = build_small_index(folder, small_cache, embedder).replace(
-        llm_url=scripted.url, llm_model="scripted", llm_api_key=KEY, rate_limit=0, feedback_db=str(folder / "fb.db")
+        llm_url=scripted_model.url,
+        llm_model="scripted",
+        llm_api_key=KEY,
+        rate_limit=0,
+        feedback_db=str(folder / "fb.db"),
     )
     app = create_app(settings, Assistant.open(settings, embedder=embedder))
     with AppServer(app) as server, client(server) as c:

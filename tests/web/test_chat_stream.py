@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from helpers import Server, build_small_index
-from llm_server import ScriptedModel
 
 from assistant.core.assistant import Assistant
 from assistant.core.messages import CHAT_PAGE_TEXT, CHAT_STOPPED, GENERATED_LABEL
@@ -21,16 +20,10 @@ SENTENCE = "De burgemeester zit de cel voor [1]. "
 
 
 @pytest.fixture(scope="module")
-def model():
-    with ScriptedModel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, small_cache, embedder, model):
+def server(tmp_path_factory, small_cache, embedder, scripted_model):
     folder = tmp_path_factory.mktemp("chat-stream")
     settings = build_small_index(folder, small_cache, embedder).replace(
-        llm_url=model.url, llm_model="scripted", feedback_db=str(folder / "fb.db")
+        llm_url=scripted_model.url, llm_model="scripted", feedback_db=str(folder / "fb.db")
     )
     with Server(mount(create_app(settings), Assistant.open(settings, embedder=embedder), settings)) as running:
         yield running

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from helpers import AppServer, ask_widget, build_small_index
-from llm_server import ScriptedModel
 
 from assistant.core.assistant import Assistant
 from assistant.core.messages import GENERATED_LABEL
@@ -22,16 +21,10 @@ STOPPED = "Gestopt."  # the start of the widget's line after Stop (its TEXT.stop
 
 
 @pytest.fixture(scope="module")
-def model():
-    with ScriptedModel() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, small_cache, embedder, model):
+def server(tmp_path_factory, small_cache, embedder, scripted_model):
     folder = tmp_path_factory.mktemp("widget-stream")
     settings = build_small_index(folder, small_cache, embedder).replace(
-        llm_url=model.url, llm_model="scripted", rate_limit=0, feedback_db=str(folder / "fb.db")
+        llm_url=scripted_model.url, llm_model="scripted", rate_limit=0, feedback_db=str(folder / "fb.db")
     )
     with AppServer(create_app(settings, Assistant.open(settings, embedder=embedder))) as running:
         yield running
