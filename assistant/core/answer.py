@@ -241,7 +241,7 @@ def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):
         for i, sentence in enumerate(passage.sentences):
             if len(sentence.split()) < 4 or _is_label(sentence):
                 continue
-            window = " ".join(passage.sentences[i : i + 2])
+            window = passage.sentence_pair(i)
             yield (
                 (
                     float(sims[i])

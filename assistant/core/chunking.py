@@ -123,6 +123,10 @@ class Passage:
         passage text alone lacks ("Wie zit voor?" is answered under "5.2 De burgemeester")."""
         return f"{' › '.join(self.section_path)}\n{self.text}"
 
+    def sentence_pair(self, i: int) -> str:
+        """Sentence i and the next one: the text of sentence i's window, without its headings."""
+        return " ".join(self.sentences[i : i + 2])
+
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
 

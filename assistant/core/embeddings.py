@@ -103,6 +103,11 @@ def limit_threads(threads: int) -> None:
         _local.threads = threads
 
 
+def thread_limit() -> int:
+    """The count `limit_threads` set last (0: the libraries' defaults)."""
+    return _THREADS
+
+
 def limit_this_thread() -> None:
     """Apply the `limit_threads` count to the calling thread's OpenMP, once per thread."""
     if _THREADS and getattr(_local, "threads", None) != _THREADS:

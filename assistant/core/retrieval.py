@@ -23,6 +23,7 @@ import numpy as np
 
 from .faq import match_question
 from .index import Store
+from .index.vectors import window_passage
 from .lexical import without_terms
 from .question import Reading, analyse, content_stems, share_found
 from .settings import Settings
@@ -121,8 +122,8 @@ class HybridSearch:
     def windows(self, vector: np.ndarray) -> Ranking:
         """Passages by the cosine of their best sentence window (heading path + two sentences)."""
         best: dict[str, float] = {}
-        for window_id, cosine in self.store.window_search.nearest(vector, self.pool * 3):
-            passage_id = window_id.rsplit(":", 1)[0]
+        for window, cosine in self.store.window_search.nearest(vector, self.pool * 3):
+            passage_id = window_passage(window)
             best[passage_id] = max(cosine, best.get(passage_id, -1.0))
         return sorted(best.items(), key=lambda item: -item[1])[: self.pool]
 

@@ -40,6 +40,7 @@ from ..settings import Settings
 from .chroma import has_collections, reaching_store, remove_collections, set_aside_damaged_store, write_collection
 from .embedding_cache import EmbeddingCache
 from .store import INDEX_FORMAT, Manifest, read_manifest
+from .vectors import window_id
 
 
 @dataclass
@@ -251,7 +252,7 @@ def _write(
         settings,
         "windows_" + generation,
         [
-            TextNode(id_=f"{pid}:{i}", text=text, embedding=v.tolist(), metadata={"passage_id": pid})
+            TextNode(id_=window_id(pid, i), text=text, embedding=v.tolist(), metadata={"passage_id": pid})
             for (pid, i, text), v in zip(windows, window_vecs)
         ],
     )
@@ -325,7 +326,7 @@ def sentence_windows(passages: list[Passage]) -> list[tuple[str, int, str]]:
     sentence and the next one. Short, heading-aware texts that e5 matches well against
     pointed questions ("Wanneer stond het decreet in het Staatsblad?")."""
     return [
-        (p.id, i, f"{' › '.join(p.section_path)}\n{' '.join(p.sentences[i : i + 2])}")
+        (p.id, i, f"{' › '.join(p.section_path)}\n{p.sentence_pair(i)}")
         for p in passages
         for i in range(len(p.sentences))
     ]

@@ -82,7 +82,7 @@ class Store:
         for p in self.passages:
             self.stems_of(p.embed_text)
             for i in range(len(p.sentences)):
-                self.stems_of(" ".join(p.sentences[i : i + 2]))
+                self.stems_of(p.sentence_pair(i))
 
     def stems_of(self, text: str) -> frozenset[str]:
         """The stemmed content words of a text of this generation (a passage, a sentence

@@ -83,7 +83,17 @@ def window_vectors(settings: Settings, collection, passages: list[Passage], vect
     """The search over the sentence windows: the copy the generation keeps beside its
     passages (vectors.npz, the same vectors as `collection`, row by row in the order of
     build.sentence_windows) when it is small enough."""
-    window_ids = [f"{p.id}:{i}" for p in passages for i in range(len(p.sentences))]
+    window_ids = [window_id(p.id, i) for p in passages for i in range(len(p.sentences))]
     if settings.chroma_url or len(window_ids) > settings.memory_search_limit:
         return ChromaVectors(settings, collection)
     return MemoryVectors(window_ids, vectors)
+
+
+def window_id(passage_id: str, sentence: int) -> str:
+    """The id of a sentence window, in Chroma and in memory."""
+    return f"{passage_id}:{sentence}"
+
+
+def window_passage(window: str) -> str:
+    """The passage id of a sentence window's id."""
+    return window.rsplit(":", 1)[0]

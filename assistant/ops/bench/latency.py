@@ -110,7 +110,7 @@ def measure_model_threads(model: BaseEmbedding, questions: list[str], workers: i
         return None
     from ...core import embeddings
 
-    own = embeddings._THREADS
+    own = embeddings.thread_limit()
     default = os.cpu_count() or 1
     counts = {"default": default, "one": 1}
     alone: dict[str, list[float]] = {"default": [], "one": []}
