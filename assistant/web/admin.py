@@ -37,12 +37,11 @@ from ..core.messages import (
     ADMIN_NO_INDEX,
     ADMIN_STATES,
     ADMIN_TITLE,
-    VIEWER_BACK,
 )
 from ..core.settings import Settings
 from .feedback import FeedbackStore, feedback_path
-from .static import read_text
 from .urls import app_path, home_url
+from .viewer import page_html
 
 ADMIN_PATH = "/beheer"
 REPORT_DIR = Path("eval/reports/latest")  # where `livc eval` writes by default (relative to the working folder)
@@ -50,7 +49,11 @@ PLOT_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 FEEDBACK_SHOWN = 200  # newest records on the page; the CSV holds all
 ADMIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'"
 LOCAL = {"127.0.0.1", "::1"}
-CSS = read_text("viewer.css")
+# Beside viewer.css, which every page of the viewer's kind has (viewer.page_html).
+STYLE = """
+.doc { max-width: 80rem; } td { font-size: .9rem; } figure img { max-width: 100%; }
+.report h1 { font-size: 1.3rem; }
+"""
 
 
 def admin_router(settings: Settings, report_dir: Path = REPORT_DIR) -> APIRouter:
@@ -196,25 +199,7 @@ def report_html(folder: Path, settings: Settings) -> str:
 
 
 def _page(title: str, body: str, settings: Settings, status: int = 200) -> HTMLResponse:
-    page = f"""<!doctype html>
-<html lang="nl">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · LIVC-assistent</title>
-<style>
-{CSS}
-.doc {{ max-width: 80rem; }} td {{ font-size: .9rem; }} figure img {{ max-width: 100%; }}
-.report h1 {{ font-size: 1.3rem; }}
-</style>
-</head>
-<body>
-<header class="bar"><a href="{html.escape(home_url(settings))}">{VIEWER_BACK}</a></header>
-<main class="doc">
-{body}
-</main>
-</body>
-</html>"""
+    page = page_html(title, body, home_url(settings), style=STYLE)
     return HTMLResponse(
         page, status_code=status, headers={"Content-Security-Policy": ADMIN_CSP, "Cache-Control": "no-store"}
     )

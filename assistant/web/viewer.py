@@ -332,14 +332,21 @@ def _not_found(home: str) -> HTMLResponse:
 
 
 def _page(title: str, body: str, home: str, status: int = 200, where: str = "") -> HTMLResponse:
-    page = f"""<!doctype html>
+    page = page_html(title, body, home, where=where)
+    return HTMLResponse(page, status_code=status, headers={"Content-Security-Policy": VIEWER_CSP})
+
+
+def page_html(title: str, body: str, home: str, where: str = "", style: str = "") -> str:
+    """A page of the document viewer's kind (the viewer, /beheer): the bar back to the chat
+    at `home`, optionally naming `where` one is, then `body`; `style` adds to viewer.css."""
+    return f"""<!doctype html>
 <html lang="nl">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · LIVC-assistent</title>
 <style>
-{CSS}</style>
+{CSS}{style}</style>
 </head>
 <body>
 <header class="bar"><a href="{html.escape(home)}">{BACK_TO_CHAT}</a>{
@@ -350,4 +357,3 @@ def _page(title: str, body: str, home: str, status: int = 200, where: str = "") 
 </main>
 </body>
 </html>"""
-    return HTMLResponse(page, status_code=status, headers={"Content-Security-Policy": VIEWER_CSP})
