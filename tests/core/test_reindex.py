@@ -19,7 +19,7 @@ from pathlib import Path
 
 import docgen
 import pytest
-from helpers import PYTHON, ROOT, HashEmbedding, cli_env, settings_for, write_small_corpus
+from helpers import PYTHON, ROOT, HashEmbedding, cli_env, require_marker, settings_for, write_small_corpus
 
 from assistant.core import embeddings
 from assistant.core.assistant import Assistant
@@ -37,14 +37,19 @@ OLD = "De burgemeester nodigt ook de partners uit."
 NEW = "De burgemeester kan zich laten vertegenwoordigen door een schepen."
 
 
-def livc_process(*args: str, small_corpus) -> subprocess.Popen:
-    """`livc <args>` on the small corpus, as a user runs it."""
-    config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(
+def livc_env(small_corpus) -> dict[str, str]:
+    """The environment of a `livc` process on the small corpus, with an empty settings file."""
+    require_marker("server", "a livc process")
+    return cli_env(
         LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
         LIVC_INDEX_DIR=str(small_corpus.index_dir),
-        LIVC_CONFIG=str(config),
+        LIVC_CONFIG=str(small_corpus.index_dir.parent / "empty-livc.toml"),
     )
+
+
+def livc_process(*args: str, small_corpus) -> subprocess.Popen:
+    """`livc <args>` on the small corpus, as a user runs it."""
+    env = livc_env(small_corpus)
     return subprocess.Popen(
         [PYTHON, "-m", "assistant.ops.cli", *args],
         cwd=ROOT,
@@ -221,6 +226,7 @@ def test_a_reader_of_the_previous_generation_keeps_answering_after_a_build(small
     assert any(NEW in c.passage.text for c in answer.citations)
 
 
+@pytest.mark.server  # a real livc process beside this one
 def test_a_running_assistant_serves_what_another_process_indexed(small_corpus, embedder):
     app = Assistant.open(small_corpus.settings, embedder=embedder, build=True)
     before = app.store.manifest.generation
@@ -283,6 +289,7 @@ KILL_POINTS = {
 }
 
 
+@pytest.mark.server  # a real livc process beside this one
 @pytest.mark.parametrize("point", sorted(KILL_POINTS))
 def test_killing_the_indexer_mid_build_leaves_the_old_index_serving(small_corpus, embedder, point):
     first = build_index(small_corpus.settings, embedder, progress=False)
@@ -314,6 +321,7 @@ def test_killing_the_indexer_mid_build_leaves_the_old_index_serving(small_corpus
     assert "rondes.md" in {p.doc for p in open_index(small_corpus.settings).passages}
 
 
+@pytest.mark.server  # a real livc process beside this one
 def test_index_watch_picks_up_a_change_while_the_app_serves(small_corpus, embedder):
     app = Assistant.open(small_corpus.settings, embedder=embedder, build=True)
     first = app.store.manifest.generation
@@ -331,17 +339,13 @@ def test_index_watch_picks_up_a_change_while_the_app_serves(small_corpus, embedd
     assert out.startswith("Watching ") and "Index built" in out and "Stopped watching." in out
 
 
+@pytest.mark.server  # a real livc process beside this one
 def test_index_watch_stops_on_sigint_after_a_rebuild_even_when_started_with_sigint_ignored(small_corpus, embedder):
     """A CI runner or a script's background job starts programs with SIGINT ignored; the
     watcher still stops on Ctrl+C (SIGINT) after it has rebuilt, within seconds."""
     build_index(small_corpus.settings, embedder, progress=False)
     first = read_manifest(small_corpus.index_dir).generation
-    config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(
-        LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
-        LIVC_INDEX_DIR=str(small_corpus.index_dir),
-        LIVC_CONFIG=str(config),
-    )
+    env = livc_env(small_corpus)
     watcher = subprocess.Popen(
         [PYTHON, "-m", "assistant.ops.cli", "index", "--watch", "--interval", "0.3", "--quiet"],
         cwd=ROOT,
@@ -481,17 +485,13 @@ def read_only(folder: Path, *command: str) -> list[str]:
     ]
 
 
+@pytest.mark.server  # a real livc process beside this one
 def test_a_read_only_index_folder_is_named_with_what_to_do(small_corpus, embedder):
     if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"]).returncode != 0:
         pytest.fail("this test needs unshare (util-linux) with user and mount namespaces")
     build_index(small_corpus.settings, embedder, progress=False)
     edit(small_corpus.guide, OLD, NEW)
-    config = small_corpus.index_dir.parent / "empty-livc.toml"
-    env = cli_env(
-        LIVC_CORPUS_DIR=str(small_corpus.corpus_dir),
-        LIVC_INDEX_DIR=str(small_corpus.index_dir),
-        LIVC_CONFIG=str(config),
-    )
+    env = livc_env(small_corpus)
     for args, words in (
         (["index", "--quiet"], f"cannot write to the index folder {small_corpus.index_dir}"),
         (["ask", "Wie zit de cel voor?"], "needs write access to that folder"),
