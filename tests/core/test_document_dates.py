@@ -27,7 +27,7 @@ from assistant.core.documents import (
 )
 from assistant.core.index import build_index, open_index
 from assistant.core.types import Answer, Citation
-from assistant.ops.cli import format_answer
+from assistant.ops.commands import format_answer
 
 CLONE_DAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a file's mtime: the day it was copied
 

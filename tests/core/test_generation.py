@@ -327,7 +327,7 @@ def test_without_llm_url_nothing_is_sent(extractive, model):
 
 def test_livc_ask_labels_a_generated_answer(assistant, extractive, model):
     from assistant.core.messages import GENERATED_LABEL
-    from assistant.ops.cli import format_answer
+    from assistant.ops.commands import format_answer
 
     model.reply("De burgemeester zit de cel voor [1]. De burgemeester richt de cel op [1].")
     assert format_answer(assistant.ask(QUESTION)).startswith(GENERATED_LABEL)

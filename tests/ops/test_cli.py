@@ -322,7 +322,8 @@ def test_eval_takes_several_gold_files_and_reports_each_and_pooled(gold_file, tm
 
 
 def test_eval_gold_arguments_collect_into_one_list():
-    from assistant.ops.cli import DEFAULT_GOLD, build_parser
+    from assistant.ops.cli import build_parser
+    from assistant.ops.commands import DEFAULT_GOLD
 
     args = build_parser().parse_args(["eval", "--gold", "a.jsonl", "b.jsonl", "--gold", "c.jsonl"])
     assert [str(p) for p in args.gold] == ["a.jsonl", "b.jsonl", "c.jsonl"]
