@@ -360,6 +360,25 @@ class AppProcess(harness.AppProcess):
         return super().tail(lines)
 
 
+@contextmanager
+def browser_tab(browser, url: str, ready: str | None = None, requests: list[str] | None = None, **context_options):
+    """A tab of a fresh browser context (`context_options` go to `browser.new_context`) at `url`,
+    after the selector `ready` shows; the URL of every request is added to `requests`. The
+    context is closed afterwards."""
+    context = browser.new_context(**context_options)
+    if requests is not None:
+        context.on("request", lambda request: requests.append(request.url))
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(BROWSER_TIMEOUT)
+        tab.goto(url)
+        if ready:
+            tab.wait_for_selector(ready)
+        yield tab
+    finally:
+        context.close()
+
+
 def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if not found:

@@ -123,14 +123,12 @@ def load_markdown(path: Path, progress: Callable[[int, int], None] | None = None
     sections = parse_markdown(path.name, text)
     if not sections:
         raise DocumentError(f"{path.name}: the file is empty")
-    return Document(
-        path.name,
-        sections[0].title,
-        hashlib.sha256(raw).hexdigest(),
-        text,
-        tuple(sections),
-        date=stated_date(fields) or file_date(path),
-    )
+    return document_of(path, raw, text, sections, date=stated_date(fields) or file_date(path))
+
+
+def document_of(path: Path, raw: bytes, text: str, sections, **fields) -> Document:
+    """The Document of a file: titled by its first section, versioned by the hash of its bytes."""
+    return Document(path.name, sections[0].title, hashlib.sha256(raw).hexdigest(), text, tuple(sections), **fields)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:

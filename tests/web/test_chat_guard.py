@@ -25,7 +25,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import ARTIFACTS, AppProcess, AppServer, HostSite, ask_in_chat, client, settings_for, write_small_corpus
+from helpers import (
+    ARTIFACTS,
+    AppProcess,
+    AppServer,
+    HostSite,
+    ask_in_chat,
+    browser_tab,
+    client,
+    settings_for,
+    write_small_corpus,
+)
 
 from assistant.core.assistant import Assistant
 from assistant.core.chunking import Passage
@@ -39,6 +49,7 @@ from assistant.web.render import LOW_CONFIDENCE_LABEL, render_question, render_r
 from assistant.web.serving import HEADER_TIMEOUT
 
 TIMEOUT = 30_000
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "nl-BE"}
 PROXY = "127.0.0.2"
 EVIL_HOST = {"Host": "assistent.stad.be", "Origin": "https://evil.example"}
 UPLOAD_MARKER = f"zebra-upload-{uuid.uuid4().hex[:12]}"  # new every run: no file of an earlier run counts
@@ -600,13 +611,8 @@ def test_html_in_documents_and_questions_stays_text_in_the_chat(browser, server)
 
 
 def test_copying_a_message_copies_its_text_not_its_html(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.goto(server.url + "/")
-        page.wait_for_selector("#livc-question textarea")
+    clipboard = {"permissions": ["clipboard-read", "clipboard-write"]}
+    with browser_tab(browser, server.url + "/", "#livc-question textarea", **DESKTOP, **clipboard) as page:
         reply = ask_in_chat(page, "Wie zit de cel voor?")
         reply.hover()
         page.locator("#livc-chat .bot-row button[title='Bericht kopiëren']").last.click()
@@ -617,17 +623,10 @@ def test_copying_a_message_copies_its_text_not_its_html(browser, server):
         assert reply.inner_text().strip().startswith(answer.strip()), copied
         assert "burgemeester" in answer and "[1]" in answer and sources.startswith("[1] ")
         assert "<" not in copied and "livc-" not in copied
-    finally:
-        context.close()
 
 
 def test_a_low_confidence_answer_is_set_apart_in_the_chat(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.goto(server.url + "/")
-        page.wait_for_selector("#livc-question textarea")
+    with browser_tab(browser, server.url + "/", "#livc-question textarea", **DESKTOP) as page:
         sure = ask_in_chat(page, "Wie zit de cel voor?")
         unsure = ask_in_chat(page, "Wie zit de cel voor, onzeker?")
         abstained = ask_in_chat(page, "Hoe vraag ik een parkeervergunning aan?")
@@ -651,18 +650,12 @@ def test_a_low_confidence_answer_is_set_apart_in_the_chat(browser, server):
         assert len(styles) == 3, styles  # distinct from an answer and from an abstention
         assert "rgba(0, 0, 0, 0)" not in look(unsure.locator(".livc-low")).split(" 1px")[0]
         page.screenshot(path=str(ARTIFACTS / "chat-low-confidence.png"))
-    finally:
-        context.close()
 
 
 def test_the_widget_shows_low_confidence_and_the_language_note(browser, server):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE")
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.goto(server.url + "/embed")
+    with browser_tab(browser, server.url + "/embed", **DESKTOP) as page:
         replies = page.locator(".msg.bot:not(.pending)")
         for question in ("Wie zit de cel voor?", "Wie zit de cel voor, onzeker?"):
             before = replies.count()
@@ -678,8 +671,6 @@ def test_the_widget_shows_low_confidence_and_the_language_note(browser, server):
         assert note.bounding_box()["y"] < unsure.locator(".text").bounding_box()["y"]
         colours = [r.evaluate("el => getComputedStyle(el).backgroundColor") for r in (sure, unsure)]
         assert colours[0] != colours[1], colours
-    finally:
-        context.close()
 
 
 def test_the_api_answer_carries_confidence_and_language(server):

@@ -6,7 +6,7 @@ the finished answer replaces them."""
 from __future__ import annotations
 
 import pytest
-from helpers import Server, build_small_index
+from helpers import Server, browser_tab, build_small_index
 
 from assistant.core.assistant import Assistant
 from assistant.core.messages import CHAT_PAGE_TEXT, CHAT_STOPPED, GENERATED_LABEL
@@ -31,11 +31,7 @@ def server(tmp_path_factory, small_cache, embedder, scripted_model):
 
 def test_sentences_appear_while_the_model_writes(browser, server, model):
     model.reply(SENTENCE * 6, pieces=6, delay=0.25)  # about 1 s a sentence
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(server.url + "/")
+    with browser_tab(browser, server.url + "/") as page:
         page.fill("#livc-question textarea", "Wie zit de cel voor?")
         page.press("#livc-question textarea", "Enter")
         writing = page.locator("#livc-chat .livc-writing")
@@ -46,8 +42,6 @@ def test_sentences_appear_while_the_model_writes(browser, server, model):
         reply = page.locator("#livc-chat [data-testid='bot']").last
         expect(reply).to_contain_text(GENERATED_LABEL)
         expect(reply.locator(".livc-answer")).to_contain_text("De burgemeester zit de cel voor.")
-    finally:
-        context.close()
 
 
 def test_stop_closes_the_stream_to_the_model(browser, server, model):
@@ -56,11 +50,7 @@ def test_stop_closes_the_stream_to_the_model(browser, server, model):
     generated text stays in the chat."""
     model.closed.clear()
     model.reply(SENTENCE * 40, pieces=6, delay=0.25)  # far longer than the test waits
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(server.url + "/")
+    with browser_tab(browser, server.url + "/") as page:
         stop = page.get_by_role("button", name=CHAT_PAGE_TEXT["stop"])
         expect(stop).to_have_count(0)  # hidden before a question
         page.fill("#livc-question textarea", "Wie zit de cel voor?")
@@ -76,5 +66,3 @@ def test_stop_closes_the_stream_to_the_model(browser, server, model):
         reply = page.locator("#livc-chat [data-testid='bot']").last
         expect(reply).not_to_contain_text(GENERATED_LABEL)
         expect(reply.locator(".livc-answer")).to_be_visible()
-    finally:
-        context.close()

@@ -112,6 +112,17 @@ def axe_violations(scope) -> list[dict]:
 # Copy, keep, export
 
 
+def ask_in_embed(context, server, question: str):
+    """A new tab on the embed page that has asked `question` and shows its answer card."""
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT)
+    tab.goto(server.url + "/embed")
+    tab.locator("textarea").fill(question)
+    tab.locator("textarea").press("Enter")
+    expect(tab.locator(".msg.bot .card").first).to_be_visible()
+    return tab
+
+
 def test_copy_gives_plain_text_with_the_numbered_sources(page, server):
     reply = ask_in_chat(page, GUIDE_QUESTION)
     wait_kept(page, 1)
@@ -265,12 +276,7 @@ def test_thumbs_down_says_which_answer_and_takes_a_note_and_the_question_on_requ
 def test_embed_has_the_chats_essentials(context, server, app_settings):
     """Copy with sources, the whole passage behind "meer", thumbs with reasons (stored, the
     question only when the user sends it along), and the question kept in view."""
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT)
-    tab.goto(server.url + "/embed")
-    tab.locator("textarea").fill(GUIDE_QUESTION)
-    tab.locator("textarea").press("Enter")
-    expect(tab.locator(".msg.bot .card").first).to_be_visible()
+    tab = ask_in_embed(context, server, GUIDE_QUESTION)
     asked, log = tab.locator(".msg.user").bounding_box(), tab.locator(".log").bounding_box()
     assert log["y"] <= asked["y"] and asked["y"] + asked["height"] <= log["y"] + log["height"]
     more = tab.locator(".card details.more").first
@@ -309,12 +315,7 @@ def test_widget_feedback_is_checked(server):
 
 
 def test_embed_page_has_no_serious_accessibility_violations(context, server):
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT)
-    tab.goto(server.url + "/embed")
-    tab.locator("textarea").fill(GUIDE_QUESTION)
-    tab.locator("textarea").press("Enter")
-    expect(tab.locator(".msg.bot .card").first).to_be_visible()
+    tab = ask_in_embed(context, server, GUIDE_QUESTION)
     assert axe_violations(tab) == []
 
 

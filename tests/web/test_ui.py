@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
-from helpers import ARTIFACTS, ROOT, Server, ask_in_chat
+from helpers import ARTIFACTS, ROOT, Server, ask_in_chat, browser_tab
 
 from assistant.web.app import create_app
 from assistant.web.chat import EXAMPLES, mount
@@ -55,17 +55,16 @@ def requests_seen() -> list[str]:
     return []
 
 
+def chat_tab(browser, server, requests_seen, **context_options):
+    """A tab of a fresh browser context on the chat, its requests recorded, ready for a question."""
+    return browser_tab(browser, server.url + "/", "#livc-question textarea", requests_seen, **context_options)
+
+
 @pytest.fixture
 def page(browser, server, requests_seen):
     """A fresh context (an English browser: the interface must be Dutch anyway) on the chat."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
-    context.on("request", lambda request: requests_seen.append(request.url))
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT)
-    tab.goto(server.url + "/")
-    tab.wait_for_selector("#livc-question textarea")
-    yield tab
-    context.close()
+    with chat_tab(browser, server, requests_seen, viewport={"width": 1440, "height": 900}, locale="en-US") as tab:
+        yield tab
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -245,15 +244,8 @@ def test_thumbs_down_with_a_reason_is_stored(page, app_settings):
 
 
 def test_phone_width(browser, server, requests_seen):
-    context = browser.new_context(
-        viewport={"width": 375, "height": 812}, locale="nl-BE", is_mobile=True, has_touch=True, device_scale_factor=2
-    )
-    context.on("request", lambda request: requests_seen.append(request.url))
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT)
-    try:
-        tab.goto(server.url + "/")
-        tab.wait_for_selector("#livc-question textarea")
+    phone = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+    with chat_tab(browser, server, requests_seen, locale="nl-BE", **phone) as tab:
         screenshot(tab, "phone-start.png")
         ask_in_chat(tab, "Wie leidt de LIVC-R?", press_enter=False)
         # Nothing wider than the screen; the sources sit below the chat.
@@ -265,25 +257,15 @@ def test_phone_width(browser, server, requests_seen):
         body_size = tab.eval_on_selector("#livc-sources .livc-quote", "el => parseFloat(getComputedStyle(el).fontSize)")
         assert body_size >= 14
         screenshot(tab, "phone.png")
-    finally:
-        context.close()
 
 
 def test_wide_screen(browser, server, requests_seen):
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="nl-BE")
-    context.on("request", lambda request: requests_seen.append(request.url))
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT)
-    try:
-        tab.goto(server.url + "/")
-        tab.wait_for_selector("#livc-question textarea")
+    with chat_tab(browser, server, requests_seen, viewport={"width": 1920, "height": 1080}, locale="nl-BE") as tab:
         ask_in_chat(tab, "Wie moet er minstens aan tafel zitten?")
         chat_box = tab.locator("#livc-chat").bounding_box()
         sources_box = tab.locator("#livc-sources").bounding_box()
         assert sources_box["x"] > chat_box["x"] + chat_box["width"] - 1  # side by side
         screenshot(tab, "wide.png")
-    finally:
-        context.close()
 
 
 def test_questions_are_answered_in_parallel(browser, corpus_index, app_settings):

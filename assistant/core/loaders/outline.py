@@ -8,12 +8,11 @@ entries follow the same rules for every format, and each section learns its page
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..documents import Document, assign_pages, parse_markdown
+from ..documents import Document, assign_pages, document_of, parse_markdown
 from ..errors import DocumentError
 
 # Characters that would make a line mean something else in Markdown when they start it.
@@ -103,13 +102,4 @@ class Outline:
             raise DocumentError(f"{path.name}: no text found")
         if pages:
             sections = assign_pages(sections, text, self.marks)
-        return Document(
-            path.name,
-            sections[0].title,
-            hashlib.sha256(raw).hexdigest(),
-            text,
-            tuple(sections),
-            format=fmt,
-            pages=pages,
-            date=date,
-        )
+        return document_of(path, raw, text, sections, format=fmt, pages=pages, date=date)
