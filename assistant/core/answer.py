@@ -55,6 +55,10 @@ def measure_support(retrieval: Retrieval, store: Store) -> Support:
     if vocabulary is not None:
         terms = [s for s in reading.stems if len(s) >= 4 and not vocabulary.resembles(s)]
         terms += [e for e in reading.entities if not all(t in vocabulary.words for t in tokenize(e))]
+        if reading.language != "nl":
+            # Abbreviations are words of a language too (RGPD for AVG, SPF for FOD): in an
+            # English or French question only numbers, dates and articles are unknown for sure.
+            terms = [t for t in terms if any(c.isdigit() for c in t)]
         unknown = tuple(dict.fromkeys(terms))
     top = store.stems_of(retrieval.hits[0].passage.embed_text)
     coverage = share_found(reading, top, vocabulary.idf if vocabulary else None)

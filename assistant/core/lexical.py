@@ -173,3 +173,42 @@ def without_terms(question: str, terms: list[str]) -> str:
     pattern = re.compile(rf"(?<![\w-]){lead}(?:{alternatives})(?:'s|s)?(?![\w-])", re.IGNORECASE)
     stripped = re.sub(r"\s+", " ", pattern.sub(" ", question)).strip()
     return stripped if content_words(stripped) else question
+
+
+_ABBREVIATION = r"[A-Z]{2,}(?:-[A-Z]{1,3})?"
+_LANGUAGE = r"(?:Frans|Engels|Duits)"
+# "LIVC-R; in het Frans CSIL-R", "(OCAD, in het Frans OCAM)", "(AVG, in het Engels GDPR, ...)"
+_NAMED_IN = re.compile(
+    rf"\b(?P<own>{_ABBREVIATION})\)?[,;]?\s+(?:in het\s+)?{_LANGUAGE}:?\s+(?P<foreign>{_ABBREVIATION})(?![\w-])"
+)
+# "In Franstalige documenten spreekt men van CSIL-R, TFL (taskforce locale) en OCAM in plaats van LIVC-R, LTF en OCAD."
+_INSTEAD_OF = re.compile(r"spreekt men van (?P<foreign>[^.]+?) in plaats van (?P<own>[^.]+)")
+
+
+def own_names(texts: list[str]) -> dict[str, str]:
+    """The foreign abbreviations the texts give for their own ("OCAD, in het Frans OCAM"),
+    as {foreign: own}: a French question names the cell "CSIL-R", the guide "LIVC-R"."""
+    names: dict[str, str] = {}
+    for text in texts:
+        for match in _NAMED_IN.finditer(text):
+            names.setdefault(match["foreign"], match["own"])
+        for match in _INSTEAD_OF.finditer(text):
+            foreign, own = (_abbreviations(re.sub(r"\([^)]*\)", "", match[side])) for side in ("foreign", "own"))
+            if len(foreign) == len(own):
+                for f, o in zip(foreign, own):
+                    names.setdefault(f, o)
+    return {f: o for f, o in names.items() if f != o}
+
+
+def _abbreviations(text: str) -> list[str]:
+    return re.findall(rf"(?<![\w-]){_ABBREVIATION}(?![\w-])", text)
+
+
+def with_own_names(question: str, names: dict[str, str]) -> str:
+    """`question` with each foreign abbreviation of `names` replaced by the texts' own
+    (any case, also as a plural: "csil-r's" -> "LIVC-R's")."""
+    if not names:
+        return question
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.IGNORECASE)
+    by_key = {f.casefold(): o for f, o in names.items()}
+    return pattern.sub(lambda m: by_key[m[1].casefold()], question)

@@ -24,7 +24,7 @@ import numpy as np
 from .faq import match_question
 from .index import Store
 from .index.vectors import window_passage
-from .lexical import without_terms
+from .lexical import with_own_names, without_terms
 from .question import Reading, analyse, content_stems, share_found
 from .settings import Settings
 from .types import Hit, Retrieval
@@ -102,9 +102,12 @@ class HybridSearch:
     def retrieve(self, question: str) -> Retrieval:
         """The top passages for `question`, best first, with raw scores attached, the
         vectors searched with, what the question asks for and its Q&A match."""
-        vector = np.asarray(self.embed_query(question), dtype=np.float32)
         asked = np.asarray(self.embed_full(question), dtype=np.float32)
         reading = analyse(question)
+        searched = self._own_names(question, reading)
+        if searched != question:
+            reading = analyse(searched)
+        vector = np.asarray(self.embed_query(searched), dtype=np.float32)
         dense, windows, lexical = self.passages(vector), self.windows(vector), self.lexical(reading)
         fused = fuse([dense, windows, lexical], self.weights, self.settings.fusion)[: self.settings.top_k]
         cosines, bm25 = dict(dense), dict(lexical)
@@ -114,6 +117,12 @@ class HybridSearch:
         ]
         hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings)
         return Retrieval(question, hits, vector, asked, reading, self.store.vocabulary, faq)
+
+    def _own_names(self, question: str, reading: Reading) -> str:
+        """`question` with the corpus's own names for the foreign ones it gives ("CSIL-R" ->
+        "LIVC-R"): in every ranking a foreign name would pull the question to the one passage
+        naming it. A question about a name keeps it ("Quelle abréviation correspond à TFL ?")."""
+        return question if reading.kind == "abbreviation" else with_own_names(question, self.store.own_names)
 
     def passages(self, vector: np.ndarray) -> Ranking:
         """The passages nearest to `vector`, by cosine."""

@@ -14,6 +14,7 @@ from helpers import CORPUS, FAQ, normalise, unquote
 
 from assistant.core.answer import NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
+from assistant.core.lexical import own_names, with_own_names
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -241,3 +242,44 @@ def test_answers_serialise_to_json(assistant, answers):
         for c in data["citations"]:
             assert {"n", "document", "section", "section_path", "anchor", "quote", "url", "passage"} <= set(c)
         assert answer.hits and all(isinstance(h.score, float) for h in answer.hits)
+
+
+# ---------------------------------------------------------------- the corpus's own names for foreign ones
+
+
+def test_the_corpus_states_its_own_names_for_the_french_and_english_ones():
+    texts = [p.read_text(encoding="utf-8") for p in CORPUS.glob("*.md")]
+    assert own_names(texts) == {"CSIL-R": "LIVC-R", "OCAM": "OCAD", "TFL": "LTF", "GDPR": "AVG"}
+
+
+def test_a_foreign_name_is_replaced_by_the_corpus_own_in_any_case_and_as_a_plural():
+    names = {"CSIL-R": "LIVC-R", "OCAM": "OCAD"}
+    assert with_own_names("Les csil-r's et l'OCAM ?", names) == "Les LIVC-R's et l'OCAD ?"
+    assert with_own_names("Le CSIL-Routier ou XCSIL-R ?", names) == "Le CSIL-Routier ou XCSIL-R ?"
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        # Written for this test; the French name would pull them to its glossary entry.
+        ("Combien de temps une CSIL-R peut-elle conserver ses rapports ?", "7.5 Bewaring en beveiliging"),
+        ("Qui préside la CSIL-R dans une commune ?", "5.2 De burgemeester"),
+    ],
+)
+def test_a_french_question_naming_the_csil_r_is_searched_as_one_about_the_livc_r(assistant, question, section):
+    hits = assistant.search(question)
+    assert section in [h.passage.section for h in hits[:3]], [h.passage.section for h in hits[:3]]
+    assert hits[0].passage.section != "CSIL-R"
+
+
+def test_a_question_about_a_foreign_name_keeps_it(assistant):
+    answer = assistant.ask("Quelle abréviation néerlandaise correspond à l'OCAM ?")
+    assert not answer.abstained and "OCAD" in answer.text
+
+
+def test_a_french_abbreviation_the_guide_does_not_use_is_no_reason_to_refuse(assistant):
+    # "RGPD" is the French name of the AVG: a word of another language, not a subject the guide lacks.
+    answer = assistant.ask(
+        "Quel numéro porte le RGPD, le règlement européen qui protège les données traitées par une CSIL-R ?"
+    )
+    assert not answer.abstained and "2016/679" in answer.text

@@ -11,7 +11,7 @@ import numpy as np
 from ..chunking import Passage
 from ..errors import StoreError
 from ..followup import Vocabulary
-from ..lexical import LexicalIndex, tokenize
+from ..lexical import LexicalIndex, own_names, tokenize
 from ..privacy import PublicNames
 from ..settings import Settings
 from .chroma import collection
@@ -56,6 +56,7 @@ class Store:
     _vocabulary: Vocabulary | None = field(default=None, init=False, repr=False, compare=False)
     _public_names: PublicNames | None = field(default=None, init=False, repr=False, compare=False)
     _stems: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _own_names: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.by_id = {p.id: p for p in self.passages}
@@ -75,10 +76,17 @@ class Store:
             self._public_names = PublicNames.from_texts(texts)
         return self._public_names
 
+    @property
+    def own_names(self) -> dict[str, str]:
+        """The foreign abbreviations the corpus gives for its own, {foreign: own} ("CSIL-R": "LIVC-R")."""
+        if self._own_names is None:
+            self._own_names = own_names([p.text for p in self.passages])
+        return self._own_names
+
     def warm(self) -> None:
         """Make now what questions would otherwise make on first use: the vocabulary, the
-        public names, the stems of every passage and sentence window."""
-        _ = self.vocabulary, self.public_names
+        public names, the corpus's own names, the stems of every passage and sentence window."""
+        _ = self.vocabulary, self.public_names, self.own_names
         for p in self.passages:
             self.stems_of(p.embed_text)
             for i in range(len(p.sentences)):
