@@ -47,16 +47,16 @@ def livc_env(small_corpus) -> dict[str, str]:
     )
 
 
-def livc_process(*args: str, small_corpus) -> subprocess.Popen:
-    """`livc <args>` on the small corpus, as a user runs it."""
-    env = livc_env(small_corpus)
+def livc_process(*args: str, small_corpus, **popen) -> subprocess.Popen:
+    """`livc <args>` on the small corpus, as a user runs it (`popen`: more Popen options)."""
     return subprocess.Popen(
         [PYTHON, "-m", "assistant.ops.cli", *args],
         cwd=ROOT,
-        env=env,
+        env=livc_env(small_corpus),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        **popen,
     )
 
 
@@ -345,14 +345,13 @@ def test_index_watch_stops_on_sigint_after_a_rebuild_even_when_started_with_sigi
     watcher still stops on Ctrl+C (SIGINT) after it has rebuilt, within seconds."""
     build_index(small_corpus.settings, embedder, progress=False)
     first = read_manifest(small_corpus.index_dir).generation
-    env = livc_env(small_corpus)
-    watcher = subprocess.Popen(
-        [PYTHON, "-m", "assistant.ops.cli", "index", "--watch", "--interval", "0.3", "--quiet"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    watcher = livc_process(
+        "index",
+        "--watch",
+        "--interval",
+        "0.3",
+        "--quiet",
+        small_corpus=small_corpus,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
