@@ -7,10 +7,12 @@ BM25 catches what embeddings blur: dates, article numbers ("458ter"), abbreviati
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import bm25s
@@ -212,3 +214,59 @@ def with_own_names(question: str, names: dict[str, str]) -> str:
     pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.IGNORECASE)
     by_key = {f.casefold(): o for f, o in names.items()}
     return pattern.sub(lambda m: by_key[m[1].casefold()], question)
+
+
+class Spelling:
+    """The corpus's own spelling of the words a Dutch question mistypes ("burgmeester",
+    "voorziter", "regring"): BM25 sees a mistyped word as one the corpus never uses, and
+    e5 cuts it into other pieces than the word it means."""
+
+    def __init__(self, texts: list[str]):
+        counts = Counter(word for text in texts for word in _WORD.findall(fold(text)))
+        self.counts = counts
+        self.stems = frozenset(_stemmer().stemWord(w) for w in counts)
+        self._by_letter: dict[str, list[str]] = {}
+        for word in counts:
+            self._by_letter.setdefault(word[0], []).append(word)
+
+    def correct(self, question: str) -> str:
+        """`question` with each word of seven letters or more that the corpus never uses,
+        not even in another form, replaced by the corpus's word it most likely mistypes.
+        Shorter words are left alone: one slip from a short word is often another word
+        ("zaten", "zaken"), and without a dictionary a real word the corpus lacks cannot
+        be told from a slip."""
+        return _WORD.sub(lambda m: self._word(m.group()), question)
+
+    def _word(self, word: str) -> str:
+        folded = fold(word)
+        if len(folded) < 7 or folded in self.counts or folded in _STOPWORDS:
+            return word
+        if _stemmer().stemWord(folded) in self.stems:
+            return word  # another form of a corpus word: BM25 and the stems already meet it
+        return self._closest(folded) or word
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Spelling per index generation, kept with its Store
+    def _closest(self, word: str) -> str | None:
+        """The most frequent corpus word (with the same first letter) one typing slip away
+        from `word`: a letter missing, added or changed, or two neighbours swapped; None
+        when there is none."""
+        close = [w for w in self._by_letter.get(word[0], ()) if abs(len(w) - len(word)) <= 1 and _slips(word, w) == 1]
+        return max(close, key=lambda w: self.counts[w]) if close else None
+
+
+def _slips(a: str, b: str) -> int:
+    """The edits that turn `a` into `b` (optimal string alignment: insertions, deletions,
+    substitutions and swaps of neighbouring letters)."""
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        before, row = row, current
+    return row[-1]
+
+
+_WORD = re.compile(r"(?<![\w-])[^\W\d_]+(?![\w-])")

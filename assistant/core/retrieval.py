@@ -101,9 +101,13 @@ class HybridSearch:
 
     def retrieve(self, question: str) -> Retrieval:
         """The top passages for `question`, best first, with raw scores attached, the
-        vectors searched with, what the question asks for and its Q&A match."""
-        asked = np.asarray(self.embed_full(question), dtype=np.float32)
+        vectors searched with, what the question asks for and its Q&A match. A Dutch
+        question is read with the corpus's spelling of the words it mistypes."""
         reading = analyse(question)
+        if reading.language == "nl":
+            question = self.store.spelling.correct(question)
+            reading = analyse(question)
+        asked = np.asarray(self.embed_full(question), dtype=np.float32)
         searched = self._own_names(question, reading)
         if searched != question:
             reading = analyse(searched)

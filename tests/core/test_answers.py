@@ -14,7 +14,7 @@ from helpers import CORPUS, FAQ, normalise, unquote
 
 from assistant.core.answer import NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
-from assistant.core.lexical import own_names, with_own_names
+from assistant.core.lexical import Spelling, own_names, with_own_names
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -283,3 +283,37 @@ def test_a_french_abbreviation_the_guide_does_not_use_is_no_reason_to_refuse(ass
         "Quel numéro porte le RGPD, le règlement européen qui protège les données traitées par une CSIL-R ?"
     )
     assert not answer.abstained and "2016/679" in answer.text
+
+
+# ---------------------------------------------------------------- mistyped words
+
+
+def test_a_mistyped_word_is_read_as_the_corpus_spells_it():
+    spelling = Spelling(["De burgemeester zit de cel voor.", "De politie stuurt een terugkoppelingsfiche."])
+    assert spelling.correct("Wie is de burgmeester?") == "Wie is de burgemeester?"  # a letter missing
+    assert spelling.correct("Wat doet de politei?") == "Wat doet de politie?"  # two letters swapped
+    assert spelling.correct("Wie zijn de burgemeesters?") == "Wie zijn de burgemeesters?"  # another form
+    assert spelling.correct("Wat is een horecavergunning?") == "Wat is een horecavergunning?"  # nothing near
+    assert spelling.correct("Wie is de voorziter?") == "Wie is de voorziter?"  # no corpus word one slip away
+
+
+@pytest.mark.parametrize(
+    ("mistyped", "typed_right"),
+    [
+        # Written for this test, not taken from the gold sets.
+        (
+            "Welke veiligheidsmachtging heeft de informatoin officer nodig?",
+            "Welke veiligheidsmachtiging heeft de information officer nodig?",
+        ),
+        ("Mag de burgemeestr een vervanger sturen?", "Mag de burgemeester een vervanger sturen?"),
+        ("Wie is de voorziter van de cel?", "Wie is de voorzitter van de cel?"),
+    ],
+)
+def test_a_question_with_a_typing_slip_is_searched_like_the_one_typed_right(assistant, mistyped, typed_right):
+    assert assistant.search_engine.store.spelling.correct(mistyped) == typed_right
+    assert assistant.search(mistyped)[0].passage.id == assistant.search(typed_right)[0].passage.id
+
+
+def test_english_and_french_words_are_not_read_as_dutch_slips(assistant):
+    question = "Who chairs the local cell? Qui préside la cellule ?"
+    assert assistant.search_engine.retrieve(question).question == question

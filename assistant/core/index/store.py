@@ -11,7 +11,7 @@ import numpy as np
 from ..chunking import Passage
 from ..errors import StoreError
 from ..followup import Vocabulary
-from ..lexical import LexicalIndex, own_names, tokenize
+from ..lexical import LexicalIndex, Spelling, own_names, tokenize
 from ..privacy import PublicNames
 from ..settings import Settings
 from .chroma import collection
@@ -57,6 +57,7 @@ class Store:
     _public_names: PublicNames | None = field(default=None, init=False, repr=False, compare=False)
     _stems: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _own_names: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    _spelling: Spelling | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.by_id = {p.id: p for p in self.passages}
@@ -83,10 +84,17 @@ class Store:
             self._own_names = own_names([p.text for p in self.passages])
         return self._own_names
 
+    @property
+    def spelling(self) -> Spelling:
+        """The corpus's words, to read a mistyped word of a question as the corpus spells it."""
+        if self._spelling is None:
+            self._spelling = Spelling([f"{' '.join(p.section_path)} {p.text}" for p in self.passages])
+        return self._spelling
+
     def warm(self) -> None:
         """Make now what questions would otherwise make on first use: the vocabulary, the
         public names, the corpus's own names, the stems of every passage and sentence window."""
-        _ = self.vocabulary, self.public_names, self.own_names
+        _ = self.vocabulary, self.public_names, self.own_names, self.spelling
         for p in self.passages:
             self.stems_of(p.embed_text)
             for i in range(len(p.sentences)):
