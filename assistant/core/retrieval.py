@@ -54,6 +54,10 @@ def fuse(rankings: list[Ranking], weights: list[float], mode: str) -> Ranking:
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
+def _normalised(*weights: float) -> list[float]:
+    return [w / sum(weights) for w in weights]
+
+
 def _score_range(scores: list[float], by_distribution: bool) -> tuple[float, float]:
     if not by_distribution:
         return min(scores), max(scores)
@@ -69,8 +73,10 @@ class HybridSearch:
         self.store = store
         self.embedder = embedder
         self.pool = max(settings.top_k * 2, 20)  # each ranking offers more than we keep
-        weights = (settings.passage_weight, settings.window_weight, settings.lexical_weight)
-        self.weights = [w / sum(weights) for w in weights]
+        self.weights = _normalised(settings.passage_weight, settings.window_weight, settings.lexical_weight)
+        self.foreign_weights = _normalised(
+            settings.foreign_passage_weight, settings.foreign_window_weight, settings.foreign_lexical_weight
+        )
         self.settings = settings
         # One model cache keyed by text: a question without ubiquitous terms is searched
         # and matched as asked with the same vector, computed once.
@@ -113,7 +119,8 @@ class HybridSearch:
             reading = analyse(searched)
         vector = np.asarray(self.embed_query(searched), dtype=np.float32)
         dense, windows, lexical = self.passages(vector), self.windows(vector), self.lexical(reading)
-        fused = fuse([dense, windows, lexical], self.weights, self.settings.fusion)[: self.settings.top_k]
+        weights = self.weights if reading.language == "nl" else self.foreign_weights
+        fused = fuse([dense, windows, lexical], weights, self.settings.fusion)[: self.settings.top_k]
         cosines, bm25 = dict(dense), dict(lexical)
         hits = [
             Hit(passage=self.store.by_id[pid], score=score, dense=cosines.get(pid), lexical=bm25.get(pid))

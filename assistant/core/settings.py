@@ -78,6 +78,12 @@ class Settings:
     passage_weight: float = 0.5
     window_weight: float = 0.25
     lexical_weight: float = 0.25
+    # The same for an English or French question: a short foreign question finds the
+    # sentence window that says it far more often than the long Dutch passage around it
+    # (docs/tuning.md, "English and French questions").
+    foreign_passage_weight: float = 0.1
+    foreign_window_weight: float = 0.6
+    foreign_lexical_weight: float = 0.3
     top_k: int = 10
     # Reranking (retrieval.HybridSearch._rerank): fused score + coverage_weight x the share
     # of the question's content found in the passage. A question is searched without its
@@ -218,9 +224,13 @@ class Settings:
             raise SettingsError("embedder 'sentence-transformers' needs embed_model (a model id or folder)")
         if self.fusion not in FUSION_MODES:
             raise SettingsError(f"fusion must be one of {', '.join(FUSION_MODES)}, not {self.fusion!r}")
-        weights = (self.passage_weight, self.window_weight, self.lexical_weight)
-        if min(weights) < 0 or sum(weights) <= 0:
-            raise SettingsError("passage_weight, window_weight and lexical_weight must be >= 0 and not all 0")
+        for prefix in ("", "foreign_"):
+            weights = [getattr(self, f"{prefix}{name}_weight") for name in ("passage", "window", "lexical")]
+            if min(weights) < 0 or sum(weights) <= 0:
+                raise SettingsError(
+                    f"{prefix}passage_weight, {prefix}window_weight and {prefix}lexical_weight "
+                    "must be >= 0 and not all 0"
+                )
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"port must lie between 1 and 65535, not {self.port}")
         if self.root_path and not (

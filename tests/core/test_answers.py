@@ -272,6 +272,25 @@ def test_a_french_question_naming_the_csil_r_is_searched_as_one_about_the_livc_r
     assert hits[0].passage.section != "CSIL-R"
 
 
+@pytest.mark.parametrize(
+    ("question", "sections"),
+    [
+        # Written for this test. The long Dutch passage around the answer is a poor match for a
+        # short foreign question; the sentence window that says it is a good one.
+        (
+            "Which security clearance must the police representative in the cell hold?",
+            {"2.2 De wet van 30 juli 2018", "5.3 De korpschef en de information officer"},
+        ),
+        (
+            "Quel arrêt la Cour constitutionnelle a-t-elle rendu sur la loi relative aux CSIL-R ?",
+            {"2.5 Het arrest van het Grondwettelijk Hof van 1 april 2021"},
+        ),
+    ],
+)
+def test_an_english_or_french_question_finds_the_section_whose_sentence_says_it(assistant, question, sections):
+    assert assistant.search(question)[0].passage.section in sections
+
+
 def test_a_question_about_a_foreign_name_keeps_it(assistant):
     answer = assistant.ask("Quelle abréviation néerlandaise correspond à l'OCAM ?")
     assert not answer.abstained and "OCAD" in answer.text
