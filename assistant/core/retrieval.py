@@ -110,9 +110,9 @@ class HybridSearch:
         vectors searched with, what the question asks for and its Q&A match. A Dutch
         question is read with the corpus's spelling of the words it mistypes."""
         reading = analyse(question)
-        if reading.language == "nl":
-            question = self.store.spelling.correct(question)
-            reading = analyse(question)
+        corrected = self.store.spelling.correct(question) if reading.language == "nl" else question
+        if corrected != question:
+            question, reading = corrected, analyse(corrected)
         asked = np.asarray(self.embed_full(question), dtype=np.float32)
         searched = self._own_names(question, reading)
         if searched != question:
