@@ -81,9 +81,9 @@ class Settings:
     # The same for an English or French question: a short foreign question finds the
     # sentence window that says it far more often than the long Dutch passage around it
     # (docs/tuning.md, "English and French questions").
-    foreign_passage_weight: float = 0.1
+    foreign_passage_weight: float = 0.2
     foreign_window_weight: float = 0.6
-    foreign_lexical_weight: float = 0.3
+    foreign_lexical_weight: float = 0.2
     top_k: int = 10
     # Reranking (retrieval.HybridSearch._rerank): fused score + coverage_weight x the share
     # of the question's content found in the passage. A question is searched without its
