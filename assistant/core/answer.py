@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .chunking import Passage
+from .chunking import Passage, is_line
 from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
@@ -289,9 +289,9 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
     sentences = passage.sentences
     if passage.kind == "faq":
         return _with_list(store, passage, list(range(0, min(max(i, 1), len(sentences) - 1) + 1)))
-    if _is_list_item(sentences[i]):
+    if is_line(sentences[i]):
         first = i
-        while first > 0 and _is_list_item(sentences[first - 1]):
+        while first > 0 and is_line(sentences[first - 1]):
             first -= 1
         lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
         chosen = list(range(lead, first)) + [first]
@@ -304,7 +304,7 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
             following
             and not sentences[i].rstrip().endswith(":")
             and not _is_label(following)
-            and not _is_list_item(following)
+            and not is_line(following)
             and len(f"{sentences[i]} {following}".split()) <= budget
         ):
             chosen.append(i + 1)
@@ -321,7 +321,7 @@ def _leaning_on(store: Store, passage: Passage, i: int) -> list[tuple[Passage, i
     if previous is None:
         return []
     text = previous[0].sentences[previous[1]]
-    return [] if _is_list_item(text) or _is_label(text) else [previous]
+    return [] if is_line(text) or _is_label(text) else [previous]
 
 
 def _last_of_previous(store: Store, passage: Passage) -> tuple[Passage, int] | None:
@@ -337,10 +337,10 @@ def _with_list(store: Store, passage: Passage, chosen: list[int]) -> list[tuple[
     the whole list, followed into the section's next passage."""
     out = [(passage, j) for j in chosen]
     last = passage.sentences[chosen[-1]]
-    if not (last.rstrip().endswith(":") or _is_list_item(last)):
+    if not (last.rstrip().endswith(":") or is_line(last)):
         return out
     for p, j in _following(store, passage, chosen[-1]):
-        if not _is_list_item(p.sentences[j]) or len(out) >= MAX_LIST_ITEMS:
+        if not is_line(p.sentences[j]) or len(out) >= MAX_LIST_ITEMS:
             break
         out.append((p, j))
     return out
@@ -359,17 +359,13 @@ def _following(store: Store, passage: Passage, i: int):
         passage, i = store.next_in_section(passage), -1
 
 
-def _is_list_item(sentence: str) -> bool:
-    return bool(re.match(r"^\s*(?:[-*+|]|\d+[.)])\s*", sentence))
-
-
 def _join(parts: list[str]) -> str:
     """Sentences joined into Markdown: list items and table rows on their own line, and a
     sentence after a list in a paragraph of its own (not run on into the last item)."""
     out = ""
     after_item = False
     for part in parts:
-        item = _is_list_item(part)
+        item = is_line(part)
         if not out:
             out = part
         elif item or out.rstrip().endswith(":"):

@@ -282,7 +282,7 @@ def _group(units: list[str], chunk_words: int) -> list[list[str]]:
 
 
 def _passage(section: Section, units: list[str], order: int) -> Passage:
-    text = "\n".join(units) if any(_is_line_unit(u) for u in units) else " ".join(units)
+    text = "\n".join(units) if any(is_line(u) for u in units) else " ".join(units)
     digest = hashlib.sha256(f"{section.doc}\n{section.anchor}\n{text}".encode()).hexdigest()[:16]
     return Passage(
         id=digest,
@@ -300,5 +300,8 @@ def _passage(section: Section, units: list[str], order: int) -> Passage:
     )
 
 
-def _is_line_unit(unit: str) -> bool:
+def is_line(unit: str) -> bool:
+    """A list item ("- ...", "2. ...") or a table row: a line of its own, not running text.
+    A bold run-in label ("**De omzendbrief van 2015.** ...") is running text."""
+    unit = unit.lstrip()
     return unit.startswith("|") or bool(_LIST_ITEM.match(unit))

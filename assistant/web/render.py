@@ -20,6 +20,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from ..core.chunking import is_line
 from ..core.documents import display_date
 from ..core.messages import (
     ABSTAIN_RETRY,
@@ -352,13 +353,9 @@ def highlight(sentences: list[str], quote: str) -> str:
         text = _inline(sentence)
         if quote and sentence.strip() and sentence.strip() in quote:
             text = f"<mark>{text}</mark>"
-        line = _is_line(sentence)
+        line = is_line(sentence)
         out.append(f'<span class="livc-line">{text}</span>' if line else text)
     return " ".join(out)
-
-
-def _is_line(sentence: str) -> bool:
-    return bool(re.match(r"^\s*(?:[-*+|]|\d+[.)])\s*", sentence))
 
 
 def _inline(sentence: str) -> str:

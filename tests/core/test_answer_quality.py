@@ -195,6 +195,16 @@ def test_a_list_the_question_asks_for_is_quoted_whole_with_its_lead_in(assistant
     assert not answer.text.lstrip().startswith("- "), "the list has lost its lead-in"
 
 
+def test_a_sentence_behind_a_bold_run_in_label_is_running_text_with_what_follows(assistant):
+    """ "**De omzendbrief van 22 mei 2018.** Een nieuwe omzendbrief ..." is a paragraph, not a
+    list item: the answer keeps it in one paragraph with the sentence that tells what the
+    circular said, instead of setting it apart as a list of one."""
+    answer = assistant.ask("Hoe omschreef de omzendbrief van 22 mei 2018 de cel?")
+    assert "overlegplatform" in answer.text, answer.text
+    label = next(line for line in answer.text.splitlines() if "**De omzendbrief van 22 mei 2018.**" in line)
+    assert "overlegplatform" in label, answer.text
+
+
 @pytest.mark.parametrize(
     "question, kind",
     [

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env, normalise, unquote
 
-from assistant.core.chunking import chunk_sections, section_units, split_sentences
+from assistant.core.chunking import chunk_sections, is_line, section_units, split_sentences
 from assistant.core.documents import load_corpus, parse_markdown
 
 
@@ -92,6 +92,22 @@ def test_list_items_and_table_rows_are_whole_units_and_table_rules_are_dropped()
         "| Wie | Rol |",
         "| Burgemeester | Voorzitter. Regie. |",
     ]
+
+
+@pytest.mark.parametrize(
+    "unit, line",
+    [
+        ("- de burgemeester;", True),
+        ("* de korpschef;", True),
+        ("2. de korpschef.", True),
+        ("| 2015 | De omzendbrief. |", True),
+        ("**De omzendbrief van 21 augustus 2015.** De ministers vaardigden ze uit.", False),
+        ("*Heeft de tafel deze informatie nodig?*", False),
+        ("2016 was het jaar van de gegevensbank.", False),
+    ],
+)
+def test_list_items_and_table_rows_are_lines_and_a_bold_run_in_label_is_running_text(unit, line):
+    assert is_line(unit) is line
 
 
 # ---------------------------------------------------------------- passages of the shipped corpus
