@@ -128,6 +128,18 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def unquoted_text(answer) -> str:
+    """What of an answer's text (markers aside) is not quoted from its cited passages: the
+    sentences of each citation's quote, and the heading of a cited glossary-like section
+    that leads its definition ("**Potentieel gewelddadige extremist (PGE).**"), taken out."""
+    quoted = [s for c in answer.citations for s in c.passage.sentences if normalise(s) in normalise(c.quote)]
+    quoted += [f"**{c.passage.section.strip()}.**" for c in answer.citations]
+    rest = normalise(re.sub(r"\[\d+\]", " ", answer.text))
+    for sentence in sorted({normalise(s) for s in quoted}, key=len, reverse=True):
+        rest = rest.replace(sentence, " ")
+    return rest
+
+
 def unquote(markdown: str) -> str:
     """Markdown with the blockquote marker ("> ") taken off every line."""
     return re.sub(r"(?m)^[ \t]*>[ \t]?", "", markdown)

@@ -23,6 +23,8 @@ from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
+_MARKER = re.compile(r"\[\d+\]")
+MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
         return "high"
     top = retrieval.hits[0]
     lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
-    quoted = " ".join(c.quote for c in reply.citations)
+    quoted = _MARKER.sub(" ", reply.text)  # what the user reads: the quotes, with a term's heading
     kind = retrieval.reading.kind
     wants = kind in ("when", "how_many", "article", "abbreviation")
     sure = (
@@ -188,23 +190,42 @@ def _extractive_answer(retrieval: Retrieval, store: Store, settings: Settings, p
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
     pieces: list[str] = []
-    for i, (passage, sentence) in enumerate(chosen):
+    for i, (passage, j) in enumerate(chosen):
         n = numbers.setdefault(passage.id, len(numbers) + 1)
-        quotes.setdefault(passage.id, []).append(sentence)
+        quotes.setdefault(passage.id, []).append(passage.sentences[j])
         last_of_run = i + 1 == len(chosen) or chosen[i + 1][0].id != passage.id
-        pieces.append(f"{sentence} [{n}]" if last_of_run else sentence)
+        piece = _read_with_term(store, passage, j)
+        pieces.append(f"{piece} [{n}]" if last_of_run else piece)
     citations = [Citation(n, store.by_id[pid], _join(quotes[pid])) for pid, n in numbers.items()]
     return Reply(_join(pieces), citations=citations, mode="extractive")
 
 
-def _best_first(places: list[list[tuple[Passage, int]]]) -> list[tuple[Passage, str]]:
+def _best_first(places: list[list[tuple[Passage, int]]]) -> list[tuple[Passage, int]]:
     """The places' sentences, the best place first, each place in reading order; places
     from one passage read as one, and no sentence twice."""
     by_passage: dict[str, tuple[Passage, set[int]]] = {}
     for place in places:
         for p, j in place:
             by_passage.setdefault(p.id, (p, set()))[1].add(j)
-    return [(p, p.sentences[j]) for p, numbers in by_passage.values() for j in sorted(numbers)]
+    return [(p, j) for p, numbers in by_passage.values() for j in sorted(numbers)]
+
+
+def _read_with_term(store: Store, passage: Passage, j: int) -> str:
+    """Sentence j, led by its section's heading when that heading is the term the sentence
+    defines: the first sentence of an unnumbered sub-heading of a few words ("### Potentieel
+    gewelddadige extremist (PGE)" above "Persoon met een band met België ...") does not
+    name what it defines, and "wat is een PGE?" asks for exactly that name."""
+    sentence = passage.sentences[j]
+    heading = passage.section.strip()
+    term = (
+        j == 0
+        and passage.kind == "guide"
+        and len(passage.section_path) > 1
+        and _last_of_previous(store, passage) is None
+        and len(heading.split()) <= MAX_TERM_WORDS
+        and not re.match(r"^[\dIVX]+\b|.*[?:]$", heading)
+    )
+    return f"**{heading}.** {sentence}" if term else sentence
 
 
 def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> list[list[tuple[Passage, int]]]:

@@ -205,6 +205,17 @@ def test_a_sentence_behind_a_bold_run_in_label_is_running_text_with_what_follows
     assert "overlegplatform" in label, answer.text
 
 
+def test_a_definition_from_the_glossary_is_led_by_the_term_it_defines(assistant):
+    """A glossary entry's sentence ("Persoon met een band met België ...") does not name what
+    it defines; the answer leads with the entry's heading, and only there: the first
+    sentence under a numbered heading is quoted as it stands."""
+    answer = assistant.ask("Waar staat PGE voor?")
+    assert answer.text.startswith("**Potentieel gewelddadige extremist (PGE).** Persoon met"), answer.text
+    numbered = assistant.ask("wat verstaat men onder een vlaamse deelnemer")
+    assert numbered.citations[0].passage.section[0].isdigit(), numbered.citations[0].passage.section
+    assert not numbered.text.startswith("**"), numbered.text
+
+
 @pytest.mark.parametrize(
     "question, kind",
     [

@@ -18,7 +18,7 @@ import re
 import time
 
 import pytest
-from helpers import normalise
+from helpers import normalise, unquoted_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -279,8 +279,7 @@ INJECTIONS = [
 
 def quoted_only(answer) -> bool:
     """The text minus markers consists of sentences quoted from the cited passages only."""
-    quoted = [s for c in answer.citations for s in c.passage.sentences if normalise(s) in normalise(c.quote)]
-    return not re.search(r"\w", strip_sentences(normalise(MARKER.sub(" ", answer.text)), quoted))
+    return not re.search(r"\w", unquoted_text(answer))
 
 
 @pytest.mark.parametrize("question", INJECTIONS)
