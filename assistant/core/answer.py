@@ -133,10 +133,13 @@ def compose(retrieval: Retrieval, store: Store, settings: Settings, parts: list[
     )
 
 
-# "..., en hoe kan ...?" / "... en op welk artikel ...?": a second question joined by "en".
+# "..., en hoe kan ...?" / "... en op welk artikel ...?": a second question joined by "en"
+# (in English and French questions by "and" and "et").
 _COMPOUND = re.compile(
-    r"(?:,\s*|\s+)en\s+(?=(?:(?:op|voor|in|met|van|bij|door|tot)\s+)?"
-    r"(?:wie|wat|welke?|hoe|waar|wanneer|waarom|hoeveel|sinds|mag|moet|kan|kunnen)\b)",
+    r"(?:,\s*|\s+)(?:en\s+(?=(?:(?:op|voor|in|met|van|bij|door|tot)\s+)?"
+    r"(?:wie|wat|welke?|hoe|waar|wanneer|waarom|hoeveel|sinds|mag|moet|kan|kunnen)\b)"
+    r"|and\s+(?=(?:(?:in|on|for|from|by|to|under)\s+)?(?:who|what|which|how|where|when|why|since)\b)"
+    r"|et\s+(?=(?:(?:à|de|dans|par|pour|sur|depuis)\s+)?(?:qui|que|quel(?:le)?s?|comment|où|quand|pourquoi|combien)\b))",
     re.IGNORECASE,
 )
 
@@ -301,8 +304,9 @@ _LEANS_BACK = re.compile(
 
 
 def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open") -> list[tuple[Passage, int]]:
-    """Sentence i with what it needs to be read on its own: a list whole with its lead-in
-    (a list item brings its list; a sentence announcing a list brings it), the next
+    """Sentence i with what it needs to be read on its own: a table row with the table's
+    header row and the next row (the row's window, which is what was scored); a list whole with its lead-in (a list item brings its list; a sentence
+    announcing a list brings it), the next
     sentence while the answer is short, and the sentence before when the first one leans
     on it ("Leg daarom ..."). A question asking for a list gets the list its sentence's
     window announces, from the lead-in on. In a Q&A entry, everything from the entry's
@@ -310,6 +314,12 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
     sentences = passage.sentences
     if passage.kind == "faq":
         return _with_list(store, passage, list(range(0, min(max(i, 1), len(sentences) - 1) + 1)))
+    if _is_row(sentences[i]):
+        header = i
+        while header > 0 and _is_row(sentences[header - 1]):
+            header -= 1
+        rows = [header, i] + ([i + 1] if i + 1 < len(sentences) and _is_row(sentences[i + 1]) else [])
+        return [(passage, j) for j in dict.fromkeys(rows)]
     if is_line(sentences[i]):
         first = i
         while first > 0 and is_line(sentences[first - 1]):
@@ -365,6 +375,11 @@ def _with_list(store: Store, passage: Passage, chosen: list[int]) -> list[tuple[
             break
         out.append((p, j))
     return out
+
+
+def _is_row(sentence: str) -> bool:
+    """A table row: quoted with the table's header row, not with the whole table."""
+    return sentence.lstrip().startswith("|")
 
 
 def _is_label(sentence: str) -> bool:

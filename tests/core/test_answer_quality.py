@@ -216,6 +216,15 @@ def test_a_definition_from_the_glossary_is_led_by_the_term_it_defines(assistant)
     assert not numbered.text.startswith("**"), numbered.text
 
 
+def test_a_table_row_is_quoted_with_the_header_row_not_the_whole_table(assistant):
+    """A row is read under its column names; the rest of the table is not the answer."""
+    answer = assistant.ask("Hoeveel LIVC-R's waren er in juni 2019?")
+    rows = [line for line in answer.text.splitlines() if line.startswith("|")]
+    assert rows[0].startswith("| Moment | Vaststelling |"), answer.text
+    assert any("253 LIVC-R's" in row for row in rows), answer.text
+    assert len(rows) <= 3, answer.text
+
+
 @pytest.mark.parametrize(
     "question, kind",
     [
@@ -241,3 +250,24 @@ def test_a_compound_question_of_many_parts_costs_at_most_three_searches():
         "Wie zit de cel voor",
         "wie nodigt de partners uit?",
     ]
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        (
+            "How many cells were there in 2019, and how many municipalities had none?",
+            ["How many cells were there in 2019", "how many municipalities had none?"],
+        ),
+        (
+            "Combien de cellules existaient en 2016 et combien de communes y étaient associées ?",
+            ["Combien de cellules existaient en 2016", "combien de communes y étaient associées ?"],
+        ),
+        ("Who chairs the cell and the local task force?", []),
+        ("Le bourgmestre et le chef de corps sont-ils membres ?", []),
+    ],
+)
+def test_english_and_french_compound_questions_are_split_like_dutch_ones(question, parts):
+    from assistant.core.answer import split_question
+
+    assert split_question(question) == parts
