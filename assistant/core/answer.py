@@ -18,7 +18,7 @@ from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
 from .messages import LANGUAGE_NOTES, NOT_IN_GUIDE
-from .question import Reading, holds_answer_kind, share_found
+from .question import Reading, holds_answer_kind, named_terms, share_found
 from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
@@ -87,18 +87,21 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
 def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings) -> str:
     """ "high" when the reply can be shown as the guide's answer; "low" otherwise.
 
-    High: the Q&A sheet asks this very question; or the top passage leads the next one
+    Never high when the answer leaves out an abbreviation the question names. Otherwise
+    high: the Q&A sheet asks this very question; or the top passage leads the next one
     clearly, the quoted sentences hold most of the question's content, the guide is
     clearly closer than other subjects, no term of the question is unknown to the
     corpus, and a question asking for a date, number or article gets one.
     """
     if reply.abstained:
         return "low"
+    quoted = _MARKER.sub(" ", reply.text)  # what the user reads: the quotes, with a term's heading
+    if not _names_agree(retrieval, quoted):
+        return "low"
     if reply.mode == "faq":
         return "high"
     top = retrieval.hits[0]
     lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
-    quoted = _MARKER.sub(" ", reply.text)  # what the user reads: the quotes, with a term's heading
     kind = retrieval.reading.kind
     wants = kind in ("when", "how_many", "article", "abbreviation")
     sure = (
@@ -109,6 +112,15 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
         and (not wants or holds_answer_kind(kind, quoted, retrieval.reading))
     )
     return "high" if sure else "low"
+
+
+def _names_agree(retrieval: Retrieval, text: str) -> bool:
+    """Whether the answer mentions every abbreviation the question names (but the one
+    nearly every passage holds): "Aan welk artikel van het EVRM ...?" answered without
+    "EVRM" is about something else, however close its passage."""
+    ubiquitous = retrieval.vocabulary.ubiquitous if retrieval.vocabulary else frozenset()
+    said = set(tokenize(text))
+    return all(t in said or t in ubiquitous for t in named_terms(retrieval.reading))
 
 
 def compose(retrieval: Retrieval, store: Store, settings: Settings, parts: list[Retrieval] | None = None) -> Reply:
@@ -305,10 +317,10 @@ _LEANS_BACK = re.compile(
 
 def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open") -> list[tuple[Passage, int]]:
     """Sentence i with what it needs to be read on its own: a table row with the table's
-    header row and the next row (the row's window, which is what was scored); a list whole with its lead-in (a list item brings its list; a sentence
-    announcing a list brings it), the next
-    sentence while the answer is short, and the sentence before when the first one leans
-    on it ("Leg daarom ..."). A question asking for a list gets the list its sentence's
+    header row and the next row (the row's window, which is what was scored); a list whole
+    with its lead-in (a list item brings its list; a sentence announcing a list brings it),
+    the next sentence while the answer is short, and the sentence before when the first
+    one leans on it ("Leg daarom ..."). A question asking for a list gets the list its sentence's
     window announces, from the lead-in on. In a Q&A entry, everything from the entry's
     first sentence, which holds its answer."""
     sentences = passage.sentences

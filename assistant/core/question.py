@@ -411,6 +411,12 @@ def share_found(reading: Reading, found: Iterable[str], idf: Callable[[str], flo
     return sum(weight(s) for s in reading.stems if s in found) / total if total else 0.0
 
 
+def named_terms(reading: Reading) -> tuple[str, ...]:
+    """The stems of the abbreviations a question names ("EVRM", "FTF-omzendbrief" -> evrm,
+    ftf): names an answer must mention to be about the same thing."""
+    return tuple(dict.fromkeys(t for e in reading.entities if _ABBREVIATION.fullmatch(e) for t in tokenize(e)))
+
+
 def entities_in(text: str) -> set[str]:
     """The language-independent terms of a text, folded (for matching against a question's)."""
     return {fold(m.group()).rstrip(".") for m in _ENTITY.finditer(text)}

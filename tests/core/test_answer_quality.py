@@ -127,6 +127,22 @@ def test_high_confidence_answers_on_hand_checked_questions_hold_their_fact(assis
     assert len(wrong) <= confident * 0.35, wrong
 
 
+@pytest.mark.parametrize(
+    "question, confidence",
+    [
+        ("Aan welk artikel van het EVRM werd de LIVC-wet getoetst?", "high"),  # the quote says "artikel 8 EVRM"
+        ("Wat besliste het Grondwettelijk Hof over de LIVC-R volgens het EVRM?", "low"),
+        ("Wat zegt de AVG over het Grondwettelijk Hof en de LIVC-R?", "low"),
+    ],
+)
+def test_an_answer_that_does_not_mention_an_abbreviation_the_question_names_is_low_confidence(
+    assistant, question, confidence
+):
+    """The Q&A entry about the Court's ruling answers the last two closely, but neither
+    names the EVRM or the AVG: the answer may be about something else."""
+    assert assistant.ask(question).confidence == confidence
+
+
 def test_an_abstention_is_low_confidence_and_a_faq_match_high(assistant):
     assert assistant.ask("Hoe vraag ik een parkeervergunning aan voor bewoners?").confidence == "low"
     answer = assistant.ask("Wie leidt de LIVC-R?")
