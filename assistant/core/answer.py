@@ -24,6 +24,7 @@ from .types import Citation, Hit, Reply, Retrieval
 
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
 _MARKER = re.compile(r"\[\d+\]")
+_FACT_KINDS = ("when", "how_many", "article", "abbreviation")  # questions for one fact, not a list
 MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
 
 
@@ -319,10 +320,13 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
     """Sentence i with what it needs to be read on its own: a table row with the table's
     header row and the next row (the row's window, which is what was scored); a list whole
     with its lead-in (a list item brings its list; a sentence announcing a list brings it),
-    the next sentence while the answer is short, and the sentence before when the first
-    one leans on it ("Leg daarom ..."). A question asking for a list gets the list its sentence's
-    window announces, from the lead-in on. In a Q&A entry, everything from the entry's
-    first sentence, which holds its answer."""
+    except that a question for one fact (a date, a number, an article, an abbreviation)
+    gets only the item that holds it, with the lead-in and the list the item announces,
+    when the whole list is longer than the answer may be; the next sentence while the
+    answer is short, and the sentence before when the first one leans on it ("Leg daarom
+    ..."). A question asking for a list gets the list its sentence's window announces,
+    from the lead-in on. In a Q&A entry, everything from the entry's first sentence, which
+    holds its answer."""
     sentences = passage.sentences
     if passage.kind == "faq":
         return _with_list(store, passage, list(range(0, min(max(i, 1), len(sentences) - 1) + 1)))
@@ -337,7 +341,11 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
         while first > 0 and is_line(sentences[first - 1]):
             first -= 1
         lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
-        chosen = list(range(lead, first)) + [first]
+        leaning = _leaning_on(store, passage, lead)
+        whole = _with_list(store, passage, list(range(lead, first)) + [first])
+        if kind in _FACT_KINDS and _place_words([whole]) > budget:
+            return leaning + [(passage, j) for j in dict.fromkeys([*range(lead, first), i, *_sublist(sentences, i)])]
+        return leaning + whole
     elif kind == "list" and i + 1 < len(sentences) and sentences[i + 1].rstrip().endswith(":"):
         chosen = [i + 1]
     else:
@@ -386,6 +394,20 @@ def _with_list(store: Store, passage: Passage, chosen: list[int]) -> list[tuple[
         if not is_line(p.sentences[j]) or len(out) >= MAX_LIST_ITEMS:
             break
         out.append((p, j))
+    return out
+
+
+def _sublist(sentences: list[str], i: int) -> list[int]:
+    """The items of the list that item i announces ("- **Samenstelling.** ... bestaat uit:"
+    followed by "1. ...", "2. ..."): the lines after it marked the other way."""
+    if not sentences[i].rstrip().endswith(":"):
+        return []
+    numbered = lambda s: s.lstrip()[:1].isdigit()  # noqa: E731
+    out = []
+    for j in range(i + 1, len(sentences)):
+        if not is_line(sentences[j]) or numbered(sentences[j]) == numbered(sentences[i]):
+            break
+        out.append(j)
     return out
 
 

@@ -232,6 +232,15 @@ def test_a_definition_from_the_glossary_is_led_by_the_term_it_defines(assistant)
     assert not numbered.text.startswith("**"), numbered.text
 
 
+def test_a_question_for_one_fact_gets_the_list_item_that_holds_it_not_the_whole_list(assistant):
+    """The law's key points are a long list; "which article" wants the item that names it
+    (with the list that item announces), not the other items."""
+    answer = assistant.ask("Welk artikel van de LIVC-wet regelt wie minstens in de cel zit?")
+    assert "(artikel 3, § 1)" in answer.text, answer.text
+    assert "1. de burgemeester" in answer.text, "the item's own list is part of it"
+    assert "Samenwerking tussen gemeenten" not in answer.text and "Deelnemers op uitnodiging" not in answer.text
+
+
 def test_a_table_row_is_quoted_with_the_header_row_not_the_whole_table(assistant):
     """A row is read under its column names; the rest of the table is not the answer."""
     answer = assistant.ask("Hoeveel LIVC-R's waren er in juni 2019?")
