@@ -93,7 +93,7 @@ class Settings:
     # Answers
     answer_passages: int = 3  # sentences are chosen from this many top passages
     answer_sentences: int = 3  # at most this many sentence windows
-    answer_words: int = 85  # stop adding windows beyond this many words
+    answer_words: int = 95  # stop adding windows beyond this many words (docs/tuning.md)
     answer_gap: float = 0.05  # add a window only if its cosine is this close to the best
     # Choosing the answer's place (answer.best_place): a sentence's window cosine, less
     # rank_penalty per rank of its passage, plus overlap_weight x the share of the
