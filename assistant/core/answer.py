@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .chunking import Passage, is_line
+from .chunking import Passage, is_line, is_row
 from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
@@ -104,7 +104,7 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     top = retrieval.hits[0]
     lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
     kind = retrieval.reading.kind
-    wants = kind in ("when", "how_many", "article", "abbreviation")
+    wants = kind in _FACT_KINDS
     sure = (
         lead >= settings.confident_lead
         and support.margin >= settings.confident_margin
@@ -330,11 +330,11 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
     sentences = passage.sentences
     if passage.kind == "faq":
         return _with_list(store, passage, list(range(0, min(max(i, 1), len(sentences) - 1) + 1)))
-    if _is_row(sentences[i]):
+    if is_row(sentences[i]):
         header = i
-        while header > 0 and _is_row(sentences[header - 1]):
+        while header > 0 and is_row(sentences[header - 1]):
             header -= 1
-        rows = [header, i] + ([i + 1] if i + 1 < len(sentences) and _is_row(sentences[i + 1]) else [])
+        rows = [header, i] + ([i + 1] if i + 1 < len(sentences) and is_row(sentences[i + 1]) else [])
         return [(passage, j) for j in dict.fromkeys(rows)]
     if is_line(sentences[i]):
         first = i
@@ -402,18 +402,13 @@ def _sublist(sentences: list[str], i: int) -> list[int]:
     followed by "1. ...", "2. ..."): the lines after it marked the other way."""
     if not sentences[i].rstrip().endswith(":"):
         return []
-    numbered = lambda s: s.lstrip()[:1].isdigit()  # noqa: E731
+    numbered = sentences[i].lstrip()[:1].isdigit()
     out = []
     for j in range(i + 1, len(sentences)):
-        if not is_line(sentences[j]) or numbered(sentences[j]) == numbered(sentences[i]):
+        if not is_line(sentences[j]) or sentences[j].lstrip()[:1].isdigit() == numbered:
             break
         out.append(j)
     return out
-
-
-def _is_row(sentence: str) -> bool:
-    """A table row: quoted with the table's header row, not with the whole table."""
-    return sentence.lstrip().startswith("|")
 
 
 def _is_label(sentence: str) -> bool:

@@ -198,7 +198,7 @@ def section_units(text: str) -> list[str]:
         stripped = line.strip()
         if not stripped or _TABLE_RULE.match(stripped):
             flush()
-        elif stripped.startswith("|") or _LIST_ITEM.match(stripped):
+        elif is_line(stripped):
             flush()
             units.append(stripped)
         else:
@@ -303,5 +303,9 @@ def _passage(section: Section, units: list[str], order: int) -> Passage:
 def is_line(unit: str) -> bool:
     """A list item ("- ...", "2. ...") or a table row: a line of its own, not running text.
     A bold run-in label ("**De omzendbrief van 2015.** ...") is running text."""
-    unit = unit.lstrip()
-    return unit.startswith("|") or bool(_LIST_ITEM.match(unit))
+    return is_row(unit) or bool(_LIST_ITEM.match(unit.lstrip()))
+
+
+def is_row(unit: str) -> bool:
+    """A table row ("| 2016 | ... |")."""
+    return unit.lstrip().startswith("|")

@@ -20,7 +20,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from ..core.chunking import is_line
+from ..core.chunking import is_line, is_row
 from ..core.documents import display_date
 from ..core.messages import (
     ABSTAIN_RETRY,
@@ -361,7 +361,7 @@ def highlight(sentences: list[str], quote: str) -> str:
 def _inline(sentence: str) -> str:
     """One source sentence as safe HTML: escaped, **bold** kept, list and table marks tidied."""
     text = sentence.strip()
-    if text.startswith("|"):
+    if is_row(text):
         text = " — ".join(cell.strip() for cell in text.strip("|").split("|") if cell.strip())
     text = re.sub(r"^[-*+]\s+", "• ", text)
     text = html.escape(text)
