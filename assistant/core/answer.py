@@ -18,13 +18,12 @@ from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
 from .messages import LANGUAGE_NOTES, NOT_IN_GUIDE
-from .question import Reading, holds_answer_kind, named_terms, share_found
+from .question import FACT_KINDS, Reading, holds_answer_kind, named_terms, share_found
 from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
 _MARKER = re.compile(r"\[\d+\]")
-_FACT_KINDS = ("when", "how_many", "article", "abbreviation")  # questions for one fact, not a list
 MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
 
 
@@ -104,7 +103,7 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     top = retrieval.hits[0]
     lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
     kind = retrieval.reading.kind
-    wants = kind in _FACT_KINDS
+    wants = kind in FACT_KINDS
     sure = (
         lead >= settings.confident_lead
         and support.margin >= settings.confident_margin
@@ -343,7 +342,7 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
         lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
         leaning = _leaning_on(store, passage, lead)
         whole = _with_list(store, passage, list(range(lead, first)) + [first])
-        if kind in _FACT_KINDS and _place_words([whole]) > budget:
+        if kind in FACT_KINDS and _place_words([whole]) > budget:
             return leaning + [(passage, j) for j in dict.fromkeys([*range(lead, first), i, *_sublist(sentences, i)])]
         return leaning + whole
     elif kind == "list" and i + 1 < len(sentences) and sentences[i + 1].rstrip().endswith(":"):

@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .question import Reading, lacks_detail
 from .settings import Settings
 from .types import FaqMatch, Hit
 
 
-def match_question(store, asked: np.ndarray, hits: list[Hit], settings: Settings) -> tuple[list[Hit], FaqMatch | None]:
+def match_question(
+    store, asked: np.ndarray, hits: list[Hit], settings: Settings, reading: Reading
+) -> tuple[list[Hit], FaqMatch | None]:
     """`hits` with a rephrased Q&A question first, and the match (None without a clear one).
 
     `asked` is the embedding of the question as asked; `store` holds one embedded
-    question per Q&A entry (`faq_vectors`, `faq_ids`)."""
+    question per Q&A entry (`faq_vectors`, `faq_ids`). An entry that leaves out a detail
+    the question asks about ("Welk artikel van de wet ...?" for the entry on what the law
+    regulates) is not the same question, however close, and does not answer it whole."""
     if len(store.faq_ids) < 2:
         return hits, None
     sims = store.faq_vectors @ asked
@@ -31,11 +36,12 @@ def match_question(store, asked: np.ndarray, hits: list[Hit], settings: Settings
     if sims[best] - sims[second] < settings.faq_margin:
         return hits, None
     passage, similarity = store.by_id[store.faq_ids[best]], float(sims[best])
-    same_question = similarity >= settings.faq_same_question
+    complete = not lacks_detail(reading, passage.embed_text, store.vocabulary.ubiquitous)
+    same_question = complete and similarity >= settings.faq_same_question
     if same_question:
         found = next((h for h in hits if h.passage.id == passage.id), None)
         promoted = found or Hit(passage=passage, score=0.0)
         promoted.score = max((h.score for h in hits), default=1.0)
         hits = ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
-    answers = bool(hits) and hits[0].passage.id == passage.id and similarity >= settings.faq_min_similarity
+    answers = complete and bool(hits) and hits[0].passage.id == passage.id and similarity >= settings.faq_min_similarity
     return hits, FaqMatch(passage, similarity, answers=answers, same_question=same_question)

@@ -385,6 +385,9 @@ def question_kind(question: str) -> str:
     return "yes_no" if first in _YES_NO_OPENERS else "open"
 
 
+FACT_KINDS = ("when", "how_many", "article", "abbreviation")  # questions for one fact, not a list
+
+
 def holds_answer_kind(kind: str, sentence: str, reading: Reading | None = None) -> bool:
     """Whether `sentence` holds the kind of thing a question of `kind` asks for."""
     if kind == "when":
@@ -409,6 +412,17 @@ def share_found(reading: Reading, found: Iterable[str], idf: Callable[[str], flo
     weight = idf or (lambda _: 1.0)
     total = sum(weight(s) for s in reading.stems)
     return sum(weight(s) for s in reading.stems if s in found) / total if total else 0.0
+
+
+def lacks_detail(reading: Reading, text: str, ubiquitous: frozenset[str] = frozenset()) -> bool:
+    """Whether `text` leaves out a detail the question asks about: a number, date,
+    abbreviation or article it names (but the names nearly every passage holds), or, for a
+    question for one fact, any fact of the kind asked for."""
+    said = set(tokenize(text))
+    named = (t for e in reading.entities for t in tokenize(e) if t not in ubiquitous)
+    if not all(t in said for t in named):
+        return True
+    return reading.kind in FACT_KINDS and not holds_answer_kind(reading.kind, text, reading)
 
 
 def named_terms(reading: Reading) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from .faq import match_question
 from .index import Store
 from .index.vectors import window_passage
 from .lexical import with_own_names, without_terms
-from .question import Reading, analyse, content_stems, share_found
+from .question import Reading, analyse, content_stems, lacks_detail, share_found
 from .settings import Settings
 from .types import Hit, Retrieval
 
@@ -126,7 +126,7 @@ class HybridSearch:
             Hit(passage=self.store.by_id[pid], score=score, dense=cosines.get(pid), lexical=bm25.get(pid))
             for pid, score in fused
         ]
-        hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings)
+        hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings, reading)
         return Retrieval(question, hits, vector, asked, reading, self.store.vocabulary, faq)
 
     def _own_names(self, question: str, reading: Reading) -> str:
@@ -158,11 +158,16 @@ class HybridSearch:
     def _rerank(self, reading: Reading, hits: list[Hit]) -> list[Hit]:
         """Hits reordered by their fused score plus `coverage_weight` x the share of the
         question's content (its Dutch stems and its language-independent terms, each
-        weighted by rarity) found in the passage and its headings."""
-        weight = self.settings.coverage_weight
+        weighted by rarity) found in the passage and its headings, less `faq_detail_penalty`
+        for a Q&A entry that leaves out a detail the question asks about (a number, date,
+        abbreviation or article it names, or the kind of fact it asks for): the Q&A sheet
+        summarises, the draaiboek holds the detail."""
+        weight, penalty = self.settings.coverage_weight, self.settings.faq_detail_penalty
         if not weight or not reading.stems:
             return hits
-        idf = self.store.vocabulary.idf
+        idf, ubiquitous = self.store.vocabulary.idf, self.store.vocabulary.ubiquitous
         for hit in hits:
             hit.score += weight * share_found(reading, self.store.stems_of(hit.passage.embed_text), idf)
+            if hit.passage.kind == "faq" and lacks_detail(reading, hit.passage.embed_text, ubiquitous):
+                hit.score -= penalty
         return sorted(hits, key=lambda h: -h.score)

@@ -90,6 +90,9 @@ class Settings:
     # ubiquitous words ("LIVC-R") only when min_stripped_words content words remain.
     coverage_weight: float = 0.4
     min_stripped_words: int = 2
+    # ... less faq_detail_penalty for a Q&A entry that leaves out a number, date,
+    # abbreviation or article the question names, or the kind of fact it asks for.
+    faq_detail_penalty: float = 0.2
     # Answers
     answer_passages: int = 3  # sentences are chosen from this many top passages
     answer_sentences: int = 3  # at most this many sentence windows

@@ -20,7 +20,7 @@ from helpers import ROOT
 from assistant.core.answer import LANGUAGE_NOTES, NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
 from assistant.core.followup import contextualize
-from assistant.core.question import analyse, detect_language
+from assistant.core.question import analyse, detect_language, lacks_detail
 from assistant.ops.evaluation import normalise as fold
 from assistant.web.chat import EXAMPLES
 
@@ -239,6 +239,39 @@ def test_a_question_for_one_fact_gets_the_list_item_that_holds_it_not_the_whole_
     assert "(artikel 3, § 1)" in answer.text, answer.text
     assert "1. de burgemeester" in answer.text, "the item's own list is part of it"
     assert "Samenwerking tussen gemeenten" not in answer.text and "Deelnemers op uitnodiging" not in answer.text
+
+
+def test_a_question_for_a_detail_the_qa_summary_leaves_out_is_answered_from_the_draaiboek(assistant):
+    """The Q&A entry on the law of 30 July 2018 says what it regulates but names no
+    article; the draaiboek's section on the law names them."""
+    answer = assistant.ask("Welk artikel van de wet van 30 juli 2018 verplicht de burgemeester een cel op te richten?")
+    assert "artikel 2" in answer.text, answer.text
+    assert "2.2 De wet van 30 juli 2018" in [c.passage.section for c in answer.citations]
+
+
+def test_a_qa_entry_that_leaves_out_the_detail_asked_for_is_not_the_answer_with_confidence(assistant):
+    """However close its own question ("Wat regelt de wet van 30 juli 2018?"), an entry
+    without any article is not the whole answer to "which article"."""
+    answer = assistant.ask("Welk artikel van de wet van 30 juli 2018 regelt de samenstelling van de cel?")
+    assert answer.mode != "faq" and answer.confidence == "low", answer.text
+
+
+@pytest.mark.parametrize(
+    "question, text, lacks",
+    [
+        ("Welk artikel regelt de samenstelling?", "De wet legt de minimale samenstelling vast.", True),
+        ("Welk artikel regelt de samenstelling?", "De samenstelling staat in artikel 3.", False),
+        ("Wat zegt de AVG over de verslagen?", "Bewaar de verslagen niet langer dan nodig.", True),
+        ("Wat zegt de AVG over de verslagen?", "Volgens de AVG bewaart men verslagen kort.", False),
+        ("Wat regelt de wet van 30 juli 2018?", "De wet van 30 juli 2018 verplicht een cel.", False),
+        ("Wat regelt de wet van 30 juli 2018?", "De wet verplicht een cel.", True),
+        ("Wie leidt de cel?", "De burgemeester zit de cel voor.", False),
+    ],
+)
+def test_a_text_lacks_a_detail_when_it_leaves_out_what_the_question_names_or_the_fact_it_asks_for(
+    question, text, lacks
+):
+    assert lacks_detail(analyse(question), text) is lacks
 
 
 def test_a_table_row_is_quoted_with_the_header_row_not_the_whole_table(assistant):
