@@ -107,11 +107,18 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     sure = (
         lead >= settings.confident_lead
         and support.margin >= settings.confident_margin
-        and not support.unknown
+        and _few_unknown(support.unknown, settings.confident_unknown)
         and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
         and (not wants or holds_answer_kind(kind, quoted, retrieval.reading))
     )
     return "high" if sure else "low"
+
+
+def _few_unknown(unknown: tuple[str, ...], allowed: int) -> bool:
+    """Whether the question's terms the corpus never uses are few enough for a confident
+    answer: one word alone is more often a colloquial word or a form the stemmer does not
+    reduce ("zaten", "liep", "erbij") than a subject the guide lacks; a number never is."""
+    return len(unknown) <= allowed and not any(c.isdigit() for t in unknown for c in t)
 
 
 def _names_agree(retrieval: Retrieval, text: str) -> bool:

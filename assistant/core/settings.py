@@ -117,8 +117,9 @@ class Settings:
     # confident_lead (fused score), the guide is confident_margin closer than other
     # subjects, and the quote holds confident_overlap of the question's content.
     confident_lead: float = 0.3
-    confident_margin: float = 0.04
+    confident_margin: float = 0.03
     confident_overlap: float = 0.5
+    confident_unknown: int = 1  # ... and at most this many question words the corpus never uses
     # Privacy: question text in logs and feedback (masked by the personal-data guard first);
     # the guard itself ("warn": mask what looks like personal data and answer with a notice;
     # "refuse": do not answer such a question); the JSON-lines log ("" = standard error).
@@ -252,6 +253,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.confident_unknown < 0:
+            raise SettingsError(f"confident_unknown must be 0 or more, not {self.confident_unknown}")
         if self.model_threads < 0:
             raise SettingsError(f"model_threads must be 0 (the library's default) or more, not {self.model_threads}")
         self._validate_store()

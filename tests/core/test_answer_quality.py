@@ -143,6 +143,18 @@ def test_an_answer_that_does_not_mention_an_abbreviation_the_question_names_is_l
     assert assistant.ask(question).confidence == confidence
 
 
+def test_one_everyday_word_the_corpus_lacks_does_not_take_confidence_away(assistant):
+    """ "nogmaals" is in no passage; the question is still the guide's own subject."""
+    answer = assistant.ask(
+        "Welk arrestnummer kreeg de uitspraak van het Grondwettelijk Hof over de LIVC-wet, nogmaals?"
+    )
+    assert "52/2021" in answer.text and answer.confidence == "high", answer.text
+
+
+def test_a_number_the_corpus_lacks_keeps_confidence_low(assistant):
+    assert assistant.ask("Hoeveel LIVC-R's telde België op 15 juni 2027?").confidence == "low"
+
+
 def test_an_abstention_is_low_confidence_and_a_faq_match_high(assistant):
     assert assistant.ask("Hoe vraag ik een parkeervergunning aan voor bewoners?").confidence == "low"
     answer = assistant.ask("Wie leidt de LIVC-R?")

@@ -205,6 +205,7 @@ def test_config_reads_a_toml_file(tmp_path):
         ("LIVC_FUSION", "bogus", "fusion"),
         ("LIVC_TOP_K", "0", "top_k"),
         ("LIVC_EMBEDDER", "word2vec", "embedder"),
+        ("LIVC_CONFIDENT_UNKNOWN", "-1", "confident_unknown"),
     ],
 )
 def test_a_wrong_setting_fails_with_one_line_naming_it(empty_config, variable, value, named):
