@@ -71,17 +71,18 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     """True when nothing in the guide supports the question: it is farther from the guide
     than from other municipal subjects (or far from everything), or it names a subject
     the corpus never mentions while the guide is only a little closer and the top passage
-    holds little of the question."""
+    holds little of the question. One such word alone (no number) is as often an everyday
+    word the corpus happens not to use ("uiteindelijk", "polsen"): it asks for half the
+    extra margin."""
     if retrieval.faq and retrieval.faq.same_question:
         return False  # the Q&A sheet asks this very question
     support = support or measure_support(retrieval, store)
     if not retrieval.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
         return True
-    return (
-        bool(support.unknown)
-        and support.margin < settings.abstain_unknown_margin
-        and support.coverage < settings.abstain_unknown_coverage
-    )
+    needed = settings.abstain_unknown_margin
+    if _few_unknown(support.unknown, 1):
+        needed = (settings.abstain_margin + needed) / 2
+    return bool(support.unknown) and support.margin < needed and support.coverage < settings.abstain_unknown_coverage
 
 
 def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings) -> str:
