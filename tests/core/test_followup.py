@@ -129,15 +129,16 @@ def followup_result(corpus_index, tmp_path_factory):
 
 def test_context_helps_on_the_follow_up_gold_set(followup_result):
     result, _ = followup_result
-    with_context = result["with_context"]["retrieval"]["hit@1"]
-    without = result["without_context"]["retrieval"]["hit@1"]
-    print(f"follow-up hit@1: with context {with_context:.2f}, without {without:.2f}")
+    with_context, without = result["with_context"], result["without_context"]
     print(format_followup(result))
     # Follow-ups are read as such only when they cannot stand alone (a misread costs more than
     # a miss), so some follow-ups are searched as asked: the gain is smaller than when every
-    # short question was read with the previous one (0.15), and no standalone one is misread.
-    assert with_context >= without + 0.05
-    assert with_context >= 0.6
+    # short question was read with the previous one (0.15 hit@1), and no standalone one is
+    # misread. One question of the 24 is 0.04 of hit@1, so the gain is measured over the whole
+    # ranking and the answers (mrr@10 +0.08, fact_recall +0.13 when written) as well.
+    assert with_context["retrieval"]["hit@1"] >= max(without["retrieval"]["hit@1"], 0.6)
+    assert with_context["retrieval"]["mrr@10"] >= without["retrieval"]["mrr@10"] + 0.05
+    assert with_context["answers"]["fact_recall"] >= without["answers"]["fact_recall"] + 0.1
     detection = result["detection"]
     assert detection["precision"] >= 0.95 and detection["recall"] >= 0.7, detection
 
