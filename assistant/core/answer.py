@@ -79,10 +79,12 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     support = support or measure_support(retrieval, store)
     if not retrieval.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
         return True
+    if not support.unknown or support.coverage >= settings.abstain_unknown_coverage:
+        return False
     needed = settings.abstain_unknown_margin
     if _few_unknown(support.unknown, 1):
         needed = (settings.abstain_margin + needed) / 2
-    return bool(support.unknown) and support.margin < needed and support.coverage < settings.abstain_unknown_coverage
+    return support.margin < needed
 
 
 def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings) -> str:

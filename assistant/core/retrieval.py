@@ -163,7 +163,7 @@ class HybridSearch:
         abbreviation or article it names, or the kind of fact it asks for): the Q&A sheet
         summarises, the draaiboek holds the detail."""
         weight, penalty = self.settings.coverage_weight, self.settings.faq_detail_penalty
-        if not weight or not reading.stems:
+        if not reading.stems or not (weight or penalty):
             return hits
         idf, ubiquitous = self.store.vocabulary.idf, self.store.vocabulary.ubiquitous
         for hit in hits:
