@@ -36,7 +36,8 @@ def match_question(
     if sims[best] - sims[second] < settings.faq_margin:
         return hits, None
     passage, similarity = store.by_id[store.faq_ids[best]], float(sims[best])
-    complete = not lacks_detail(reading, passage.embed_text, store.vocabulary.ubiquitous)
+    text = passage.embed_text
+    complete = not lacks_detail(reading, text, store.stems_of(text), store.vocabulary.ubiquitous)
     same_question = complete and similarity >= settings.faq_same_question
     if same_question:
         found = next((h for h in hits if h.passage.id == passage.id), None)

@@ -414,11 +414,14 @@ def share_found(reading: Reading, found: Iterable[str], idf: Callable[[str], flo
     return sum(weight(s) for s in reading.stems if s in found) / total if total else 0.0
 
 
-def lacks_detail(reading: Reading, text: str, ubiquitous: frozenset[str] = frozenset()) -> bool:
+def lacks_detail(
+    reading: Reading, text: str, said: frozenset[str] | None = None, ubiquitous: frozenset[str] = frozenset()
+) -> bool:
     """Whether `text` leaves out a detail the question asks about: a number, date,
     abbreviation or article it names (but the names nearly every passage holds), or, for a
-    question for one fact, any fact of the kind asked for."""
-    said = set(tokenize(text))
+    question for one fact, any fact of the kind asked for. `said` is the text's stems when
+    the caller has them (`Store.stems_of`)."""
+    said = frozenset(tokenize(text)) if said is None else said
     named = (t for e in reading.entities for t in tokenize(e) if t not in ubiquitous)
     if not all(t in said for t in named):
         return True

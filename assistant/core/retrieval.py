@@ -167,7 +167,9 @@ class HybridSearch:
             return hits
         idf, ubiquitous = self.store.vocabulary.idf, self.store.vocabulary.ubiquitous
         for hit in hits:
-            hit.score += weight * share_found(reading, self.store.stems_of(hit.passage.embed_text), idf)
-            if hit.passage.kind == "faq" and lacks_detail(reading, hit.passage.embed_text, ubiquitous):
+            text = hit.passage.embed_text
+            stems = self.store.stems_of(text)
+            hit.score += weight * share_found(reading, stems, idf)
+            if hit.passage.kind == "faq" and lacks_detail(reading, text, stems, ubiquitous):
                 hit.score -= penalty
         return sorted(hits, key=lambda h: -h.score)
