@@ -15,6 +15,7 @@ from ..core.messages import (
     ASK_SUGGESTIONS,
     ASK_VERSION,
     GENERATED_LABEL,
+    LOW_CONFIDENCE_LABEL,
 )
 from ..core.settings import Settings
 
@@ -129,6 +130,10 @@ def format_answer(answer) -> str:
     from ..core.documents import display_date
 
     lines = [ASK_NOTICE.format(notice=answer.notice), ""] if answer.notice else []
+    if answer.language_note:  # an English or French question: the guide is Dutch
+        lines += [answer.language_note, ""]
+    if not answer.abstained and answer.confidence == "low":  # as the chat and the API say it
+        lines += [LOW_CONFIDENCE_LABEL, ""]
     if answer.mode == "generative":  # written by the model: said so, above it
         lines += [GENERATED_LABEL, ""]
     lines += [answer.text, ""]

@@ -120,6 +120,32 @@ def test_ask_with_personal_data_prints_the_notice_and_never_the_data(corpus_env)
     assert "0470" not in result.stdout and "Peeters" not in result.stdout
 
 
+def test_ask_says_what_the_chat_says_above_an_answer(corpus_env):
+    """An English question gets the line saying the guide is Dutch; an answer of low
+    confidence gets the chat's "Mogelijk relevant" label; the JSON says which it was."""
+    from assistant.core.messages import LANGUAGE_NOTES, LOW_CONFIDENCE_LABEL
+
+    question = "Who chairs the LIVC-R?"
+    text, as_json = livc("ask", question, env=corpus_env), livc("ask", question, "--json", env=corpus_env)
+    assert text.returncode == as_json.returncode == 0, text.stderr
+    head = text.stdout.split("\nBronnen:\n", 1)[0]
+    assert LANGUAGE_NOTES["en"] in head
+    assert (LOW_CONFIDENCE_LABEL in head) == (json.loads(as_json.stdout)["confidence"] == "low")
+
+
+def test_ask_labels_only_an_answer_of_low_confidence():
+    from assistant.core.messages import LOW_CONFIDENCE_LABEL
+    from assistant.core.types import Answer
+    from assistant.ops.commands import format_answer
+
+    def said(**how) -> str:
+        return format_answer(Answer(question="Wie?", text="De burgemeester zit de cel voor.", **how))
+
+    assert said(confidence="low").startswith(LOW_CONFIDENCE_LABEL + "\n")
+    assert LOW_CONFIDENCE_LABEL not in said(confidence="high")
+    assert LOW_CONFIDENCE_LABEL not in said(confidence="low", abstained=True)  # the abstention says it itself
+
+
 def test_ask_json_prints_the_answer_as_json(asked):
     _, result = asked
     assert result.returncode == 0, result.stderr
