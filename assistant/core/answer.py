@@ -91,7 +91,9 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     """ "high" when the reply can be shown as the guide's answer; "low" otherwise.
 
     Never high when the answer leaves out an abbreviation the question names. Otherwise
-    high: the Q&A sheet asks this very question; or the top passage leads the next one
+    high: the Q&A sheet asks this very question; or its entry answers the question and
+    no more than `confident_unknown` words of the question are unknown to the corpus (an
+    entry close to a question about a subject the guide lacks); or the top passage leads the next one
     clearly, the quoted sentences hold most of the question's content, the guide is
     clearly closer than other subjects, no term of the question is unknown to the
     corpus, and a question asking for a date, number or article gets one.
@@ -101,8 +103,9 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     quoted = _MARKER.sub(" ", reply.text)  # what the user reads: the quotes, with a term's heading
     if not _names_agree(retrieval, quoted):
         return "low"
-    if reply.mode == "faq":
-        return "high"
+    if reply.mode == "faq":  # a Q&A entry close enough to answer whole, naming what the question names
+        same = retrieval.faq is not None and retrieval.faq.same_question
+        return "high" if same or _few_unknown(support.unknown, settings.confident_unknown) else "low"
     top = retrieval.hits[0]
     lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
     kind = retrieval.reading.kind

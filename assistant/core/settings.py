@@ -116,9 +116,9 @@ class Settings:
     # A high-confidence answer (answer.confidence): the top passage leads the next by
     # confident_lead (fused score), the guide is confident_margin closer than other
     # subjects, and the quote holds confident_overlap of the question's content.
-    confident_lead: float = 0.3
+    confident_lead: float = 0.1
     confident_margin: float = 0.03
-    confident_overlap: float = 0.5
+    confident_overlap: float = 0.45
     confident_unknown: int = 1  # ... and at most this many question words the corpus never uses
     # Privacy: question text in logs and feedback (masked by the personal-data guard first);
     # the guard itself ("warn": mask what looks like personal data and answer with a notice;
