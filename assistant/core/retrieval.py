@@ -17,10 +17,13 @@ because abstention and answer composition need them.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
 
 import numpy as np
 
+from .embeddings import query_embeddings
 from .faq import match_question
 from .index import Store
 from .index.vectors import window_passage
@@ -66,6 +69,52 @@ def _score_range(scores: list[float], by_distribution: bool) -> tuple[float, flo
     return mean - 3 * spread, mean + 3 * spread
 
 
+QUERY_VECTORS = 2048  # query vectors kept (1.5 kB each with e5-small)
+
+
+class _Query(NamedTuple):
+    question: str  # as asked, its Dutch spelling corrected
+    reading: Reading  # of the question as searched (the corpus's own names for foreign ones)
+    dense: str  # the text the dense rankings search with
+
+
+class QueryVectors:
+    """Query vectors by text, the least recently used forgotten past `size`. `get` embeds
+    the texts it lacks in one call of the model: a question and its form without "LIVC-R"
+    (and the parts of a compound question) cost one pass. Safe for concurrent questions;
+    two threads may embed the same new text at once, which costs time, not correctness."""
+
+    def __init__(self, embedder, size: int):
+        self.embedder, self.size = embedder, size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def get(self, texts: list[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if not missing:
+            return found
+        computed = [np.asarray(v, dtype=np.float32) for v in query_embeddings(self.embedder, missing)]
+        with self._lock:
+            for text, vector in zip(missing, computed):
+                vector.flags.writeable = False  # shared by every question that asks it
+                found[text] = self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class HybridSearch:
     """Question in, ranked hits out."""
 
@@ -78,46 +127,51 @@ class HybridSearch:
             settings.foreign_passage_weight, settings.foreign_window_weight, settings.foreign_lexical_weight
         )
         self.settings = settings
-        # One model cache keyed by text: a question without ubiquitous terms is searched
-        # and matched as asked with the same vector, computed once.
-        self.embed_full = lru_cache(maxsize=2048)(lambda text: tuple(embedder.get_query_embedding(text)))
-        self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
+        self.query_vectors = QueryVectors(embedder, QUERY_VECTORS)
 
-    def _embed_query(self, question: str) -> tuple[float, ...]:
+    def clear_caches(self) -> None:
+        """Forget every query vector: the next question runs the model again."""
+        self.query_vectors.clear()
+
+    def cache_sizes(self) -> dict[str, int]:
+        """The query-vector cache (LRU, keyed by text) and how many entries it keeps."""
+        return {"query_vectors": self.query_vectors.size}
+
+    def retrieve(self, question: str) -> Retrieval:
+        """The top passages for `question`, best first, with raw scores attached, the
+        vectors searched with, what the question asks for and its Q&A match. A Dutch
+        question is read with the corpus's spelling of the words it mistypes."""
+        return self.retrieve_all([question])[0]
+
+    def retrieve_all(self, questions: list[str]) -> list[Retrieval]:
+        """`retrieve` for each of `questions` (a compound question and its parts), with every
+        query vector they need that is not cached computed in one call of the model."""
+        queries = [self._read(q) for q in questions]
+        vectors = self.query_vectors.get([text for q in queries for text in (q.question, q.dense)])
+        return [self._search(q, vectors[q.question], vectors[q.dense]) for q in queries]
+
+    def _read(self, question: str) -> _Query:
+        reading = analyse(question)
+        corrected = self.store.spelling.correct(question) if reading.language == "nl" else question
+        if corrected != question:
+            question, reading = corrected, analyse(corrected)
+        searched = self._own_names(question, reading)
+        if searched != question:
+            reading = analyse(searched)
+        return _Query(question, reading, self._dense_text(searched))
+
+    def _dense_text(self, question: str) -> str:
         # The dense side sees the question without the words nearly every passage
         # contains ("LIVC-R"); BM25 discounts them by itself. A question that would keep
         # fewer than two content words ("Wie zit de LIVC-R voor?" -> "Wie zit de voor?")
         # is searched as asked.
         stripped = without_terms(question, self.store.manifest.ubiquitous_terms)
         if stripped != question and len(content_stems(stripped)) < self.settings.min_stripped_words:
-            stripped = question
-        return self.embed_full(stripped)
+            return question
+        return stripped
 
-    def clear_caches(self) -> None:
-        """Empty the query-embedding caches: the next question runs the model again."""
-        self.embed_query.cache_clear()
-        self.embed_full.cache_clear()
-
-    def cache_sizes(self) -> dict[str, int]:
-        """The query-embedding caches (LRU, keyed by text) and how many entries each keeps."""
-        return {
-            "embed_query": self.embed_query.cache_info().maxsize,
-            "embed_full": self.embed_full.cache_info().maxsize,
-        }
-
-    def retrieve(self, question: str) -> Retrieval:
-        """The top passages for `question`, best first, with raw scores attached, the
-        vectors searched with, what the question asks for and its Q&A match. A Dutch
-        question is read with the corpus's spelling of the words it mistypes."""
-        reading = analyse(question)
-        corrected = self.store.spelling.correct(question) if reading.language == "nl" else question
-        if corrected != question:
-            question, reading = corrected, analyse(corrected)
-        asked = np.asarray(self.embed_full(question), dtype=np.float32)
-        searched = self._own_names(question, reading)
-        if searched != question:
-            reading = analyse(searched)
-        vector = np.asarray(self.embed_query(searched), dtype=np.float32)
+    def _search(self, query: _Query, asked: np.ndarray, vector: np.ndarray) -> Retrieval:
+        reading = query.reading
         dense, windows, lexical = self.passages(vector), self.windows(vector), self.lexical(reading)
         weights = self.weights if reading.language == "nl" else self.foreign_weights
         fused = fuse([dense, windows, lexical], weights, self.settings.fusion)[: self.settings.top_k]
@@ -127,7 +181,7 @@ class HybridSearch:
             for pid, score in fused
         ]
         hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings, reading)
-        return Retrieval(question, hits, vector, asked, reading, self.store.vocabulary, faq)
+        return Retrieval(query.question, hits, vector, asked, reading, self.store.vocabulary, faq)
 
     def _own_names(self, question: str, reading: Reading) -> str:
         """`question` with the corpus's own names for the foreign ones it gives ("CSIL-R" ->

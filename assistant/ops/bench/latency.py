@@ -45,17 +45,20 @@ def measure_latency(
     keys = [(name, state) for name in calls for state in ("new", "cached")]
     times: dict[tuple, list[float]] = {key: [] for key in keys}
     model_calls = dict.fromkeys(keys, 0)
+    model_texts = dict.fromkeys(keys, 0)  # texts embedded: one call may embed several
     answers, baseline_ms, embed_ms = [], [], []
     texts = new_texts([row["question"] for row in rows])
     for row, text in zip(rows, texts):
         for name, state in keys:
             if state == "new":
                 clear_query_cache(assistant)
-            before = embedder.stats()["query_calls"]
+            before = embedder.stats()
             started = time.perf_counter()
             result = calls[name](row)
             times[(name, state)].append((time.perf_counter() - started) * 1000)
-            model_calls[(name, state)] += embedder.stats()["query_calls"] - before
+            after = embedder.stats()
+            model_calls[(name, state)] += after["query_calls"] - before["query_calls"]
+            model_texts[(name, state)] += after["query_texts"] - before["query_texts"]
             if (name, state) == ("end_to_end", "new"):
                 answers.append((result, times[(name, state)][-1]))
         if baseline:
@@ -70,6 +73,7 @@ def measure_latency(
         out.setdefault(name, {})[state] = {
             **ms_summary(times[(name, state)]),
             "model_calls_per_question": round(model_calls[(name, state)] / len(rows), 2),
+            "query_texts_per_question": round(model_texts[(name, state)] / len(rows), 2),
             "samples_ms": [round(t, 1) for t in times[(name, state)]],  # in gold order, to find slow questions
         }
     out["query_embedding"] = {"new": {**ms_summary(embed_ms), "samples_ms": [round(t, 1) for t in embed_ms]}}

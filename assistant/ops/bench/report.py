@@ -119,6 +119,7 @@ def format_table(result: dict) -> str:
 
 def _hot_path_lines(hot: dict) -> list[str]:
     new, repeated = hot["model_calls_per_new_question"], hot["model_calls_per_repeated_question"]
+    texts = hot.get("query_texts_per_new_question") or {"retrieval": None, "end_to_end": None}
     caches = ", ".join(
         f"{name} (maxsize {info['maxsize']})" for name, info in (hot["query_embedding_cache"] or {}).items()
     )
@@ -127,6 +128,8 @@ def _hot_path_lines(hot: dict) -> list[str]:
         f"  query-embedding LRU: {caches or 'none'}",
         f"  model calls per new question: search {_f(new['retrieval'])}, ask() {_f(new['end_to_end'])}; "
         f"per repeated question: {_f(repeated['retrieval'])}, {_f(repeated['end_to_end'])}",
+        f"  texts embedded per new question (one call may embed several): "
+        f"search {_f(texts['retrieval'])}, ask() {_f(texts['end_to_end'])}",
         f"  share of questions whose dense query is the question itself (one text to embed): "
         f"{_f(hot['dense_query_is_question'])}",
     ]

@@ -214,6 +214,10 @@ def hot_path(scales: list[dict]) -> dict:
             "retrieval": first["retrieval"]["new"]["model_calls_per_question"],
             "end_to_end": first["end_to_end"]["new"]["model_calls_per_question"],
         },
+        "query_texts_per_new_question": {  # texts embedded: a call may embed several
+            "retrieval": first["retrieval"]["new"]["query_texts_per_question"],
+            "end_to_end": first["end_to_end"]["new"]["query_texts_per_question"],
+        },
         "model_calls_per_repeated_question": {
             "retrieval": first["retrieval"]["cached"]["model_calls_per_question"],
             "end_to_end": first["end_to_end"]["cached"]["model_calls_per_question"],

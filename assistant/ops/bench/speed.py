@@ -42,8 +42,12 @@ def speed_figures(entry: dict, baseline: dict | None, hot_path: dict, cpus: int 
     out: dict[str, Any] = {"scale": entry["scale"], "min_samples": MIN_SAMPLES, "cpus": cpus}
 
     calls = hot_path["model_calls_per_new_question"]["end_to_end"]
+    texts = (hot_path.get("query_texts_per_new_question") or {}).get("end_to_end")
     out["model_calls_per_new_question"] = _figure(
-        "model_calls_per_new_question", calls, None if ask["n"] else "no questions", {"questions": ask["n"]}
+        "model_calls_per_new_question",
+        calls,
+        None if ask["n"] else "no questions",
+        {"questions": ask["n"], "texts_per_question": texts},
     )
 
     if baseline is None:
