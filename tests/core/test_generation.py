@@ -330,7 +330,9 @@ def test_livc_ask_labels_a_generated_answer(assistant, extractive, model):
     from assistant.ops.commands import format_answer
 
     model.reply("De burgemeester zit de cel voor [1]. De burgemeester richt de cel op [1].")
-    assert format_answer(assistant.ask(QUESTION)).startswith(GENERATED_LABEL)
+    answer = assistant.ask(QUESTION)
+    heads = format_answer(answer).split(answer.text, 1)[0].split("\n\n")  # the lines above the answer
+    assert GENERATED_LABEL in heads  # after "Mogelijk relevant" when the answer is of low confidence
     assert GENERATED_LABEL not in format_answer(extractive.ask(QUESTION))
 
 
