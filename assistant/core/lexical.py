@@ -44,7 +44,22 @@ def fold(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Stemmed content words of `text`."""
     words = [w for w in _TOKEN.findall(fold(text)) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return _stemmer().stemWords(words)
+    return [_one_verb(s) for s in _stemmer().stemWords(words)]
+
+
+def stem(word: str) -> str:
+    """The stem `tokenize` gives a single folded word."""
+    return _one_verb(_stemmer().stemWord(word))
+
+
+def _one_verb(stem: str) -> str:
+    # Snowball stems a verb in -eren two ways: "evalueren" -> "evaluer", but "geëvalueerd",
+    # "evaluatie" -> "evalueer" and "evalueert" -> "evalueert"; a question and the guide
+    # rarely use the same form. One stem for all ("evaluer"); short stems ("meer", "keer",
+    # "sfeer") are other words.
+    if len(stem) >= 6 and stem.endswith(("eer", "eert")):
+        return stem[: stem.rindex("eer")] + "er"
+    return stem
 
 
 class LexicalIndex:
@@ -224,7 +239,7 @@ class Spelling:
     def __init__(self, texts: list[str]):
         counts = Counter(word for text in texts for word in _WORD.findall(fold(text)))
         self.counts = counts
-        self.stems = frozenset(_stemmer().stemWord(w) for w in counts)
+        self.stems = frozenset(stem(w) for w in counts)
         self._by_letter: dict[str, list[str]] = {}
         for word in counts:
             self._by_letter.setdefault(word[0], []).append(word)
@@ -241,7 +256,7 @@ class Spelling:
         folded = fold(word)
         if len(folded) < 7 or folded in self.counts or folded in _STOPWORDS:
             return word
-        if _stemmer().stemWord(folded) in self.stems:
+        if stem(folded) in self.stems:
             return word  # another form of a corpus word: BM25 and the stems already meet it
         return self._closest(folded) or word
 

@@ -14,7 +14,7 @@ from helpers import CORPUS, FAQ, normalise, unquote, unquoted_text
 
 from assistant.core.answer import NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
-from assistant.core.lexical import Spelling, own_names, with_own_names
+from assistant.core.lexical import Spelling, own_names, tokenize, with_own_names
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -299,6 +299,19 @@ def test_a_french_abbreviation_the_guide_does_not_use_is_no_reason_to_refuse(ass
         "Quel numéro porte le RGPD, le règlement européen qui protège les données traitées par une CSIL-R ?"
     )
     assert not answer.abstained and "2016/679" in answer.text
+
+
+# ---------------------------------------------------------------- word forms
+
+
+def test_a_verb_in_eren_and_the_words_made_from_it_share_one_stem():
+    """ "Hoe vaak evalueren we?" must find "7. evaluatie en bijsturing" in BM25 and in the
+    share of the question a passage holds: Snowball gives "evaluer" for the verb and
+    "evalueer" for the noun, the participle and "evalueert"."""
+    forms = "evalueren evaluatie geëvalueerd evalueert"
+    assert len(set(tokenize(forms))) == 1
+    assert len(set(tokenize("organiseren organisatie georganiseerd"))) == 1
+    assert tokenize("keer sfeer") == ["keer", "sfeer"]  # short stems are other words
 
 
 # ---------------------------------------------------------------- mistyped words
