@@ -305,8 +305,16 @@ def proxy(cluster, tmp_path_factory):
         yield running.url, folder / "access.log"
 
 
-def replicas_in_log(log: Path, path: str) -> list[str]:
-    return re.findall(rf'"\w+ {re.escape(path)}" \d+ \d+ upstream=(\S+)', log.read_text(encoding="utf-8"))
+def replicas_in_log(log: Path, path: str, at_least: int = 0) -> list[str]:
+    """The replicas that served `path`, by nginx's access log. nginx writes a line after
+    the response has gone out, so the last request may not be there yet: wait (up to 10 s)
+    for `at_least` lines."""
+    deadline = time.monotonic() + 10
+    while True:
+        used = re.findall(rf'"\w+ {re.escape(path)}" \d+ \d+ upstream=(\S+)', log.read_text(encoding="utf-8"))
+        if len(used) >= at_least or time.monotonic() > deadline:
+            return used
+        time.sleep(0.05)
 
 
 def test_behind_nginx_api_requests_spread_over_both_replicas(proxy, cluster):
@@ -319,7 +327,7 @@ def test_behind_nginx_api_requests_spread_over_both_replicas(proxy, cluster):
             timeout=120,
         )
         assert response.status_code == 200, response.text
-    used = replicas_in_log(log, "/api/v1/ask")
+    used = replicas_in_log(log, "/api/v1/ask", at_least=12)
     assert len(used) == 12
     assert {u for u in used} == {f"127.0.0.1:{app.port}" for app in cluster.apps}
 
@@ -329,10 +337,11 @@ def test_behind_nginx_a_browser_gets_a_route_cookie_and_keeps_its_replica(proxy)
     first = httpx.get(f"{url}/healthz", timeout=30)
     cookie = first.cookies.get("livc_route")
     assert cookie and "HttpOnly" in first.headers["set-cookie"] and "SameSite=Lax" in first.headers["set-cookie"]
+    before = len(replicas_in_log(log, "/readyz"))
     for _ in range(6):
         again = httpx.get(f"{url}/readyz", cookies={"livc_route": cookie}, timeout=30)
         assert again.status_code == 200 and "set-cookie" not in again.headers
-    assert len(set(replicas_in_log(log, "/readyz")[-6:])) == 1
+    assert len(set(replicas_in_log(log, "/readyz", at_least=before + 6)[-6:])) == 1
 
 
 def test_behind_nginx_the_chat_works_in_a_browser(proxy, browser):
