@@ -13,6 +13,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
 import bm25s
@@ -219,6 +220,23 @@ def own_names(texts: list[str]) -> dict[str, str]:
 
 def _abbreviations(text: str) -> list[str]:
     return re.findall(rf"(?<![\w-]){_ABBREVIATION}(?![\w-])", text)
+
+
+@functools.lru_cache(maxsize=1)
+def _foreign_terms() -> tuple[re.Pattern, dict[str, str]]:
+    text = resources.files("assistant.core.data").joinpath("foreign-terms.txt").read_text(encoding="utf-8")
+    pairs = [line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#")]
+    terms = {fold(foreign.strip()): dutch.strip() for foreign, dutch in pairs}
+    longest_first = sorted(terms, key=len, reverse=True)  # "chief of police" before "police"
+    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, longest_first)) + r")(?![\w-])"), terms
+
+
+def dutch_terms(question: str) -> list[str]:
+    """The guide's Dutch words for the English and French words of its subject that
+    `question` uses ("loi", "bourgmestre" -> "wet", "burgemeester"; assistant/core/data/
+    foreign-terms.txt): BM25 can then match an English or French question on them."""
+    pattern, terms = _foreign_terms()
+    return [terms[m[1]] for m in pattern.finditer(fold(question))]
 
 
 def with_own_names(question: str, names: dict[str, str]) -> str:

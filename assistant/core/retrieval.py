@@ -27,7 +27,7 @@ from .embeddings import query_embeddings
 from .faq import match_question
 from .index import Store
 from .index.vectors import window_passage
-from .lexical import with_own_names, without_terms
+from .lexical import dutch_terms, with_own_names, without_terms
 from .question import Reading, analyse, content_stems, lacks_detail, share_found
 from .settings import Settings
 from .types import Hit, Retrieval
@@ -203,10 +203,15 @@ class HybridSearch:
 
     def lexical(self, reading: Reading) -> Ranking:
         """Best BM25 matches. An English or French question is searched only with its
-        numbers, dates, abbreviations and article numbers ("458ter", "2016/679"): Dutch
-        stemming finds only accidental matches in its other words, and relative-score
-        fusion would stretch those to full weight. The dense rankings carry the rest."""
-        query = reading.text if reading.language == "nl" else " ".join(reading.entities)
+        numbers, dates, abbreviations and article numbers ("458ter", "2016/679") and the
+        guide's Dutch words for the words of its subject it uses ("loi" -> "wet",
+        `dutch_terms`): Dutch stemming finds only accidental matches in its other words, and
+        relative-score fusion would stretch those to full weight. The dense rankings carry
+        the rest."""
+        if reading.language == "nl":
+            query = reading.text
+        else:
+            query = " ".join([*reading.entities, *dutch_terms(reading.text)])
         return list(self.store.lexical.top(query, self.pool)) if query else []
 
     def _rerank(self, reading: Reading, hits: list[Hit]) -> list[Hit]:

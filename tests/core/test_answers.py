@@ -14,7 +14,7 @@ from helpers import CORPUS, FAQ, normalise, unquote, unquoted_text
 
 from assistant.core.answer import NOT_IN_GUIDE
 from assistant.core.errors import QuestionError
-from assistant.core.lexical import Spelling, own_names, tokenize, with_own_names
+from assistant.core.lexical import Spelling, dutch_terms, own_names, tokenize, with_own_names
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -312,6 +312,22 @@ def test_a_verb_in_eren_and_the_words_made_from_it_share_one_stem():
     assert len(set(tokenize(forms))) == 1
     assert len(set(tokenize("organiseren organisatie georganiseerd"))) == 1
     assert tokenize("keer sfeer") == ["keer", "sfeer"]  # short stems are other words
+
+
+def test_an_english_or_french_question_is_searched_in_bm25_with_the_guides_dutch_words():
+    assert dutch_terms("Quelle loi oblige le bourgmestre à créer une CSIL-R ?") == ["wet", "burgemeester"]
+    assert dutch_terms("Who is the chief of police's representative?") == ["korpschef"]  # not "politie"
+    assert dutch_terms("Les données à caractère personnel") == ["persoonsgegevens"]  # accents folded
+    assert dutch_terms("lawyer, schoolbag, policeman") == []  # whole words only
+
+
+def test_the_dutch_words_of_a_french_question_bring_bm25_matches(assistant):
+    """Written for this test: without "wet" and "burgemeester", BM25 would have only
+    "CSIL-R" (read as LIVC-R, in nearly every passage) to go on."""
+    engine = assistant.search_engine
+    reading = engine.retrieve("Quelle loi oblige le bourgmestre à créer une CSIL-R ?").reading
+    top = engine.store.by_id[engine.lexical(reading)[0][0]]
+    assert set(tokenize("wet burgemeester")) <= set(tokenize(top.text))
 
 
 # ---------------------------------------------------------------- mistyped words
