@@ -13,13 +13,14 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from importlib import resources
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
+
+from .data import data_lines
 
 _TOKEN = re.compile(r"\w+")
 _STOPWORDS = frozenset(STOPWORDS_DUTCH) | {"livc", "r"}  # "LIVC-R" is in nearly every passage
@@ -53,14 +54,14 @@ def stem(word: str) -> str:
     return _one_verb(_stemmer().stemWord(word))
 
 
-def _one_verb(stem: str) -> str:
+def _one_verb(snowball: str) -> str:
     # Snowball stems a verb in -eren two ways: "evalueren" -> "evaluer", but "geëvalueerd",
     # "evaluatie" -> "evalueer" and "evalueert" -> "evalueert"; a question and the guide
     # rarely use the same form. One stem for all ("evaluer"); short stems ("meer", "keer",
     # "sfeer") are other words.
-    if len(stem) >= 6 and stem.endswith(("eer", "eert")):
-        return stem[: stem.rindex("eer")] + "er"
-    return stem
+    if len(snowball) >= 6 and snowball.endswith(("eer", "eert")):
+        return snowball[: snowball.rindex("eer")] + "er"
+    return snowball
 
 
 class LexicalIndex:
@@ -224,8 +225,7 @@ def _abbreviations(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _foreign_terms() -> tuple[re.Pattern, dict[str, str]]:
-    text = resources.files("assistant.core.data").joinpath("foreign-terms.txt").read_text(encoding="utf-8")
-    pairs = [line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#")]
+    pairs = [line.split("=", 1) for line in data_lines("foreign-terms.txt") if "=" in line]
     terms = {fold(foreign.strip()): dutch.strip() for foreign, dutch in pairs}
     longest_first = sorted(terms, key=len, reverse=True)  # "chief of police" before "police"
     return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, longest_first)) + r")(?![\w-])"), terms

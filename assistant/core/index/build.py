@@ -23,6 +23,7 @@ from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from ..chunking import Passage, chunk_sections
+from ..data import data_lines
 from ..documents import Document, corpus_files, file_hash, load_document
 from ..errors import DocumentError, StoreError
 from ..lexical import LexicalIndex, ubiquitous_terms
@@ -363,8 +364,7 @@ def _generation_complete(settings: Settings, generation: str) -> bool:
 
 def offtopic_passages() -> list[str]:
     """The shipped reference passages on subjects the guide does not cover."""
-    text = (Path(__file__).parent.parent / "data" / "offtopic.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return data_lines("offtopic.txt")
 
 
 def _document_entry(doc: Document, passages: list[Passage]) -> dict:

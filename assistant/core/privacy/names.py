@@ -8,16 +8,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
+from ..data import data_lines
 from .findings import Finding
 
 # Word lists
 
 
 def _word_list(name: str) -> frozenset[str]:
-    text = resources.files("assistant.core.data").joinpath(name).read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+    return frozenset(w for line in data_lines(name) for w in line.split())
 
 
 @lru_cache(maxsize=1)
