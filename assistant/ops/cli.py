@@ -10,6 +10,7 @@ surface (the parser and that one error line); what each command does is in ``com
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from .commands import (
 )
 
 EXIT_USAGE = 2
+EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE (128 + 13)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,9 +51,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("livc: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader stopped reading (`livc ask ... | head -3`): what it read is what it
+        # wanted, so no error line; stdout goes nowhere so exiting does not fail on it again.
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
     except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a clear line
         print(f"livc: error: {describe(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _discard_stdout() -> None:
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's capture): nothing to flush
+        pass
 
 
 def describe(exc: Exception) -> str:

