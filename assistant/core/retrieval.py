@@ -150,6 +150,12 @@ class HybridSearch:
         vectors = self.query_vectors.get([text for q in queries for text in (q.question, q.dense)])
         return [self._search(q, vectors[q.question], vectors[q.dense]) for q in queries]
 
+    def query_texts(self, question: str) -> list[str]:
+        """The texts `retrieve(question)` embeds: the question as searched (spelling
+        corrected) and, when it differs, the text the dense rankings search with."""
+        query = self._read(question)
+        return list(dict.fromkeys([query.question, query.dense]))
+
     def _read(self, question: str) -> _Query:
         reading = analyse(question)
         corrected = self.store.spelling.correct(question) if reading.language == "nl" else question

@@ -174,3 +174,21 @@ def test_a_new_question_runs_the_model_once_and_a_repeated_one_not_at_all(corpus
     assert len(parts) == 2 and len(model.calls) == 2 and len(model.calls[1]) >= 3
     assert [h.passage.id for h in each[1].hits] == [h.passage.id for h in engine.retrieve(parts[1]).hits]
     assert len(model.calls) == 2 and whole.question == compound
+
+
+def test_the_texts_a_question_embeds_are_what_retrieval_embeds(corpus_index, embedder):
+    """`query_texts` (what the bench counts) is the engine's own rule: the question without
+    "LIVC-R", unless too little of it is left ("Wie zit de voor?"), after spelling
+    correction; exactly the texts the model is asked for."""
+    from assistant.core.retrieval import HybridSearch
+
+    engine = HybridSearch(corpus_index.assistant.store, CountingModel(embedder), corpus_index.settings)
+    for question, texts in [
+        ("Welke partners nodigt de burgemeester uit in de LIVC-R?", 2),
+        ("Wie zit de LIVC-R voor?", 1),
+        ("Welke partners nodigt de burgemeester uit?", 1),
+    ]:
+        assert len(engine.query_texts(question)) == texts, question
+        model = CountingModel(embedder)
+        HybridSearch(corpus_index.assistant.store, model, corpus_index.settings).retrieve(question)
+        assert model.calls == [engine.query_texts(question)], question

@@ -169,16 +169,15 @@ def query_cache_info(engine: Any) -> dict:
 
 
 def same_text_share(assistant: Any, rows: list[dict]) -> float:
-    """Share of the questions whose dense query (the question without the words nearly every
-    passage holds, see HybridSearch) is the question itself. A new question needs two
-    embeddings (dense query, question as asked); for these questions they are of one text,
-    so an engine that caches by text runs the model once (compare model calls per question)."""
+    """Share of the questions whose dense query is the question as searched
+    (`HybridSearch.query_texts`: one text to embed, not two), as the engine decides it:
+    the question without the words nearly every passage holds, unless that leaves too
+    few content words, after spelling correction and the corpus's own names."""
     from ...core.assistant import clean_question
-    from ...core.lexical import without_terms
 
-    terms = assistant.store.manifest.ubiquitous_terms
+    engine = assistant.search_engine
     questions = [clean_question(r["question"]) for r in rows]
-    return round(sum(without_terms(q, terms) == q for q in questions) / len(questions), 3)
+    return round(sum(len(engine.query_texts(q)) == 1 for q in questions) / len(questions), 3)
 
 
 def ms_summary(values: list[float]) -> dict:
