@@ -77,6 +77,11 @@ class _Query(NamedTuple):
     reading: Reading  # of the question as searched (the corpus's own names for foreign ones)
     dense: str  # the text the dense rankings search with
 
+    @property
+    def texts(self) -> list[str]:
+        """What the model embeds for this query: the question, and the dense text when it differs."""
+        return list(dict.fromkeys((self.question, self.dense)))
+
 
 class QueryVectors:
     """Query vectors by text, the least recently used forgotten past `size`. `get` embeds
@@ -147,14 +152,13 @@ class HybridSearch:
         """`retrieve` for each of `questions` (a compound question and its parts), with every
         query vector they need that is not cached computed in one call of the model."""
         queries = [self._read(q) for q in questions]
-        vectors = self.query_vectors.get([text for q in queries for text in (q.question, q.dense)])
+        vectors = self.query_vectors.get([text for q in queries for text in q.texts])
         return [self._search(q, vectors[q.question], vectors[q.dense]) for q in queries]
 
     def query_texts(self, question: str) -> list[str]:
         """The texts `retrieve(question)` embeds: the question as searched (spelling
         corrected) and, when it differs, the text the dense rankings search with."""
-        query = self._read(question)
-        return list(dict.fromkeys([query.question, query.dense]))
+        return self._read(question).texts
 
     def _read(self, question: str) -> _Query:
         reading = analyse(question)

@@ -62,10 +62,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _discard_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # stdout is not a file (a test's capture): nothing to flush
         pass
+    finally:
+        os.close(devnull)
 
 
 def describe(exc: Exception) -> str:
