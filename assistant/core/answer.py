@@ -269,10 +269,15 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
     "welk artikel").
     """
     candidates = sorted(_scored_sentences(retrieval, store, settings), key=lambda c: -c[0])
+    best = candidates[0][0] if candidates else 0.0
+    near = [c for c in candidates if c[0] >= best - settings.answer_gap]
+    lead_in = _list_lead_in(retrieval, store, settings, near)
+    if lead_in is not None:  # the list goes first; it is quoted whole, as a list is
+        candidates = [lead_in] + [c for c in candidates if c is not lead_in]
     places: list[list[tuple[Passage, int]]] = []
     taken: set[tuple[str, int]] = set()
     for score, passage, i in candidates:
-        if len(places) >= settings.answer_sentences or score < candidates[0][0] - settings.answer_gap:
+        if len(places) >= settings.answer_sentences or score < best - settings.answer_gap:
             break
         if (passage.id, i) in taken:
             continue
@@ -282,6 +287,29 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
         places.append(place)
         taken |= {(p.id, j) for p, j in place}
     return places
+
+
+def _list_lead_in(retrieval: Retrieval, store: Store, settings: Settings, near: list):
+    """The best of the `near` candidates that announces a list and itself names most of
+    what the question is about ("Een huishoudelijk reglement bevat bij voorkeur:" for
+    "Wat zetten we het best in het huishoudelijk reglement?"): such a list is the guide's
+    answer, though its items' windows may score lower than the prose beside it. Not for
+    a question asking for one fact, which one item answers."""
+    if retrieval.reading.kind in FACT_KINDS:
+        return None
+    idf = retrieval.vocabulary.idf if retrieval.vocabulary else None
+    for candidate in near:
+        _, passage, i = candidate
+        if not _announces_list(passage, i):
+            continue
+        if share_found(retrieval.reading, store.stems_of(passage.sentences[i]), idf) >= settings.list_lead_overlap:
+            return candidate
+    return None
+
+
+def _announces_list(passage: Passage, i: int) -> bool:
+    sentences = passage.sentences
+    return sentences[i].rstrip().endswith(":") and i + 1 < len(sentences) and is_line(sentences[i + 1])
 
 
 def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):

@@ -104,6 +104,9 @@ class Settings:
     rank_penalty: float = 0.01
     overlap_weight: float = 0.05
     kind_weight: float = 0.02
+    # ... but a list whose lead-in holds this share of the question's content goes first,
+    # when its lead-in scores within answer_gap (answer._list_lead_in).
+    list_lead_overlap: float = 0.55
     faq_min_similarity: float = 0.90  # a top-ranked Q&A entry answers when its question is this close
     faq_same_question: float = 0.95  # a Q&A entry whose question is this close ranks first
     faq_margin: float = 0.01  # ... and only with this lead over the next closest entry question
@@ -253,6 +256,9 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("list_lead_overlap", "confident_overlap", "abstain_unknown_coverage"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise SettingsError(f"{name} must lie between 0 and 1, not {getattr(self, name)}")
         if self.confident_unknown < 0:
             raise SettingsError(f"confident_unknown must be 0 or more, not {self.confident_unknown}")
         if self.model_threads < 0:

@@ -244,6 +244,18 @@ def test_a_list_the_question_asks_for_is_quoted_whole_with_its_lead_in(assistant
     assert not answer.text.lstrip().startswith("- "), "the list has lost its lead-in"
 
 
+def test_an_open_question_gets_the_list_whose_lead_in_names_its_subject_first_and_whole(assistant):
+    """ "Wat schrijven we in ons huishoudelijk reglement?" is not worded as a question for a
+    list, and the prose beside §8.2's list scores a little higher; the list's lead-in
+    ("Een huishoudelijk reglement bevat bij voorkeur:") names what is asked about, so the
+    list is the answer: first, and with all its items."""
+    section = [p for p in assistant.store.passages if p.section.startswith("8.2")]
+    items = [s for p in section for s in p.sentences if s.lstrip().startswith("- ")]
+    answer = assistant.ask("Wat schrijven we in ons huishoudelijk reglement?")
+    assert answer.text.startswith("Een huishoudelijk reglement bevat bij voorkeur:"), answer.text
+    assert all(item in answer.text for item in items), answer.text
+
+
 def test_a_sentence_behind_a_bold_run_in_label_is_running_text_with_what_follows(assistant):
     """ "**De omzendbrief van 22 mei 2018.** Een nieuwe omzendbrief ..." is a paragraph, not a
     list item: the answer keeps it in one paragraph with the sentence that tells what the

@@ -233,6 +233,7 @@ def test_config_reads_a_toml_file(tmp_path):
         ("LIVC_TOP_K", "0", "top_k"),
         ("LIVC_EMBEDDER", "word2vec", "embedder"),
         ("LIVC_CONFIDENT_UNKNOWN", "-1", "confident_unknown"),
+        ("LIVC_LIST_LEAD_OVERLAP", "1.5", "list_lead_overlap"),
     ],
 )
 def test_a_wrong_setting_fails_with_one_line_naming_it(empty_config, variable, value, named):
