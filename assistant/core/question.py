@@ -249,9 +249,12 @@ _KINDS = (
     ("article", r"\b(?:welk|welke|which|what|quel|quelle)\s+(?:\w+\s+){0,2}(?:wets?artikel|artikel|article)s?\b"),
     (
         "when",
-        r"\bwanneer\b|\bwelke datum\b|\bop welke (?:dag|datum)\b|\bwelk jaar\b|\bsinds wanneer\b|\bvanaf wanneer\b"
-        r"|\bwhen\b|\bwhat date\b|\bwhich (?:date|year)\b|\bwhat year\b|\bquand\b|\bquelle date\b"
-        r"|\bquelle annee\b|\ben quelle annee\b|\bdepuis quand\b|\bdatum\b|\bjaartal\b",
+        # "wanneer" / "when" / "quand" ask for a time where they open the question or a part
+        # of it; further on they are a conjunction ("Heb ik beroepsgeheim wanneer ik ...?").
+        r"^(?:\w+ )?(?:(?:sinds|vanaf|tot|tegen|since|until|depuis|jusqu a) )?(?:wanneer|when|quand)\b"
+        r"|\b(?:en|and|et) (?:(?:sinds|vanaf|tot|since|until|depuis) )?(?:wanneer|when|quand)\b"
+        r"|\bwelke datum\b|\bop welke (?:dag|datum)\b|\bwelk jaar\b|\bwhat date\b|\bwhich (?:date|year)\b"
+        r"|\bwhat year\b|\bquelle date\b|\bquelle annee\b|\bdatum\b|\bjaartal\b",
     ),
     (
         "how_many",
@@ -280,6 +283,9 @@ _YES_NO_OPENERS = {
     "zijn",
     "heeft",
     "hebben",
+    "heb",
+    "hebt",
+    "kunt",
     "wordt",
     "worden",
     "bestaat",

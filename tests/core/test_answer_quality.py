@@ -338,6 +338,12 @@ def test_a_table_row_is_quoted_with_the_header_row_not_the_whole_table(assistant
         ("What does the abbreviation GGB stand for?", "abbreviation"),
         ("Mag de burgemeester zich laten vervangen?", "yes_no"),
         ("Quand la loi est-elle entrée en vigueur ?", "when"),
+        ("Sinds wanneer bestaat de Strategie T.E.R.?", "when"),
+        ("Welke raad gaf advies, en wanneer was dat?", "when"),
+        # "wanneer" further on is a conjunction, not a question for a date
+        ("Heb ik beroepsgeheim wanneer ik over een leerling vertel?", "yes_no"),
+        ("Wat bedoelt het draaiboek wanneer het de cel begrensd noemt?", "open"),
+        ("What happens when the mayor cannot attend?", "open"),
     ],
 )
 def test_the_kind_of_answer_a_question_wants(question, kind):
