@@ -87,16 +87,20 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     return support.margin < needed
 
 
-def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings) -> str:
+def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings, compound: bool = False) -> str:
     """ "high" when the reply can be shown as the guide's answer; "low" otherwise.
 
     Never high when the answer leaves out an abbreviation the question names. Otherwise
     high: the Q&A sheet asks this very question; or its entry answers the question and
     no more than `confident_unknown` words of the question are unknown to the corpus (an
-    entry close to a question about a subject the guide lacks); or the top passage leads the next one
-    clearly, the quoted sentences hold most of the question's content, the guide is
-    clearly closer than other subjects, no term of the question is unknown to the
-    corpus, and a question asking for a date, number or article gets one.
+    entry close to a question about a subject the guide lacks); or the guide is clearly
+    closer than other subjects, no term of the question is unknown to the corpus, a
+    question asking for a date, number or article gets one, and either the top passage
+    leads the next one clearly and the quoted sentences hold most of the question's
+    content, or the top passage is a Q&A entry that leads the next by far and the answer
+    quotes it first (its answer, in other words than the question's: "Mag de
+    Staatsveiligheid mee aanschuiven?" is answered by "Nee. Van de veiligheids- en
+    inlichtingendiensten ..."). One entry answers one question, not a `compound` one.
     """
     if reply.abstained:
         return "low"
@@ -110,12 +114,18 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     lead = top.score - retrieval.hits[1].score if len(retrieval.hits) > 1 else 1.0
     kind = retrieval.reading.kind
     wants = kind in FACT_KINDS
-    sure = (
-        lead >= settings.confident_lead
-        and support.margin >= settings.confident_margin
+    supported = (
+        support.margin >= settings.confident_margin
         and _few_unknown(support.unknown, settings.confident_unknown)
-        and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
         and (not wants or holds_answer_kind(kind, quoted, retrieval.reading))
+    )
+    quotes_entry = top.passage.kind == "faq" and reply.citations[0].passage.id == top.passage.id
+    sure = supported and (
+        (
+            lead >= settings.confident_lead
+            and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
+        )
+        or (quotes_entry and not compound and lead >= settings.confident_entry_lead)
     )
     return "high" if sure else "low"
 
@@ -152,7 +162,7 @@ def compose(retrieval: Retrieval, store: Store, settings: Settings, parts: list[
     language = retrieval.reading.language
     return replace(
         reply,
-        confidence=confidence(reply, retrieval, support, settings),
+        confidence=confidence(reply, retrieval, support, settings, compound=bool(parts)),
         language=language,
         language_note=LANGUAGE_NOTES.get(language),
     )

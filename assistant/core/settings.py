@@ -123,6 +123,9 @@ class Settings:
     confident_margin: float = 0.03
     confident_overlap: float = 0.45
     confident_unknown: int = 1  # ... and at most this many question words the corpus never uses
+    # ... or, instead of lead and overlap, the top passage is a Q&A entry the answer quotes
+    # first, leading the next passage by this much (docs/tuning.md)
+    confident_entry_lead: float = 0.3
     # Privacy: question text in logs and feedback (masked by the personal-data guard first);
     # the guard itself ("warn": mask what looks like personal data and answer with a notice;
     # "refuse": do not answer such a question); the JSON-lines log ("" = standard error).

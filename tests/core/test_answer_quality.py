@@ -294,6 +294,27 @@ def test_a_question_for_a_detail_the_qa_summary_leaves_out_is_answered_from_the_
     assert "2.2 De wet van 30 juli 2018" in [c.passage.section for c in answer.citations]
 
 
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("Is de LIVC-R enkel voor jihadisten?", "alle vormen van gewelddadig extremisme"),
+        ("Moet een hulpverlener alles vertellen in de LIVC-R?", "geen spreekplicht"),
+    ],
+)
+def test_a_qa_entry_far_ahead_of_the_rest_answers_with_confidence_in_its_own_words(assistant, question, fact):
+    """The entry's answer shares few words with the question ("Nee. De LIVC's ontstonden
+    ..."), but it leads every other passage by far and is quoted from its start."""
+    answer = assistant.ask(question)
+    assert answer.citations[0].passage.kind == "faq", answer.citations[0].passage.section
+    assert fact in answer.text and answer.confidence == "high", (answer.confidence, answer.text)
+
+
+def test_a_qa_entry_that_answers_one_part_of_a_compound_question_is_not_enough_for_confidence(assistant):
+    answer = assistant.ask("Mag de Staatsveiligheid mee aanschuiven in onze LIVC-R, en wie beslist daarover?")
+    assert answer.citations[0].passage.kind == "faq"
+    assert answer.confidence == "low", answer.text
+
+
 def test_a_qa_entry_that_leaves_out_the_detail_asked_for_is_not_the_answer_with_confidence(assistant):
     """However close its own question ("Wat regelt de wet van 30 juli 2018?"), an entry
     without any article is not the whole answer to "which article"."""
