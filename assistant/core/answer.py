@@ -90,7 +90,8 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
 def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings, compound: bool = False) -> str:
     """ "high" when the reply can be shown as the guide's answer; "low" otherwise.
 
-    Never high when the answer leaves out an abbreviation the question names. Otherwise
+    Never high when the answer (its quotes and the headings they are cited under) leaves
+    out an abbreviation the question names. Otherwise
     high: the Q&A sheet asks this very question; or its entry answers the question and
     no more than `confident_unknown` words of the question are unknown to the corpus (an
     entry close to a question about a subject the guide lacks); or the guide is clearly
@@ -105,7 +106,8 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     if reply.abstained:
         return "low"
     quoted = _MARKER.sub(" ", reply.text)  # what the user reads: the quotes, with a term's heading
-    if not _names_agree(retrieval, quoted):
+    cited_under = " ".join(heading for c in reply.citations for heading in c.passage.section_path)
+    if not _names_agree(retrieval, f"{quoted} {cited_under}"):
         return "low"
     if reply.mode == "faq":  # a Q&A entry close enough to answer whole, naming what the question names
         same = retrieval.faq is not None and retrieval.faq.same_question

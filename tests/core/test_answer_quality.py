@@ -164,6 +164,15 @@ def test_an_answer_that_does_not_mention_an_abbreviation_the_question_names_is_l
     assert (named in answer.text, answer.confidence) == (confidence == "high", confidence)
 
 
+def test_an_abbreviation_named_by_the_cited_section_heading_is_mentioned_by_the_answer(assistant):
+    """The quote says "de gegevensbank"; the section it is cited from, which the reader sees,
+    is "3.3 De gemeenschappelijke gegevensbank en de OCAD-lijst"."""
+    answer = assistant.ask("Hoeveel entiteiten stonden in 2020 in de gegevensbank van het OCAD?")
+    assert "OCAD" not in answer.text and "677 entiteiten" in answer.text, answer.text
+    assert answer.citations[0].passage.section.startswith("3.3")
+    assert answer.confidence == "high"
+
+
 def test_one_everyday_word_the_corpus_lacks_does_not_take_confidence_away(assistant):
     """ "nogmaals" is in no passage; the question is still the guide's own subject."""
     answer = assistant.ask(
