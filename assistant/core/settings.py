@@ -119,7 +119,7 @@ class Settings:
     # A high-confidence answer (answer.confidence): the top passage leads the next by
     # confident_lead (fused score), the guide is confident_margin closer than other
     # subjects, and the quote holds confident_overlap of the question's content.
-    confident_lead: float = 0.1
+    confident_lead: float = 0.09
     confident_margin: float = 0.03
     confident_overlap: float = 0.45
     confident_unknown: int = 1  # ... and at most this many question words the corpus never uses
