@@ -73,7 +73,11 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     the corpus never mentions while the guide is only a little closer and the top passage
     holds little of the question. One such word alone (no number) is as often an everyday
     word the corpus happens not to use ("uiteindelijk", "polsen"): it asks for half the
-    extra margin."""
+    extra margin. Also when a number or date the question names is in none of the
+    passages the answer would quote from ("Is de OCAD-lijst sinds 2022 gegroeid?": the
+    guide counts it in 2020): the guide speaks of the subject, not of what is asked."""
+    if _numbers_not_found(retrieval, store, settings.answer_passages):
+        return True
     if retrieval.faq and retrieval.faq.same_question:
         return False  # the Q&A sheet asks this very question
     support = support or measure_support(retrieval, store)
@@ -85,6 +89,22 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     if _few_unknown(support.unknown, 1):
         needed = (settings.abstain_margin + needed) / 2
     return support.margin < needed
+
+
+def _numbers_not_found(retrieval: Retrieval, store: Store, passages: int) -> list[str]:
+    """The numbers and dates the question names ("2022", "art. 4", "52/2021") that none of
+    its top `passages` holds, in its text or its headings (not their numbering: "1.4 Hoe
+    dit draaiboek gebruiken" says nothing about an article 4)."""
+    held = frozenset().union(*(store.stems_of(_with_headings(h.passage)) for h in retrieval.hits[:passages]))
+    numbers = [e for e in retrieval.reading.entities if any(c.isdigit() for c in e)]
+    return [e for e in numbers if not all(t in held for t in tokenize(e))]
+
+
+_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+")
+
+
+def _with_headings(passage: Passage) -> str:
+    return " ".join([*(_SECTION_NUMBER.sub("", heading) for heading in passage.section_path), passage.text])
 
 
 def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: Settings, compound: bool = False) -> str:

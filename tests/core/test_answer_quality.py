@@ -173,6 +173,32 @@ def test_an_abbreviation_named_by_the_cited_section_heading_is_mentioned_by_the_
     assert answer.confidence == "high"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoeveel personen stonden er in 2023 op de OCAD-lijst?",  # the guide counts them in 2020
+        "Wat regelt artikel 9 van de wet van 30 juli 2018?",  # the guide names articles 2 to 5
+    ],
+)
+def test_a_number_the_passages_on_the_subject_do_not_hold_is_not_answered(assistant, question):
+    """The year and the article are words of the corpus, so the guide does not lack them;
+    the passages the answer would quote from do."""
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.text == NOT_IN_GUIDE, answer.text
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("Wat besliste het Grondwettelijk Hof in arrest 52/2021?", "52/2021"),
+        ("Hoeveel Vlaamse gemeenten hadden in 2021 nog geen LIVC-R?", "11 Vlaamse gemeenten"),
+    ],
+)
+def test_a_number_the_passages_hold_is_answered(assistant, question, fact):
+    answer = assistant.ask(question)
+    assert not answer.abstained and fact in answer.text, answer.text
+
+
 def test_one_everyday_word_the_corpus_lacks_does_not_take_confidence_away(assistant):
     """ "nogmaals" is in no passage; the question is still the guide's own subject."""
     answer = assistant.ask(
