@@ -97,7 +97,21 @@ def _numbers_not_found(retrieval: Retrieval, store: Store, passages: int) -> lis
     dit draaiboek gebruiken" says nothing about an article 4)."""
     held = frozenset().union(*(store.stems_of(_with_headings(h.passage)) for h in retrieval.hits[:passages]))
     numbers = [e for e in retrieval.reading.entities if any(c.isdigit() for c in e)]
-    return [e for e in numbers if not all(t in held for t in tokenize(e))]
+    return [e for e in numbers if not all(t in held for t in _number_terms(e))]
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")
+
+
+def _number_terms(entity: str) -> list[str]:
+    """The words a passage must hold to hold `entity`: of a date written in digits
+    ("30/07/2018", "01.04.2021") its day and year, which the guide writes the same way
+    ("30 juli 2018"; its months are words)."""
+    date = _NUMERIC_DATE.fullmatch(entity)
+    if date:
+        day, _, year = date.groups()
+        return [str(int(day))] + ([year] if len(year) == 4 else [])
+    return tokenize(entity)
 
 
 _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+")

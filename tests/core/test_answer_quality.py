@@ -192,6 +192,7 @@ def test_a_number_the_passages_on_the_subject_do_not_hold_is_not_answered(assist
     [
         ("Wat besliste het Grondwettelijk Hof in arrest 52/2021?", "52/2021"),
         ("Hoeveel Vlaamse gemeenten hadden in 2021 nog geen LIVC-R?", "11 Vlaamse gemeenten"),
+        ("Wat besliste het Grondwettelijk Hof op 01/04/2021?", "1 april 2021"),  # the guide writes months as words
     ],
 )
 def test_a_number_the_passages_hold_is_answered(assistant, question, fact):
