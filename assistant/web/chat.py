@@ -58,6 +58,7 @@ from ..core.messages import CHAT_PRIVACY_OFF as PRIVACY_OFF
 from ..core.messages import CHAT_PRIVACY_ON as PRIVACY_ON
 from ..core.messages import CHAT_THANKS as THANKS
 from ..core.messages import CHAT_TRANSLATIONS as TRANSLATIONS
+from ..core.privacy import mask_text
 from ..core.settings import Settings
 from ..core.types import Answer
 from .chatpage import ChatPage
@@ -222,42 +223,43 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             )
 
         def answer(text: str, messages: list, state: Conversation, alone: bool = False, listener=None):
+            """The answer to the pending question `text`, then the question forgotten: the chat
+            shows it masked from now on (the typed text would travel back with every later
+            event) and the pending state is emptied."""
             if not text:
-                return messages, state, gr.update(), gr.update(), gr.update(), gr.update()
+                return messages, state, gr.update(), gr.update(), gr.update(), gr.update(), ""
             turn_no = len(state.turns)
-            index = len(messages)
             try:
                 result = assistant.ask(text, [] if alone else state.history(), listener)
             except QuestionError as exc:
-                state.turns.append(Turn("", None, index))
-                return (
-                    [*messages, {"role": "assistant", "content": str(exc)}],
-                    state,
-                    gr.update(),
-                    "",
-                    gr.update(visible=False),
-                    gr.update(),
-                )
+                state.turns.append(Turn("", None, len(messages)))
+                return _failed(masked_bubble(messages, text), state, str(exc))
             except Exception as exc:
                 if isinstance(exc, StoreUnavailable):
                     log.warning("vector store unavailable: %s", exc)
                 else:
                     log.exception("answering failed")
-                state.turns.append(Turn("", None, index))
+                state.turns.append(Turn("", None, len(messages)))
                 reply = UNAVAILABLE_TEXT if isinstance(exc, StoreUnavailable) else ERROR_TEXT
-                return (
-                    [*messages, {"role": "assistant", "content": reply}],
-                    state,
-                    gr.update(),
-                    "",
-                    gr.update(visible=False),
-                    gr.update(),
-                )
+                return _failed(masked_bubble(messages, text), state, reply)
             _log_answer(result, settings)
-            state.turns.append(Turn(result.question, result, index))  # masked: never the typed text
+            messages = masked_bubble(messages, text, result.question)
+            state.turns.append(Turn(result.question, result, len(messages)))  # masked: never the typed text
             reply = {"role": "assistant", "content": render_reply(result, turn_no, settings)}
             sources_html = render_sources(state.turns, settings)
-            return [*messages, reply], state, sources_html, "", gr.update(visible=False), records(state)
+            return [*messages, reply], state, sources_html, "", gr.update(visible=False), records(state), ""
+
+        def masked_bubble(messages: list, typed: str, masked: str | None = None) -> list:
+            """`messages` with the user's last bubble showing the question as the assistant kept
+            it (`masked`, or `typed` masked here when it was not answered) instead of as typed."""
+            if not messages or messages[-1].get("role") != "user":
+                return messages
+            shown = masked if masked is not None else mask_text(typed, getattr(assistant.store, "public_names", None))
+            return [*messages[:-1], {"role": "user", "content": render_question(shown)}]
+
+        def _failed(messages: list, state: Conversation, reply: str) -> tuple:
+            content = {"role": "assistant", "content": reply}
+            return [*messages, content], state, gr.update(), "", gr.update(visible=False), gr.update(), ""
 
         # Stop: the stop event of each session's answer being generated, by session hash. Stop
         # sets it from its own (unqueued) event rather than cancelling the answer's: Gradio
@@ -304,7 +306,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     if len(shown) > given and worker.is_alive():
                         given = len(shown)
                         bubble = {"role": "assistant", "content": render_partial(list(shown))}
-                        yield [*messages, bubble], state, gr.update(), gr.update(), gr.update(), gr.update()
+                        yield [*messages, bubble], state, gr.update(), gr.update(), gr.update(), gr.update(), ""
                 yield stopped(out["reply"], state) if stop.is_set() else out["reply"]
             finally:
                 stop.set()
@@ -319,8 +321,8 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             last = state.turns[-1].answer if state.turns else None
             if last is None or last.mode == "generative":
                 return reply
-            messages, state, sources_html, _, reason_box, kept = reply
-            return messages, state, sources_html, CHAT_STOPPED, reason_box, kept
+            messages, state, sources_html, _, reason_box, kept, pending = reply
+            return messages, state, sources_html, CHAT_STOPPED, reason_box, kept, pending
 
         # Without a model the answer comes whole, exactly as before.
         respond = answer_live if assistant.generator else answer
@@ -366,7 +368,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
         # through (ask() enters it); the quick UI-only steps skip the queue. No event is an API endpoint:
         # the REST API is a separate, documented surface.
         private = {"api_visibility": "private"}
-        ask_outputs = [chat, conversation, sources, note, reason_box, kept]
+        ask_outputs = [chat, conversation, sources, note, reason_box, kept, pending]
         ask_inputs = [pending, chat, conversation, fresh]
 
         def then_answer(taken):

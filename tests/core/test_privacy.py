@@ -439,7 +439,7 @@ def test_json_log_lines_hold_ids_timings_and_modes_but_no_text_by_default(corpus
 # The chat and the API keep and log the masked question, never the typed one
 
 
-def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_index, tmp_path):
+def test_the_chat_the_sources_panel_and_the_conversation_hold_the_masked_question_only(corpus_index, tmp_path):
     from assistant.web.chat import Conversation, build_ui
 
     settings = corpus_index.settings.replace(feedback_db=str(tmp_path / "feedback.sqlite"))
@@ -448,10 +448,13 @@ def test_the_sources_panel_and_the_conversation_hold_the_masked_question(corpus_
         strict = settings.replace(privacy_guard=guard)
         assistant = dataclasses.replace(corpus_index.assistant, settings=strict)
         demo = build_ui(assistant, strict, FeedbackStore(tmp_path / "f"))
-        messages, state, sources, *_ = _answer_fn(demo, "answer")(
+        messages, state, sources, *_, pending = _answer_fn(demo, "answer")(
             typed, [{"role": "user", "content": typed}], Conversation()
         )
         assert_no_trace(repr(state))  # the per-tab state the server keeps
+        assert pending == ""  # the typed question is not kept for the next event
+        assert_no_trace(repr(messages))  # the user's bubble now shows the question masked
+        assert "[telefoonnummer]" in messages[0]["content"] and "[naam]" in messages[0]["content"]
         if guard == "warn":
             assert "[telefoonnummer]" in sources and "[naam]" in sources  # the panel's "Bronnen bij: ..."
             assert_no_trace(sources)
