@@ -23,8 +23,13 @@ from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
-_MARKER = re.compile(r"\[\d+\]")
+_MARKER = re.compile(r"\[\d+\]")  # a citation marker in an answer
 MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
+
+
+def without_markers(text: str) -> str:
+    """An answer's text with its ``[n]`` citation markers replaced by spaces."""
+    return _MARKER.sub(" ", text)
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     """
     if reply.abstained:
         return "low"
-    quoted = _MARKER.sub(" ", reply.text)  # what the user reads: the quotes, with a term's heading
+    quoted = without_markers(reply.text)  # what the user reads: the quotes, with a term's heading
     cited_under = " ".join(heading for c in reply.citations for heading in c.passage.section_path)
     if not _names_agree(retrieval, f"{quoted} {cited_under}"):
         return "low"

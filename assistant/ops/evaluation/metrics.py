@@ -8,13 +8,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ...core.answer import without_markers
 from .. import harness
 from .gold import _row_type, in_scope, row_lang
 
 MAX_K = 10  # hits considered for hit@k and mrr@10
 REPORT_KS = (1, 3, 5)
 HIGH = "high"
-_MARKER = re.compile(r"\[\d+\]")
 _WORDISH = re.compile(r"\w")
 
 
@@ -68,7 +68,7 @@ def correct(row: dict, outcome: Outcome) -> bool:
 def count_words(text: str) -> int:
     """Words in an answer: whitespace-separated tokens with a letter or digit, not
     counting ``[n]`` citation markers (nor the lone punctuation they leave behind)."""
-    return sum(1 for token in _MARKER.sub(" ", text).split() if _WORDISH.search(token))
+    return sum(1 for token in without_markers(text).split() if _WORDISH.search(token))
 
 
 def _share(flags: list[bool]) -> float | None:
