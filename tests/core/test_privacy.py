@@ -276,6 +276,19 @@ def test_mask_puts_a_dutch_placeholder_in_place_of_each_finding():
     assert mask_text(masked) == masked  # placeholders are not personal data themselves
 
 
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("Mag Jan Peeters van de Kerkstraat 12 komen?", "Mag [naam] [adres] komen?"),
+        ("Kent iemand Sofie Janssens van de Stationsstraat 4?", "Kent iemand [naam] [adres]?"),
+    ],
+)
+def test_a_name_run_on_into_an_address_keeps_both_masked(text, masked):
+    # The name detector reads "van de Kerkstraat" as part of the name; the address claims
+    # the street, and the name before it must not be dropped with it.
+    assert mask_text(text) == masked
+
+
 def test_notice_and_refusal_name_the_kinds_never_the_data():
     text = QUESTIONS[0]
     kinds = kinds_of(scan(text))

@@ -101,7 +101,7 @@ def scan(text: str, public: PublicNames | None = None) -> list[Finding]:
         + find_addresses(text)
         + names
     )
-    kept = _resolve(found)
+    kept = _resolve(found, text)
     if origin is None:
         return kept
     return [Finding(f.kind, origin[f.start], origin[f.end - 1] + 1) for f in kept]
@@ -179,16 +179,33 @@ def _enumerate(kinds: list[str]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + LABELS_AND + labels[-1]
 
 
-def _resolve(found: list[Finding]) -> list[Finding]:
-    """Keep the findings of the higher-priority kind (then the longer) where spans overlap."""
+def _resolve(found: list[Finding], text: str) -> list[Finding]:
+    """Keep the findings of the higher-priority kind (then the longer) where spans overlap;
+    what a finding holds outside the spans kept before it stays masked as its kind (a name
+    run on into a street, "Jan Peeters van de Kerkstraat 12": the address, and the name
+    before it), never dropped whole for the part another kind claims."""
     ranked = sorted(found, key=lambda f: (KINDS.index(f.kind), -(f.end - f.start), f.start))
-    starts: list[int] = []  # kept spans, sorted by start; they never overlap each other
-    kept: list[Finding] = []
+    kept: list[Finding] = []  # sorted by start; never overlapping each other
     for f in ranked:
-        i = bisect.bisect_left(starts, f.start)
-        clear_left = i == 0 or kept[i - 1].end <= f.start
-        clear_right = i == len(kept) or f.end <= kept[i].start
-        if f.end > f.start and clear_left and clear_right:
-            starts.insert(i, f.start)
-            kept.insert(i, f)
+        for start, end in _uncovered(f.start, f.end, kept):
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if any(c.isalnum() for c in text[start:end]):
+                bisect.insort(kept, Finding(f.kind, start, end), key=lambda k: k.start)
     return kept
+
+
+def _uncovered(start: int, end: int, kept: list[Finding]) -> list[tuple[int, int]]:
+    """The parts of [start, end) that no span in `kept` covers."""
+    parts = []
+    for k in kept:
+        if k.end <= start or k.start >= end:
+            continue
+        if k.start > start:
+            parts.append((start, k.start))
+        start = max(start, k.end)
+    if start < end:
+        parts.append((start, end))
+    return parts
