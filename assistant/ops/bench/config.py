@@ -37,7 +37,7 @@ class BenchConfig:
     quick: bool = False
     questions: int = 0  # 0: every gold question
     http_clients: tuple[int, ...] = (1, 4, 16)
-    http_requests: int = 48  # per level (at least one per client)
+    http_requests: int = 160  # per level (at least one per client); 48 left 3 per client at 16, about 1 s
     http_seconds: float = 30.0  # per level: no request starts after this
     slice_words: int = 0  # 0: whole documents; else the first ~N words of each Markdown document
     ready_timeout: float = 900.0  # seconds a server may take to answer /readyz
