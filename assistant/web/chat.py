@@ -233,7 +233,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                 result = assistant.ask(text, [] if alone else state.history(), listener)
             except QuestionError as exc:
                 state.turns.append(Turn("", None, len(messages)))
-                return _failed(masked_bubble(messages, text), state, str(exc))
+                return failed_reply(masked_bubble(messages, text), state, str(exc))
             except Exception as exc:
                 if isinstance(exc, StoreUnavailable):
                     log.warning("vector store unavailable: %s", exc)
@@ -241,7 +241,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
                     log.exception("answering failed")
                 state.turns.append(Turn("", None, len(messages)))
                 reply = UNAVAILABLE_TEXT if isinstance(exc, StoreUnavailable) else ERROR_TEXT
-                return _failed(masked_bubble(messages, text), state, reply)
+                return failed_reply(masked_bubble(messages, text), state, reply)
             _log_answer(result, settings)
             messages = masked_bubble(messages, text, result.question)
             state.turns.append(Turn(result.question, result, len(messages)))  # masked: never the typed text
@@ -257,7 +257,7 @@ def build_ui(assistant: Assistant, settings: Settings, feedback: FeedbackStore) 
             shown = masked if masked is not None else mask_text(typed, getattr(assistant.store, "public_names", None))
             return [*messages[:-1], {"role": "user", "content": render_question(shown)}]
 
-        def _failed(messages: list, state: Conversation, reply: str) -> tuple:
+        def failed_reply(messages: list, state: Conversation, reply: str) -> tuple:
             content = {"role": "assistant", "content": reply}
             return [*messages, content], state, gr.update(), "", gr.update(visible=False), gr.update(), ""
 
