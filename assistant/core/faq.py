@@ -8,16 +8,17 @@ never abstain on it).
 Question-to-question similarity is only trustworthy at the top and with a clear lead:
 every short question naming "LIVC-R" scores above 0.92 against "Wat is een LIVC-R?", and
 "Wie zit de LIVC-R voor?" scores 0.975 against it but 0.969 against "Wie leidt de
-LIVC-R?". A match needs a lead of `faq_margin` over the next entry's question.
+LIVC-R?". A match needs a lead of `faq_margin` over the next entry's question, and is
+the same question only when it asks for the same kind of thing (who, when, yes or no...).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .question import Reading, lacks_detail
+from .question import Reading, analyse, lacks_detail
 from .settings import Settings
-from .types import FaqMatch, Hit
+from .types import FaqMatch, Hit, Passage
 
 
 def match_question(
@@ -38,7 +39,7 @@ def match_question(
     passage, similarity = store.by_id[store.faq_ids[best]], float(sims[best])
     text = passage.embed_text
     complete = not lacks_detail(reading, text, store.stems_of(text), store.vocabulary.ubiquitous)
-    same_question = complete and similarity >= settings.faq_same_question
+    same_question = complete and similarity >= settings.faq_same_question and _same_kind(reading, passage)
     if same_question:
         found = next((h for h in hits if h.passage.id == passage.id), None)
         promoted = found or Hit(passage=passage, score=0.0)
@@ -46,3 +47,11 @@ def match_question(
         hits = ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
     answers = complete and bool(hits) and hits[0].passage.id == passage.id and similarity >= settings.faq_min_similarity
     return hits, FaqMatch(passage, similarity, answers=answers, same_question=same_question)
+
+
+def _same_kind(reading: Reading, entry: Passage) -> bool:
+    """Whether the entry's question asks for what the question asks: "Is een LIVC-R
+    verplicht?" (yes or no) and "Uit wie bestaat een LIVC-R minstens?" (who) score 0.97
+    against "Wat is een LIVC-R?" but are other questions. An open question ("Wat bedoelen
+    ze met ...?", "Waar staan de letters ... voor?") may match an entry of any kind."""
+    return reading.kind == "open" or analyse(entry.question).kind == reading.kind

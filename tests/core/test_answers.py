@@ -147,6 +147,25 @@ def test_a_question_from_the_faq_sheet_is_answered_by_its_entry(assistant, quest
     assert answer.text.rstrip().endswith("[1]")
 
 
+@pytest.mark.parametrize(
+    "question, wanted",
+    [
+        ("Is een LIVC-R verplicht?", "Vraag 3: Moet elke gemeente een LIVC-R hebben?"),
+        ("Uit wie bestaat een LIVC-R minstens?", None),
+    ],
+)
+def test_an_entry_asking_something_else_is_not_the_same_question_however_close(assistant, question, wanted):
+    # Both score above 0.95 against "Wat is een LIVC-R?", but one asks yes or no, the
+    # other who: the definition is not their answer, least of all a confident one.
+    answer = assistant.ask(question)
+    sections = [c.passage.section for c in answer.citations]
+    assert "Vraag 1: Wat is een LIVC-R?" not in sections, (answer.confidence, sections)
+    if wanted:
+        assert sections[0] == wanted
+    else:
+        assert "de korpschef van de lokale politie" in answer.text
+
+
 # ---------------------------------------------------------------- questions that are not questions
 
 
