@@ -353,9 +353,18 @@ def _list_lead_in(retrieval: Retrieval, store: Store, settings: Settings, near: 
         _, passage, i = candidate
         if not _announces_list(passage, i):
             continue
-        if share_found(retrieval.reading, store.stems_of(passage.sentences[i]), idf) >= settings.list_lead_overlap:
+        lead_in = store.stems_of(_lead_in_text(store, passage, i))
+        if share_found(retrieval.reading, lead_in, idf) >= settings.list_lead_overlap:
             return candidate
     return None
+
+
+def _lead_in_text(store: Store, passage: Passage, i: int) -> str:
+    """A list's lead-in, with its section's heading when it opens the section: "Elke
+    LIVC-R moet minstens bestaan uit:" under "5.1 Minimale samenstelling volgens de wet"
+    is announced by both."""
+    opens_section = i == 0 and _last_of_previous(store, passage) is None
+    return f"{passage.section} {passage.sentences[i]}" if opens_section else passage.sentences[i]
 
 
 def _announces_list(passage: Passage, i: int) -> bool:

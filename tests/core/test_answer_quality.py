@@ -292,6 +292,16 @@ def test_an_open_question_gets_the_list_whose_lead_in_names_its_subject_first_an
     assert all(item in answer.text for item in items), answer.text
 
 
+def test_a_list_that_opens_its_section_is_announced_by_the_heading_too(assistant):
+    """ "Elke LIVC-R moet minstens bestaan uit:" holds little of "Wie moet er volgens de wet
+    in elke LIVC-R zetelen?", but it opens "5.1 Minimale samenstelling volgens de wet":
+    with its heading it names the question's subject, and the list of three goes first
+    instead of the examples below it (which say "zetelen")."""
+    answer = assistant.ask("Wie moet er volgens de wet in elke LIVC-R zetelen?")
+    assert answer.text.startswith("Elke LIVC-R moet minstens bestaan uit:"), answer.text
+    assert all(role in answer.text for role in ("burgemeester", "korpschef", "preventiemaatregelen")), answer.text
+
+
 def test_a_sentence_behind_a_bold_run_in_label_is_running_text_with_what_follows(assistant):
     """ "**De omzendbrief van 22 mei 2018.** Een nieuwe omzendbrief ..." is a paragraph, not a
     list item: the answer keeps it in one paragraph with the sentence that tells what the
