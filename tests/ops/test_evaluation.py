@@ -496,6 +496,9 @@ def test_load_gold_skips_blank_lines_and_keeps_extra_keys(gold_file):
         ('{"id": "x"}', "missing 'question'"),
         ('["a list"]', "JSON object"),
         ('{"question": "q", "must_contain": "geheim"}', "must_contain"),
+        ('{"question": "q", "type": "out-of-scope", "source_doc": ""}', "null for an out-of-scope row"),
+        ('{"question": "q", "type": "out-of-scope", "source_doc": "qa.md"}', "null for an out-of-scope row"),
+        ('{"question": "q", "type": "factual", "source_doc": ""}', "null for an out-of-scope row"),
     ],
 )
 def test_load_gold_names_the_bad_line(tmp_path, bad, reason):

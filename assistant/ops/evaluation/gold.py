@@ -49,6 +49,9 @@ def _parse_gold_line(path: Path, lineno: int, line: str) -> dict:
     terms = row.get("must_contain") or []
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise GoldError(f"{where}: 'must_contain' must be a list of strings")
+    if row.get("source_doc") == "" or (row.get("type") == "out-of-scope" and row.get("source_doc") is not None):
+        # read as in scope, the row would count as a missed answer in every metric
+        raise GoldError(f"{where}: 'source_doc' names a document, or is null for an out-of-scope row")
     sources = row.get("sources") or []
     if not isinstance(sources, list) or not all(isinstance(s, dict) and "doc" in s for s in sources):
         raise GoldError(f'{where}: \'sources\' must be a list of {{"doc", "section"}} objects')
