@@ -23,6 +23,7 @@ from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
+GAP = "…"  # in a citation's quote, where it skips sentences of its passage
 _MARKER = re.compile(r"\[\d+\]")  # a citation marker in an answer
 MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
 
@@ -271,7 +272,11 @@ def _extractive_answer(retrieval: Retrieval, store: Store, settings: Settings, p
     pieces: list[str] = []
     for i, (passage, j) in enumerate(chosen):
         n = numbers.setdefault(passage.id, len(numbers) + 1)
-        quotes.setdefault(passage.id, []).append(passage.sentences[j])
+        quoted = quotes.setdefault(passage.id, [])
+        if quoted and (chosen[i - 1][0].id, chosen[i - 1][1]) != (passage.id, j - 1):
+            quoted.append(GAP)  # the quote skips sentences: it says so, and stays verbatim piece by piece
+            pieces.append(GAP)
+        quoted.append(passage.sentences[j])
         last_of_run = i + 1 == len(chosen) or chosen[i + 1][0].id != passage.id
         piece = _read_with_term(store, passage, j)
         pieces.append(f"{piece} [{n}]" if last_of_run else piece)
@@ -420,9 +425,10 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
     """Sentence i with what it needs to be read on its own: a table row with the table's
     header row and the next row (the row's window, which is what was scored); a list whole
     with its lead-in (a list item brings its list; a sentence announcing a list brings it),
-    except that a question for one fact (a date, a number, an article, an abbreviation)
-    gets only the item that holds it, with the lead-in and the list the item announces,
-    when the whole list is longer than the answer may be; the next sentence while the
+    except that, unless the question asks for a list, an item comes only with the lead-in
+    and the list the item itself announces when the whole list is longer than the answer
+    may be (a list of labelled paragraphs, such as what the law of 2018 regulates, runs
+    to 270 words; the item holds the answer); the next sentence while the
     answer is short, and the sentence before when the first one leans on it ("Leg daarom
     ..."). A question asking for a list gets the list its sentence's window announces,
     from the lead-in on. In a Q&A entry, everything from the entry's first sentence, which
@@ -443,8 +449,11 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
         lead = first - 1 if first > 0 and sentences[first - 1].rstrip().endswith(":") else first
         leaning = _leaning_on(store, passage, lead)
         whole = _with_list(store, passage, list(range(lead, first)) + [first])
-        if kind in FACT_KINDS and _place_words([whole]) > budget:
-            return leaning + [(passage, j) for j in dict.fromkeys([*range(lead, first), i, *_sublist(sentences, i)])]
+        if kind != "list" and _place_words([whole]) > budget:
+            parent = _parent_item(sentences, i)  # a sub-item comes with its parent and their list
+            item = [*range(lead, first), *parent, *_sublist(sentences, parent[0])] if parent else []
+            item = item or [*range(lead, first), i, *_sublist(sentences, i)]
+            return leaning + [(passage, j) for j in dict.fromkeys(item)]
         return leaning + whole
     elif kind == "list" and i + 1 < len(sentences) and sentences[i + 1].rstrip().endswith(":"):
         chosen = [i + 1]
@@ -509,6 +518,19 @@ def _sublist(sentences: list[str], i: int) -> list[int]:
             break
         out.append(j)
     return out
+
+
+def _parent_item(sentences: list[str], i: int) -> list[int]:
+    """The item that announces the sublist item i is in ("- **Minimale samenstelling**
+    ... bestaat minstens uit:" above "2. de korpschef ..."); [] for an item of the outer
+    list. Without it "2. de korpschef ..." reads as a stray line."""
+    numbered = sentences[i].lstrip()[:1].isdigit()
+    for j in range(i - 1, -1, -1):
+        if not is_line(sentences[j]):
+            return []
+        if sentences[j].lstrip()[:1].isdigit() != numbered:
+            return [j] if sentences[j].rstrip().endswith(":") else []
+    return []
 
 
 def _is_label(sentence: str) -> bool:

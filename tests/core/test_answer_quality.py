@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT
 
-from assistant.core.answer import LANGUAGE_NOTES, NOT_IN_GUIDE, Support, decide_abstain
+from assistant.core.answer import GAP, LANGUAGE_NOTES, NOT_IN_GUIDE, Support, decide_abstain
 from assistant.core.errors import QuestionError
 from assistant.core.followup import contextualize
 from assistant.core.question import analyse, detect_language, lacks_detail
@@ -332,6 +332,19 @@ def test_a_question_for_one_fact_gets_the_list_item_that_holds_it_not_the_whole_
     assert "Samenwerking tussen gemeenten" not in answer.text and "Deelnemers op uitnodiging" not in answer.text
 
 
+def test_an_open_question_gets_the_item_of_a_long_list_not_the_whole_list(assistant):
+    """Any question but one asking for a list: "welke veiligheidsmachtiging" is answered by
+    the item on the minimal composition, not by all the law's key points (270 words)."""
+    answer = assistant.ask("Welke veiligheidsmachtiging heeft de vertegenwoordiger van de politie in de cel nodig?")
+    assert '"geheim"' in answer.text and "Minimale samenstelling" in answer.text, "the item with its parent item"
+    assert "Samenwerking tussen gemeenten" not in answer.text and "Informatiedeling en beroepsgeheim" not in answer.text
+
+
+def test_a_question_asking_for_a_list_still_gets_it_whole(assistant):
+    answer = assistant.ask("Aan welke voorwaarden moet een casusoverleg volgens artikel 458ter allemaal voldoen?")
+    assert all(f"{n}. **" in answer.text for n in range(1, 6)), answer.text
+
+
 def test_a_question_for_a_detail_the_qa_summary_leaves_out_is_answered_from_the_draaiboek(assistant):
     """The Q&A entry on the law of 30 July 2018 says what it regulates but names no
     article; the draaiboek's section on the law names them."""
@@ -447,3 +460,16 @@ def test_english_and_french_compound_questions_are_split_like_dutch_ones(questio
     from assistant.core.answer import split_question
 
     assert split_question(question) == parts
+
+
+def test_a_quote_that_leaves_sentences_out_says_so(assistant):
+    """A long list's lead-in and the items that answer, without the items between: "…"
+    marks the gap in the answer and in the citation's quote, whose pieces are each verbatim."""
+    answer = assistant.ask("Welke stappen doorloopt een casus?")
+    gaps = 0
+    for citation in answer.citations:
+        quoted = [j for j, s in enumerate(citation.passage.sentences) if s in citation.quote]
+        expected = sum(1 for a, b in zip(quoted, quoted[1:]) if b != a + 1)
+        assert citation.quote.count(GAP) == expected, citation.quote
+        gaps += expected
+    assert gaps >= 1 and answer.text.count(GAP) == gaps, answer.text
