@@ -450,9 +450,8 @@ def _span(store: Store, passage: Passage, i: int, budget: int, kind: str = "open
         leaning = _leaning_on(store, passage, lead)
         whole = _with_list(store, passage, list(range(lead, first)) + [first])
         if kind != "list" and _place_words([whole]) > budget:
-            parent = _parent_item(sentences, i)  # a sub-item comes with its parent and their list
-            item = [*range(lead, first), *parent, *_sublist(sentences, parent[0])] if parent else []
-            item = item or [*range(lead, first), i, *_sublist(sentences, i)]
+            head = _head_item(sentences, i)  # a sub-item comes with its parent item and their list
+            item = [*range(lead, first), head, *_sublist(sentences, head)]
             return leaning + [(passage, j) for j in dict.fromkeys(item)]
         return leaning + whole
     elif kind == "list" and i + 1 < len(sentences) and sentences[i + 1].rstrip().endswith(":"):
@@ -520,17 +519,17 @@ def _sublist(sentences: list[str], i: int) -> list[int]:
     return out
 
 
-def _parent_item(sentences: list[str], i: int) -> list[int]:
-    """The item that announces the sublist item i is in ("- **Minimale samenstelling**
-    ... bestaat minstens uit:" above "2. de korpschef ..."); [] for an item of the outer
-    list. Without it "2. de korpschef ..." reads as a stray line."""
+def _head_item(sentences: list[str], i: int) -> int:
+    """The item that heads item i's own list: for a sublist item ("2. de korpschef ...")
+    the item announcing the sublist ("- **Minimale samenstelling** ... bestaat minstens
+    uit:"), without which it reads as a stray line; else i itself."""
     numbered = sentences[i].lstrip()[:1].isdigit()
     for j in range(i - 1, -1, -1):
         if not is_line(sentences[j]):
-            return []
+            return i
         if sentences[j].lstrip()[:1].isdigit() != numbered:
-            return [j] if sentences[j].rstrip().endswith(":") else []
-    return []
+            return j if sentences[j].rstrip().endswith(":") else i
+    return i
 
 
 def _is_label(sentence: str) -> bool:
