@@ -19,7 +19,7 @@ from helpers import CORPUS, FAQ, GUIDE, PYTHON, ROOT, cli_env
 from assistant.core.chunking import chunk_sections
 from assistant.core.documents import parse_markdown
 from assistant.ops.bench import QUALITY_KEYS, variant_text
-from assistant.ops.bench.speed import FIGURES, MIN_SAMPLES, speed_figures, speed_lines
+from assistant.ops.bench.speed import COMPANIONS, FIGURES, MIN_SAMPLES, speed_figures, speed_lines
 
 # livc bench --quick builds indexes of the shipped corpus and starts the app (conftest marks its users)
 FIXTURE_MARKERS = {"quick": ("corpus", "server")}
@@ -153,6 +153,9 @@ def test_http_levels_ready_time_and_memory(quick):
             assert level["new_questions"] == level["requests"]  # every question distinct and new to the server
             assert positive(level["requests_per_s"]) and positive(level["seconds"])
             assert_percentiles(level["latency_ms"], level["ok"])
+            # the server's own ask() time for every answered request, which the web layer adds to
+            assert_percentiles(level["server_ask_ms"], level["ok"])
+            assert level["server_ask_ms"]["p50"] <= level["latency_ms"]["p50"]
 
 
 def test_baseline_beside_ours_with_ratios(quick):
@@ -186,8 +189,8 @@ def assert_figure(figure: dict) -> None:
 def test_speed_figures_are_measured_or_null_with_a_reason(quick):
     result, data, _ = quick
     speed = data["speed"]
-    assert speed["scale"] == 1 and set(FIGURES) <= set(speed)
-    for key in FIGURES:
+    assert speed["scale"] == 1 and set(FIGURES) | set(COMPANIONS) <= set(speed)
+    for key in [*FIGURES, *COMPANIONS]:
         assert_figure(speed[key])
     # a count, given at any size; the p50 ratios need more questions than --quick asks
     assert (
@@ -195,7 +198,7 @@ def test_speed_figures_are_measured_or_null_with_a_reason(quick):
     )
     if data["questions"]["n"] < MIN_SAMPLES:
         assert speed["ask_p50_vs_query_embedding_p50"]["value"] is None
-    for label, _, _ in FIGURES.values():
+    for label, _, _ in [*FIGURES.values(), *COMPANIONS.values()]:
         assert label.split(" (")[0] in result.stdout
 
 
@@ -213,6 +216,7 @@ def _entry(n: int, levels=(1, 4, 16)) -> dict:
                     "new_questions": 48,
                     "requests_per_s": 20.0 * c**0.25,
                     "latency_ms": {"p50": 60.0 * c},
+                    "server_ask_ms": {"n": 48, "p50": 50.0 * c, "mean": 55.0 * c},
                 }
                 for c in levels
             ]
@@ -237,7 +241,10 @@ def test_speed_figures_from_a_run():
         "cores_put_to_use": 1.6,  # 40 req/s x 0.040 s
     }
     assert [speed[key]["met"] for key in FIGURES] == [False, False, False, False, True]
-    for key in FIGURES:
+    # the companions divide by the server's own ask() time for the same requests
+    assert speed["http_1_client_p50_vs_server_ask_p50"]["value"] == 1.2  # 60 / 50
+    assert speed["cores_put_to_use_server_ask"]["value"] == 2.2  # 40 req/s x 0.055 s (the mean)
+    for key in [*FIGURES, *COMPANIONS]:
         assert_figure(speed[key])
     table = "\n".join(speed_lines(speed))
     assert "1.55" in table and "≤ 1.05" in table and "≥ 1.5" in table
@@ -247,7 +254,9 @@ def test_speed_figures_from_a_run():
     assert "baseline" in few["ask_p50_vs_baseline_p50"]["reason"]
     assert "fewer than" in few["ask_p50_vs_query_embedding_p50"]["reason"]
     assert "16 clients" in few["cores_put_to_use"]["reason"]
-    for key in FIGURES:
+    assert "16 clients" in few["cores_put_to_use_server_ask"]["reason"]
+    assert few["http_1_client_p50_vs_server_ask_p50"]["value"] == 1.2
+    for key in [*FIGURES, *COMPANIONS]:
         assert_figure(few[key])
     assert "–" in "\n".join(speed_lines(few))
 

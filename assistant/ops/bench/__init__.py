@@ -34,7 +34,8 @@ index is never read or written; the corpus is copied):
 - **Speed** (at 1x, `speed`): model calls per new question, ask() p50 against the baseline's
   and against one query embedding, HTTP p50 at 1 client against ask(), and requests/s at 16
   clients x ask() p50 (cores put to use), each beside its target; None with a reason when the
-  run cannot give it (too few samples, as in --quick).
+  run cannot give it (too few samples, as in --quick). Beside the last two, the same figures
+  with the server's own ask() time for the same requests (`timings.total` of each answer).
 - **Hot path** (at 1x): the query-embedding caches of the engine, model calls per new and
   per repeated question, the share of questions whose dense query is the question itself,
   and one query embedding with BLAS threads as they are and limited to one, alone and four

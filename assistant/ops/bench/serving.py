@@ -4,6 +4,7 @@ start-to-ready, a load generator of distinct questions at 1, 4 and 16 clients, p
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import threading
 import time
@@ -91,7 +92,20 @@ def start_app(settings: Settings, folder: Path, config: BenchConfig) -> AppProce
 
 def ask(server: AppProcess, question: str, connection: http.client.HTTPConnection | None = None) -> int:
     """POST one question to /api/v1/ask; the status."""
-    return server.request("POST", "/api/v1/ask", {"question": question}, connection=connection)[0]
+    return answer(server, question, connection)[0]
+
+
+def answer(
+    server: AppProcess, question: str, connection: http.client.HTTPConnection | None = None
+) -> tuple[int, float | None]:
+    """POST one question to /api/v1/ask; the status and the server's own ask() time in ms
+    (the answer's ``timings.total``; None when the reply has none)."""
+    status, body = server.request("POST", "/api/v1/ask", {"question": question}, connection=connection)
+    try:
+        total = json.loads(body)["timings"]["total"] if status == 200 else None
+    except (ValueError, KeyError, TypeError):
+        total = None
+    return status, total if isinstance(total, (int, float)) else None
 
 
 def memory(server: AppProcess) -> dict:
@@ -121,9 +135,11 @@ def _recorded(questions, sent: list[str]):
 
 def load(server: AppProcess, clients: int, requests: int, seconds: float, questions) -> dict:
     """`clients` threads, each on its own connection, ask until `requests` were sent or
-    `seconds` have passed; requests/s over the wall time and latency of the answered ones."""
+    `seconds` have passed; requests/s over the wall time, the latency of the answered ones
+    and the server's own ask() time for them (`server_ask_ms`): what the web layer adds is
+    the difference, measured on the same requests at the same moment."""
     lock = threading.Lock()
-    state = {"left": requests, "latencies": [], "errors": {}}
+    state = {"left": requests, "latencies": [], "server_ms": [], "errors": {}}
     deadline = time.perf_counter() + seconds
 
     def client() -> None:
@@ -137,15 +153,17 @@ def load(server: AppProcess, clients: int, requests: int, seconds: float, questi
                     question = next(questions)
                 started = time.perf_counter()
                 try:
-                    status = ask(server, question, connection=conn)
+                    status, server_ms = answer(server, question, connection=conn)
                 except (OSError, http.client.HTTPException) as exc:
-                    status = type(exc).__name__
+                    status, server_ms = type(exc).__name__, None
                     conn.close()
                     conn = http.client.HTTPConnection(server.host, server.port, timeout=600)
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     if status == 200:
                         state["latencies"].append(elapsed)
+                        if server_ms is not None:
+                            state["server_ms"].append(server_ms)
                     else:
                         state["errors"][str(status)] = state["errors"].get(str(status), 0) + 1
         finally:
@@ -167,4 +185,5 @@ def load(server: AppProcess, clients: int, requests: int, seconds: float, questi
         "seconds": round(wall, 3),
         "requests_per_s": round(done / wall, 3),
         "latency_ms": ms_summary(state["latencies"]),
+        "server_ask_ms": ms_summary(state["server_ms"]),
     }
