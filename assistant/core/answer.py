@@ -75,7 +75,8 @@ def measure_support(retrieval: Retrieval, store: Store) -> Support:
 
 def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, support: Support | None = None) -> bool:
     """True when nothing in the guide supports the question: it is farther from the guide
-    than from other municipal subjects (or far from everything), or it names a subject
+    than from other municipal subjects (or far from everything; a tie is the guide's
+    when the question's words are, see `_tie_held`), or it names a subject
     the corpus never mentions while the guide is only a little closer and the top passage
     holds little of the question. One such word alone (no number) is as often an everyday
     word the corpus happens not to use ("uiteindelijk", "polsen"): it asks for half the
@@ -87,7 +88,9 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     if retrieval.faq and retrieval.faq.same_question:
         return False  # the Q&A sheet asks this very question
     support = support or measure_support(retrieval, store)
-    if not retrieval.hits or support.best < settings.abstain_min_cosine or support.margin < settings.abstain_margin:
+    if not retrieval.hits or support.best < settings.abstain_min_cosine:
+        return True
+    if support.margin < settings.abstain_margin and not _tie_held(support, settings):
         return True
     if not support.unknown or support.coverage >= settings.abstain_unknown_coverage:
         return False
@@ -95,6 +98,18 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     if _few_unknown(support.unknown, 1):
         needed = (settings.abstain_margin + needed) / 2
     return support.margin < needed
+
+
+def _tie_held(support: Support, settings: Settings) -> bool:
+    """Whether a question as close to other municipal subjects as to the guide (a margin
+    within `abstain_margin` of zero) is still the guide's: every word of it is the corpus's
+    and the top passage holds most of it ("Mag ik informatie delen met de politie?" is as
+    close to a reference passage on police databases)."""
+    return (
+        not support.unknown
+        and support.margin > -settings.abstain_margin
+        and support.coverage >= settings.abstain_tie_coverage
+    )
 
 
 def _numbers_not_found(retrieval: Retrieval, store: Store, passages: int) -> list[str]:

@@ -116,6 +116,9 @@ class Settings:
     # while the top passage holds less than this share of the question.
     abstain_unknown_margin: float = 0.045
     abstain_unknown_coverage: float = 0.2
+    # A margin within abstain_margin of zero is a tie, which the question's words break: none
+    # unknown to the corpus and this share of them in the top passage answers it.
+    abstain_tie_coverage: float = 0.5
     # A high-confidence answer (answer.confidence): the top passage leads the next by
     # confident_lead (fused score), the guide is confident_margin closer than other
     # subjects, and the quote holds confident_overlap of the question's content.
@@ -259,7 +262,7 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, not {getattr(self, name)}")
-        for name in ("list_lead_overlap", "confident_overlap", "abstain_unknown_coverage"):
+        for name in ("list_lead_overlap", "confident_overlap", "abstain_unknown_coverage", "abstain_tie_coverage"):
             if not 0 <= getattr(self, name) <= 1:
                 raise SettingsError(f"{name} must lie between 0 and 1, not {getattr(self, name)}")
         if self.confident_unknown < 0:
