@@ -146,7 +146,8 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     """ "high" when the reply can be shown as the guide's answer; "low" otherwise.
 
     Never high when the answer (its quotes and the headings they are cited under) leaves
-    out an abbreviation the question names. Otherwise
+    out an abbreviation the question names, or opens with a Q&A entry's yes or no to a
+    question that asks for something else. Otherwise
     high: the Q&A sheet asks this very question; or its entry answers the question and
     no more than `confident_unknown` words of the question are unknown to the corpus (an
     entry close to a question about a subject the guide lacks); or the guide is clearly
@@ -163,6 +164,8 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     quoted = without_markers(reply.text)  # what the user reads: the quotes, with a term's heading
     cited_under = " ".join(heading for c in reply.citations for heading in c.passage.section_path)
     if not _names_agree(retrieval, f"{quoted} {cited_under}"):
+        return "low"
+    if _says_yes_or_no_instead(reply, retrieval.reading):
         return "low"
     if reply.mode == "faq":  # a Q&A entry close enough to answer whole, naming what the question names
         same = retrieval.faq is not None and retrieval.faq.same_question
@@ -185,6 +188,21 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
         or (quotes_entry and not compound and lead >= settings.confident_entry_lead)
     )
     return "high" if sure else "low"
+
+
+# Questions that ask for a name, a date, a number, an article or a list: "Ja." does not answer them.
+_NOT_YES_NO = (*FACT_KINDS, "who", "list")
+_YES_OR_NO = re.compile(r"\s*(?:Ja|Nee)\b")
+
+
+def _says_yes_or_no_instead(reply: Reply, reading: Reading) -> bool:
+    """Whether the reply opens with a Q&A entry that answers yes or no ("Ja. Het OCMW en de
+    sociale dienst ...") while the question asks for something else ("Wie beslist wie er
+    uitgenodigd wordt?"): the entry answers another question, however close its words."""
+    first = reply.citations[0].passage if reply.citations else None
+    return (
+        reading.kind in _NOT_YES_NO and first is not None and first.kind == "faq" and bool(_YES_OR_NO.match(first.text))
+    )
 
 
 def _few_unknown(unknown: tuple[str, ...], allowed: int) -> bool:

@@ -137,6 +137,17 @@ def test_a_tie_with_other_subjects_is_broken_by_the_question_s_words(assistant, 
     assert decide_abstain(retrieval, engine.store, assistant.settings, support) is abstains
 
 
+def test_an_entry_s_yes_or_no_does_not_answer_a_question_for_a_name_with_confidence(assistant):
+    """Vraag 6 ("Ik werk bij het OCMW. Kan ik uitgenodigd worden?") opens with "Ja.": it
+    answers the yes-or-no question with confidence, and "Wie beslist ...?" (which it is
+    ranked first for) only as possibly relevant."""
+    same = assistant.ask("Kan ik als OCMW-medewerker uitgenodigd worden in de LIVC-R?")
+    other = assistant.ask("Wie beslist wie er uitgenodigd wordt?")
+    for answer in (same, other):
+        assert answer.citations[0].passage.section.startswith("Vraag 6:"), answer.citations[0].passage.section
+    assert same.confidence == "high" and other.confidence == "low"
+
+
 def test_the_central_question_about_sharing_with_the_police_is_answered(assistant):
     """As close to a reference passage on police databases as to the guide, but every word
     is the guide's: it is answered from chapter 6, not refused."""
