@@ -415,6 +415,8 @@ def _scored_sentences(retrieval: Retrieval, store: Store, settings: Settings):
     idf = vocabulary.idf if vocabulary else None
     for rank, hit in enumerate(retrieval.hits[: settings.answer_passages]):
         passage = hit.passage
+        if rank and passage.is_preface:
+            continue  # a document's preface answers a question about the document, ranked first
         start, end = store.sentence_rows[passage.id]
         sims = store.window_vectors[start:end] @ retrieval.vector
         for i, sentence in enumerate(passage.sentences):

@@ -123,6 +123,12 @@ class Passage:
         passage text alone lacks ("Wie zit voor?" is answered under "5.2 De burgemeester")."""
         return f"{' › '.join(self.section_path)}\n{self.text}"
 
+    @property
+    def is_preface(self) -> bool:
+        """The text under the document's own title, before its first section: it speaks
+        about the document (who wrote it, for whom), not about the subject."""
+        return self.section == self.title
+
     def sentence_pair(self, i: int) -> str:
         """Sentence i and the next one: the text of sentence i's window, without its headings."""
         return " ".join(self.sentences[i : i + 2])

@@ -148,6 +148,17 @@ def test_an_entry_s_yes_or_no_does_not_answer_a_question_for_a_name_with_confide
     assert same.confidence == "high" and other.confidence == "low"
 
 
+def test_a_document_s_preface_is_quoted_only_for_a_question_about_the_document(assistant):
+    """The Q&A sheet's preface says it is written "voor maatschappelijk werkers, leerkrachten
+    ...": it answers who the text is for, not what a social worker may share."""
+    about = assistant.ask("Voor wie is de vraag-en-antwoordtekst bedoeld?")
+    assert about.citations[0].passage.is_preface and "maatschappelijk werkers" in about.text
+    subject = assistant.ask("Welke info mag ik delen als maatschappelijk werker?")
+    sections = [c.passage.section for c in subject.citations]
+    assert not any(c.passage.is_preface for c in subject.citations), sections
+    assert sections[0].startswith("6.5"), sections
+
+
 def test_the_central_question_about_sharing_with_the_police_is_answered(assistant):
     """As close to a reference passage on police databases as to the guide, but every word
     is the guide's: it is answered from chapter 6, not refused."""
