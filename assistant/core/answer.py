@@ -25,7 +25,6 @@ from .types import Citation, Hit, Reply, Retrieval
 MAX_LIST_ITEMS = 16  # a list is quoted whole up to this many lines
 GAP = "…"  # in a citation's quote, where it skips sentences of its passage
 _MARKER = re.compile(r"\[\d+\]")  # a citation marker in an answer
-MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
 
 
 def without_markers(text: str) -> str:
@@ -157,7 +156,8 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
     content, or the top passage is a Q&A entry that leads the next by far and the answer
     quotes it first (its answer, in other words than the question's: "Mag de
     Staatsveiligheid mee aanschuiven?" is answered by "Nee. Van de veiligheids- en
-    inlichtingendiensten ..."). One entry answers one question, not a `compound` one.
+    inlichtingendiensten ..."), or the answer quotes the guide's own definition of the term
+    the question asks about. One entry answers one question, not a `compound` one.
     """
     if reply.abstained:
         return "low"
@@ -180,12 +180,14 @@ def confidence(reply: Reply, retrieval: Retrieval, support: Support, settings: S
         and (not wants or holds_answer_kind(kind, quoted, retrieval.reading))
     )
     quotes_entry = top.passage.kind == "faq" and reply.citations[0].passage.id == top.passage.id
+    defines = retrieval.definition is not None and reply.citations[0].passage.id == retrieval.definition.id
     sure = supported and (
         (
             lead >= settings.confident_lead
             and overlap(retrieval.reading, quoted, retrieval.vocabulary) >= settings.confident_overlap
         )
         or (quotes_entry and not compound and lead >= settings.confident_entry_lead)
+        or (defines and not compound)
     )
     return "high" if sure else "low"
 
@@ -333,16 +335,8 @@ def _read_with_term(store: Store, passage: Passage, j: int) -> str:
     gewelddadige extremist (PGE)" above "Persoon met een band met België ...") does not
     name what it defines, and "wat is een PGE?" asks for exactly that name."""
     sentence = passage.sentences[j]
-    heading = passage.section.strip()
-    term = (
-        j == 0
-        and passage.kind == "guide"
-        and len(passage.section_path) > 1
-        and _last_of_previous(store, passage) is None
-        and len(heading.split()) <= MAX_TERM_WORDS
-        and not re.match(r"^[\dIVX]+\b|.*[?:]$", heading)
-    )
-    return f"**{heading}.** {sentence}" if term else sentence
+    term = j == 0 and bool(passage.terms) and _last_of_previous(store, passage) is None
+    return f"**{passage.section.strip()}.** {sentence}" if term else sentence
 
 
 def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> list[list[tuple[Passage, int]]]:
@@ -350,13 +344,17 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
     needs to be read (see `_span`), then further places only while they score within
     `answer_gap` of the best and the answer stays within `answer_words`.
 
-    Candidates are the sentences of the top passages. Each is scored by the cosine of
-    its window (heading path + the sentence and the next) with the question, less a
-    little per rank of its passage, plus the share of the question's content (stems
-    weighted by rarity) that the window holds, plus a bonus when it holds the kind of
-    thing asked for (a date for "wanneer", a number for "hoeveel", an article for
+    A question for a term the guide defines, with that definition ranked first, gets the
+    definition (`Retrieval.definition`). Otherwise candidates are the sentences of the top
+    passages. Each is scored by the cosine of its window (heading path + the sentence and
+    the next) with the question, less a little per rank of its passage, plus the share of
+    the question's content (stems weighted by rarity) that the window holds, plus a bonus
+    when it holds the kind of thing asked for (a date for "wanneer", a number for "hoeveel", an article for
     "welk artikel").
     """
+    definition = retrieval.definition
+    if definition is not None and retrieval.hits and retrieval.hits[0].passage.id == definition.id:
+        return [_opening(definition, settings.answer_words)]  # the guide's own definition, from its start
     candidates = sorted(_scored_sentences(retrieval, store, settings), key=lambda c: -c[0])
     best = candidates[0][0] if candidates else 0.0
     near = [c for c in candidates if c[0] >= best - settings.answer_gap]
@@ -376,6 +374,17 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
         places.append(place)
         taken |= {(p.id, j) for p, j in place}
     return places
+
+
+def _opening(passage: Passage, budget: int) -> list[tuple[Passage, int]]:
+    """The passage's sentences from the first, as many as fit in `budget` words (at least one)."""
+    place, words = [], 0
+    for j, sentence in enumerate(passage.sentences):
+        words += len(sentence.split())
+        if place and words > budget:
+            break
+        place.append((passage, j))
+    return place
 
 
 def _list_lead_in(retrieval: Retrieval, store: Store, settings: Settings, near: list):

@@ -97,6 +97,9 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*(?=\s+)")
 
 
+MAX_TERM_WORDS = 6  # an unnumbered sub-heading this short names the term its section defines
+
+
 @dataclass
 class Passage:
     """A citable piece of a section, with everything a citation needs."""
@@ -122,6 +125,22 @@ class Passage:
         """The text that is embedded and indexed: the heading path gives context the
         passage text alone lacks ("Wie zit voor?" is answered under "5.2 De burgemeester")."""
         return f"{' › '.join(self.section_path)}\n{self.text}"
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The term (and its abbreviation) an unnumbered sub-heading of a few words names
+        ("Potentieel gewelddadige extremist (PGE)" names both; "6.2 Gedeeld beroepsgeheim in
+        het casusoverleg" and "Wat mag gedeeld worden?" name none): its section defines it."""
+        heading = self.section.strip()
+        if (
+            self.kind != "guide"
+            or len(self.section_path) < 2
+            or len(heading.split()) > MAX_TERM_WORDS
+            or re.match(r"^[\dIVX]+\b|.*[?:]$", heading)
+        ):
+            return ()
+        inner = re.findall(r"\(([^)]*)\)", heading)
+        return tuple(t for t in (re.sub(r"\s*\([^)]*\)", "", heading).strip(), *inner) if t)
 
     @property
     def is_preface(self) -> bool:

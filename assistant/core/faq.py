@@ -18,7 +18,7 @@ import numpy as np
 
 from .question import Reading, analyse, lacks_detail
 from .settings import Settings
-from .types import FaqMatch, Hit, Passage
+from .types import FaqMatch, Hit, Passage, with_first
 
 
 def match_question(
@@ -41,10 +41,7 @@ def match_question(
     complete = not lacks_detail(reading, text, store.stems_of(text), store.vocabulary.ubiquitous)
     same_question = complete and similarity >= settings.faq_same_question and _same_kind(reading, passage)
     if same_question:
-        found = next((h for h in hits if h.passage.id == passage.id), None)
-        promoted = found or Hit(passage=passage, score=0.0)
-        promoted.score = max((h.score for h in hits), default=1.0)
-        hits = ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
+        hits = with_first(hits, passage)
     answers = complete and bool(hits) and hits[0].passage.id == passage.id and similarity >= settings.faq_min_similarity
     return hits, FaqMatch(passage, similarity, answers=answers, same_question=same_question)
 

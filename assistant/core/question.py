@@ -381,6 +381,25 @@ def detect_language(text: str) -> str:
     return best if counts[best] > counts["nl"] else "nl"
 
 
+# "Wat is een PGE?", "Wat betekent gedeeld beroepsgeheim?", "What is the OCAD?", "Qu'est-ce
+# qu'une LTF ?": a question for the definition of a term of a few words.
+_DEFINITION = re.compile(
+    r"^\s*(?:(?:wat\s+(?:is|zijn|betekent|betekenen|bedoelt\s+men\s+met|verstaat\s+men\s+onder)"
+    r"|what\s+(?:is|are|does)|que\s+signifie)\s+|qu.est[\s-]ce\s+qu(?:.est\s+ce\s+qu)?.\s*)"
+    r"(?:(?:een|de|het|a|an|the|un|une|le|la|les)\s+|l.)?"
+    r"(?P<term>[^?,;:]+?)(?:\s+(?:mean|betekenen|betekent|eigenlijk|precies))?\s*\??\s*$",
+    re.IGNORECASE,
+)
+MAX_TERM_WORDS_ASKED = 5
+
+
+def defined_term(question: str) -> str | None:
+    """The term a question asks to define ("Wat is een PGE?" -> "PGE"), or None."""
+    match = _DEFINITION.match(question)
+    term = match.group("term").strip() if match else ""
+    return term if term and len(term.split()) <= MAX_TERM_WORDS_ASKED else None
+
+
 def question_kind(question: str) -> str:
     """The kind of answer the question wants."""
     text = " ".join(_WORD.findall(fold(question.replace("'", " "))))

@@ -27,10 +27,10 @@ from .embeddings import query_embeddings
 from .faq import match_question
 from .index import Store
 from .index.vectors import window_passage
-from .lexical import dutch_terms, with_own_names, without_terms
-from .question import Reading, analyse, content_stems, lacks_detail, share_found
+from .lexical import dutch_terms, tokenize, with_own_names, without_terms
+from .question import Reading, analyse, content_stems, defined_term, lacks_detail, share_found
 from .settings import Settings
-from .types import Hit, Retrieval
+from .types import Hit, Passage, Retrieval, with_first
 
 Ranking = list[tuple[str, float]]  # (passage id, score), best first
 
@@ -190,8 +190,12 @@ class HybridSearch:
             Hit(passage=self.store.by_id[pid], score=score, dense=cosines.get(pid), lexical=bm25.get(pid))
             for pid, score in fused
         ]
-        hits, faq = match_question(self.store, asked, self._rerank(reading, hits), self.settings, reading)
-        return Retrieval(query.question, hits, vector, asked, reading, self.store.vocabulary, faq)
+        definition = self._definition(query.question)
+        hits = self._rerank(reading, hits)
+        if definition is not None:
+            hits = with_first(hits, definition)
+        hits, faq = match_question(self.store, asked, hits, self.settings, reading)
+        return Retrieval(query.question, hits, vector, asked, reading, self.store.vocabulary, faq, definition)
 
     def _own_names(self, question: str, reading: Reading) -> str:
         """`question` with the corpus's own names for the foreign ones it gives ("CSIL-R" ->
@@ -223,6 +227,14 @@ class HybridSearch:
         else:
             query = " ".join([*reading.entities, *dutch_terms(reading.text)])
         return list(self.store.lexical.top(query, self.pool)) if query else []
+
+    def _definition(self, question: str) -> Passage | None:
+        """The guide's own definition when the question asks what a term it defines means
+        ("Wat is de AVG?" -> the glossary's "AVG (Algemene Verordening Gegevensbescherming)",
+        which ranked below "7.1 AVG als kader"). It goes first; a Q&A entry that asks the
+        very question still goes before it (`match_question`)."""
+        term = defined_term(question)
+        return self.store.defined_terms.get(frozenset(tokenize(term))) if term else None
 
     def _rerank(self, reading: Reading, hits: list[Hit]) -> list[Hit]:
         """Hits reordered by their fused score plus `coverage_weight` x the share of the

@@ -24,6 +24,15 @@ class Hit:
     lexical: float | None = None  # BM25 score, if the lexical retriever found it
 
 
+def with_first(hits: list[Hit], passage: Passage) -> list[Hit]:
+    """`hits` with `passage` first (added when it is not among them), scored as the best
+    of them, and no longer than before."""
+    found = next((h for h in hits if h.passage.id == passage.id), None)
+    promoted = found or Hit(passage=passage, score=0.0)
+    promoted.score = max((h.score for h in hits), default=1.0)
+    return ([promoted] + [h for h in hits if h is not promoted])[: max(len(hits), 1)]
+
+
 @dataclass(frozen=True)
 class FaqMatch:
     """A Q&A entry whose own question is clearly the closest to the one asked (core.faq)."""
@@ -46,6 +55,7 @@ class Retrieval:
     reading: Reading  # what the question asks for (question.analyse)
     vocabulary: Vocabulary | None = None  # the corpus's words (Store.vocabulary)
     faq: FaqMatch | None = None  # the Q&A entry asking this question, if any
+    definition: Passage | None = None  # the guide's definition of the term the question asks about
 
 
 @dataclass

@@ -20,7 +20,7 @@ from helpers import ROOT
 from assistant.core.answer import GAP, LANGUAGE_NOTES, NOT_IN_GUIDE, Support, decide_abstain
 from assistant.core.errors import QuestionError
 from assistant.core.followup import contextualize
-from assistant.core.question import analyse, detect_language, lacks_detail
+from assistant.core.question import analyse, defined_term, detect_language, lacks_detail
 from assistant.ops.evaluation import normalise as fold
 from assistant.web.chat import EXAMPLES
 
@@ -157,6 +157,38 @@ def test_a_document_s_preface_is_quoted_only_for_a_question_about_the_document(a
     sections = [c.passage.section for c in subject.citations]
     assert not any(c.passage.is_preface for c in subject.citations), sections
     assert sections[0].startswith("6.5"), sections
+
+
+@pytest.mark.parametrize(
+    "question, term",
+    [
+        ("Wat is een PGE?", "PGE"),
+        ("Wat betekent gedeeld beroepsgeheim?", "gedeeld beroepsgeheim"),
+        ("What is the OCAD?", "OCAD"),
+        ("What does GGB mean?", "GGB"),
+        ("Qu'est-ce qu'une LTF ?", "LTF"),
+        ("Wat is het verschil tussen een LIVC-R en een LTF?", None),  # more than a term
+        ("Wie is de voorzitter?", None),
+    ],
+)
+def test_a_question_for_a_definition_names_its_term(question, term):
+    assert defined_term(question) == term
+
+
+@pytest.mark.parametrize(
+    "question, section",
+    [
+        ("Wat is de AVG?", "AVG (Algemene Verordening Gegevensbescherming)"),  # ranked below 7.1 before
+        ("Wat is een terugkoppelingsfiche?", "Terugkoppelingsfiche"),  # was Vraag 16's "Nee. ..."
+        ("Qu'est-ce qu'une LTF ?", "Local Task Force (LTF)"),
+    ],
+)
+def test_a_question_for_a_term_the_guide_defines_gets_its_definition(assistant, question, section):
+    """The glossary is the guide's own definition: it is quoted from its first sentence, led by
+    the term, and nothing else is added."""
+    answer = assistant.ask(question)
+    assert [c.passage.section for c in answer.citations] == [section]
+    assert answer.text.startswith(f"**{section}.**")
 
 
 def test_the_central_question_about_sharing_with_the_police_is_answered(assistant):
@@ -366,7 +398,7 @@ def test_a_definition_from_the_glossary_is_led_by_the_term_it_defines(assistant)
     sentence under a numbered heading is quoted as it stands."""
     answer = assistant.ask("Waar staat PGE voor?")
     assert answer.text.startswith("**Potentieel gewelddadige extremist (PGE).** Persoon met"), answer.text
-    numbered = assistant.ask("wat verstaat men onder een vlaamse deelnemer")
+    numbered = assistant.ask("Wat zijn Vlaamse deelnemers volgens het decreet?")  # 5.6, not the glossary
     assert numbered.citations[0].passage.section[0].isdigit(), numbered.citations[0].passage.section
     assert not numbered.text.startswith("**"), numbered.text
 

@@ -58,6 +58,7 @@ class Store:
     _stems: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _own_names: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
     _spelling: Spelling | None = field(default=None, init=False, repr=False, compare=False)
+    _terms: dict[frozenset[str], Passage] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.by_id = {p.id: p for p in self.passages}
@@ -91,10 +92,27 @@ class Store:
             self._spelling = Spelling([f"{' '.join(p.section_path)} {p.text}" for p in self.passages])
         return self._spelling
 
+    @property
+    def defined_terms(self) -> dict[frozenset[str], Passage]:
+        """The passage that opens the section defining each term (`Passage.terms`), by the
+        term's stems: {"pge"}, {"potentieel", "gewelddad", "extremist"} -> the PGE entry."""
+        if self._terms is None:
+            terms: dict[frozenset[str], Passage] = {}
+            for p in self.passages:
+                opens = p.order == 0 or (self.passages[p.order - 1].doc, self.passages[p.order - 1].anchor) != (
+                    p.doc,
+                    p.anchor,
+                )
+                for term in p.terms if opens else ():
+                    if stems := frozenset(tokenize(term)):
+                        terms.setdefault(stems, p)
+            self._terms = terms
+        return self._terms
+
     def warm(self) -> None:
         """Make now what questions would otherwise make on first use: the vocabulary, the
         public names, the corpus's own names, the stems of every passage and sentence window."""
-        _ = self.vocabulary, self.public_names, self.own_names, self.spelling
+        _ = self.vocabulary, self.public_names, self.own_names, self.spelling, self.defined_terms
         for p in self.passages:
             self.stems_of(p.embed_text)
             for i in range(len(p.sentences)):
