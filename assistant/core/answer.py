@@ -335,7 +335,7 @@ def _read_with_term(store: Store, passage: Passage, j: int) -> str:
     gewelddadige extremist (PGE)" above "Persoon met een band met België ...") does not
     name what it defines, and "wat is een PGE?" asks for exactly that name."""
     sentence = passage.sentences[j]
-    term = j == 0 and bool(passage.terms) and _last_of_previous(store, passage) is None
+    term = j == 0 and bool(passage.terms) and store.previous_in_section(passage) is None
     return f"**{passage.section.strip()}.** {sentence}" if term else sentence
 
 
@@ -349,8 +349,8 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
     passages. Each is scored by the cosine of its window (heading path + the sentence and
     the next) with the question, less a little per rank of its passage, plus the share of
     the question's content (stems weighted by rarity) that the window holds, plus a bonus
-    when it holds the kind of thing asked for (a date for "wanneer", a number for "hoeveel", an article for
-    "welk artikel").
+    when it holds the kind of thing asked for (a date for "wanneer", a number for
+    "hoeveel", an article for "welk artikel").
     """
     definition = retrieval.definition
     if definition is not None and retrieval.hits and retrieval.hits[0].passage.id == definition.id:
@@ -410,7 +410,7 @@ def _lead_in_text(store: Store, passage: Passage, i: int) -> str:
     """A list's lead-in, with its section's heading when it opens the section: "Elke
     LIVC-R moet minstens bestaan uit:" under "5.1 Minimale samenstelling volgens de wet"
     is announced by both."""
-    opens_section = i == 0 and _last_of_previous(store, passage) is None
+    opens_section = i == 0 and store.previous_in_section(passage) is None
     return f"{passage.section} {passage.sentences[i]}" if opens_section else passage.sentences[i]
 
 
@@ -529,10 +529,8 @@ def _leaning_on(store: Store, passage: Passage, i: int) -> list[tuple[Passage, i
 
 def _last_of_previous(store: Store, passage: Passage) -> tuple[Passage, int] | None:
     """The last sentence of the passage before `passage` in its section, if any."""
-    earlier = store.passages[passage.order - 1] if passage.order > 0 else None
-    if earlier and (earlier.doc, earlier.anchor) == (passage.doc, passage.anchor) and earlier.sentences:
-        return earlier, len(earlier.sentences) - 1
-    return None
+    earlier = store.previous_in_section(passage)
+    return (earlier, len(earlier.sentences) - 1) if earlier and earlier.sentences else None
 
 
 def _with_list(store: Store, passage: Passage, chosen: list[int]) -> list[tuple[Passage, int]]:

@@ -99,11 +99,7 @@ class Store:
         if self._terms is None:
             terms: dict[frozenset[str], Passage] = {}
             for p in self.passages:
-                opens = p.order == 0 or (self.passages[p.order - 1].doc, self.passages[p.order - 1].anchor) != (
-                    p.doc,
-                    p.anchor,
-                )
-                for term in p.terms if opens else ():
+                for term in p.terms if self.previous_in_section(p) is None else ():
                     if stems := frozenset(tokenize(term)):
                         terms.setdefault(stems, p)
             self._terms = terms
@@ -125,6 +121,13 @@ class Store:
         if stems is None:
             stems = self._stems[text] = frozenset(tokenize(text))
         return stems
+
+    def previous_in_section(self, passage: Passage) -> Passage | None:
+        """The passage before `passage` in its section, if any (None: it opens the section)."""
+        earlier = self.passages[passage.order - 1] if passage.order > 0 else None
+        if earlier and (earlier.doc, earlier.anchor) == (passage.doc, passage.anchor):
+            return earlier
+        return None
 
     def next_in_section(self, passage: Passage) -> Passage | None:
         """The passage that continues `passage`'s section, if any."""
