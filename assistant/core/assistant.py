@@ -157,7 +157,11 @@ class Assistant:
         # A follow-up ("En wie zit die voor?") is searched with the earlier question spelled out.
         query = contextualize(searched, [g.searched for g in earlier], store.vocabulary)
         # A compound question's parts are searched too; all their vectors in one model call.
-        retrieval, *parts = engine.retrieve_all([query, *split_question(query)])
+        parts = split_question(query)
+        # A later part leans on the earlier ones as a follow-up does ("..., en kunnen die
+        # worden ingeperkt?"): what they were about is spelled out for its search.
+        parts = [contextualize(p, parts[:i], store.vocabulary) for i, p in enumerate(parts)]
+        retrieval, *parts = engine.retrieve_all([query, *parts])
         retrieved = time.perf_counter()
         reply = compose(retrieval, store, self.settings, parts)
         generation = None

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .question import Reading, analyse, lacks_detail
+from .lexical import tokenize
+from .question import Reading, analyse, defined_term, lacks_detail
 from .settings import Settings
 from .types import FaqMatch, Hit, Passage, with_first
 
@@ -39,7 +40,8 @@ def match_question(
     passage, similarity = store.by_id[store.faq_ids[best]], float(sims[best])
     text = passage.embed_text
     complete = not lacks_detail(reading, text, store.stems_of(text), store.vocabulary.ubiquitous)
-    same_question = complete and similarity >= settings.faq_same_question and _same_kind(reading, passage)
+    close = similarity >= settings.faq_same_question
+    same_question = complete and close and _same_kind(reading, passage) and _same_term(reading, passage)
     if same_question:
         hits = with_first(hits, passage)
     answers = complete and bool(hits) and hits[0].passage.id == passage.id and similarity >= settings.faq_min_similarity
@@ -52,3 +54,10 @@ def _same_kind(reading: Reading, entry: Passage) -> bool:
     against "Wat is een LIVC-R?" but are other questions. An open question ("Wat bedoelen
     ze met ...?", "Waar staan de letters ... voor?") may match an entry of any kind."""
     return reading.kind == "open" or analyse(entry.question).kind == reading.kind
+
+
+def _same_term(reading: Reading, entry: Passage) -> bool:
+    """Whether an entry asking for a definition defines the term the question asks about:
+    "Wat is het OCAD?" scores 0.9 against "Wat is de "OCAD-lijst"?", a list the OCAD keeps."""
+    asked, defined = defined_term(reading.text), defined_term(entry.question)
+    return asked is None or defined is None or set(tokenize(asked)) == set(tokenize(defined))

@@ -181,6 +181,7 @@ def test_a_question_for_a_definition_names_its_term(question, term):
         ("Wat is de AVG?", "AVG (Algemene Verordening Gegevensbescherming)"),  # ranked below 7.1 before
         ("Wat is een terugkoppelingsfiche?", "Terugkoppelingsfiche"),  # was Vraag 16's "Nee. ..."
         ("Qu'est-ce qu'une LTF ?", "Local Task Force (LTF)"),
+        ("Wat is het OCAD?", "OCAD"),  # was the entry on the "OCAD-lijst", a list the OCAD keeps
     ],
 )
 def test_a_question_for_a_term_the_guide_defines_gets_its_definition(assistant, question, section):
@@ -540,6 +541,15 @@ def test_english_and_french_compound_questions_are_split_like_dutch_ones(questio
     from assistant.core.answer import split_question
 
     assert split_question(question) == parts
+
+
+def test_a_later_part_of_a_compound_question_is_read_with_what_the_earlier_part_names(assistant):
+    """ "..., en wie zit daarin?" names nothing of its own: like a follow-up it is searched with
+    the subject of the part before it. Alone it got the entry on who writes the meeting's report."""
+    answer = assistant.ask("Wat is een LTF, en wie zit daarin?")
+    assert len(answer.citations) == 2
+    for citation in answer.citations:
+        assert "Local Task Force" in f"{citation.passage.section} {citation.passage.text}", citation.passage.section
 
 
 def test_a_quote_that_leaves_sentences_out_says_so(assistant):
