@@ -263,7 +263,7 @@ def split_question(question: str) -> list[str]:
     """The parts of a compound question (at most MAX_PARTS: the rest stays with the last
     one), or [] when it asks one thing."""
     parts = [p.strip(" ,") for p in _COMPOUND.split(question)]
-    parts = [p for p in parts if len(p.split()) >= 3]
+    parts = [p if p.endswith("?") else f"{p}?" for p in parts if len(p.split()) >= 3]
     if len(parts) > MAX_PARTS:
         parts = parts[: MAX_PARTS - 1] + [" ".join(parts[MAX_PARTS - 1 :])]
     return parts if len(parts) > 1 else []

@@ -517,7 +517,7 @@ def test_a_compound_question_of_many_parts_costs_at_most_three_searches():
     parts = split_question("Wie zit de cel voor en " + "wie is dat en " * 150 + "wie nodigt de partners uit?")
     assert len(parts) == MAX_PARTS == 3
     assert split_question("Wie zit de cel voor, en wie nodigt de partners uit?") == [
-        "Wie zit de cel voor",
+        "Wie zit de cel voor?",  # each part is a question, for the model too
         "wie nodigt de partners uit?",
     ]
 
@@ -527,11 +527,11 @@ def test_a_compound_question_of_many_parts_costs_at_most_three_searches():
     [
         (
             "How many cells were there in 2019, and how many municipalities had none?",
-            ["How many cells were there in 2019", "how many municipalities had none?"],
+            ["How many cells were there in 2019?", "how many municipalities had none?"],
         ),
         (
             "Combien de cellules existaient en 2016 et combien de communes y étaient associées ?",
-            ["Combien de cellules existaient en 2016", "combien de communes y étaient associées ?"],
+            ["Combien de cellules existaient en 2016?", "combien de communes y étaient associées ?"],
         ),
         ("Who chairs the cell and the local task force?", []),
         ("Le bourgmestre et le chef de corps sont-ils membres ?", []),
@@ -550,6 +550,13 @@ def test_a_later_part_of_a_compound_question_is_read_with_what_the_earlier_part_
     assert len(answer.citations) == 2
     for citation in answer.citations:
         assert "Local Task Force" in f"{citation.passage.section} {citation.passage.text}", citation.passage.section
+
+
+def test_each_part_of_a_compound_question_is_searched_as_a_question(assistant):
+    """Without its question mark "Wie mag een casus aanmelden" ranked the closing of a case
+    (its "opnieuw kan worden aangemeld") above the step in which a case is reported."""
+    answer = assistant.ask("Wie mag een casus aanmelden, en wat gebeurt er daarna?")
+    assert answer.citations[0].passage.section == "8.3 Stap 3: aanmelding van een casus"
 
 
 def test_a_quote_that_leaves_sentences_out_says_so(assistant):
