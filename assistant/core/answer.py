@@ -18,7 +18,7 @@ from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
 from .messages import LANGUAGE_NOTES, NOT_IN_GUIDE
-from .question import FACT_KINDS, Reading, holds_answer_kind, named_terms, share_found
+from .question import FACT_KINDS, Reading, counted, holds_answer_kind, named_terms, share_found
 from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
@@ -114,10 +114,16 @@ def _tie_held(support: Support, settings: Settings) -> bool:
 def _numbers_not_found(retrieval: Retrieval, store: Store, passages: int) -> list[str]:
     """The numbers and dates the question names ("2022", "art. 4", "52/2021") that none of
     its top `passages` holds, in its text or its headings (not their numbering: "1.4 Hoe
-    dit draaiboek gebruiken" says nothing about an article 4)."""
+    dit draaiboek gebruiken" says nothing about an article 4). A digit written for a count
+    is held by its word ("de 3 vaste leden": "drie"; "één" by any passage)."""
     held = frozenset().union(*(store.stems_of(_with_headings(h.passage)) for h in retrieval.hits[:passages]))
+    counts = counted(retrieval.reading.text)
     numbers = [e for e in retrieval.reading.entities if any(c.isdigit() for c in e)]
-    return [e for e in numbers if not all(t in held for t in _number_terms(e))]
+    return [
+        e
+        for e in numbers
+        if not all(t in held for t in _number_terms(e)) and not (e in counts and set(tokenize(counts[e])) <= held)
+    ]
 
 
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")

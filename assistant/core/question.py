@@ -233,6 +233,11 @@ _NUMBER_WORDS = (
     "dertig|veertig|vijftig|honderd|honderdtal|duizend|tiental|dozijn|eerste|tweede|derde|enkele|"
     "maandelijks|jaarlijks|wekelijks"
 )
+# A digit written for a count ("samen 1 livc-r", "de 3 vaste leden"): the guide writes the word.
+_COUNT_WORDS = dict(zip("123456789", ("één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen")))
+_NUMBERED = re.compile(
+    r"(?:\b(?:art(?:ikel|icle)?|stap|step|étape|hoofdstuk|chapter|chapitre|vraag|punt)\.?|§)\s*$", re.IGNORECASE
+)
 _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b")
 _ARTICLE = re.compile(r"\b(?:art(?:ikel|icle|\.)?s?)\s*\d+\w*|\b\d+(?:bis|ter|quater|quinquies)\b")
 # Abbreviations as written: two or more capitals (OCAD, LIVC-R, AVG), optionally with digits.
@@ -398,6 +403,18 @@ def defined_term(question: str) -> str | None:
     match = _DEFINITION.match(question)
     term = match.group("term").strip() if match else ""
     return term if term and len(term.split()) <= MAX_TERM_WORDS_ASKED else None
+
+
+def counted(question: str) -> dict[str, str]:
+    """The single digits `question` writes for a count, each with the word the guide writes
+    for it ("in 1 zin" -> {"1": "één"}); not a numbered article, step or question ("artikel
+    4", "stap 5") and not the day of a date ("1 april")."""
+    out = {}
+    for match in re.finditer(r"(?<![\d./-])\b[1-9]\b(?![./-]\d)", question):
+        before, after = question[: match.start()], question[match.end() :]
+        if not _NUMBERED.search(before) and not re.match(rf"\s*(?:{MONTHS})\b", fold(after)):
+            out[match.group()] = _COUNT_WORDS[match.group()]
+    return out
 
 
 def question_kind(question: str) -> str:

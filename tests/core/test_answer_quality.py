@@ -20,7 +20,7 @@ from helpers import ROOT
 from assistant.core.answer import GAP, LANGUAGE_NOTES, NOT_IN_GUIDE, Support, decide_abstain
 from assistant.core.errors import QuestionError
 from assistant.core.followup import contextualize
-from assistant.core.question import analyse, defined_term, detect_language, lacks_detail
+from assistant.core.question import analyse, counted, defined_term, detect_language, lacks_detail
 from assistant.ops.evaluation import normalise as fold
 from assistant.web.chat import EXAMPLES
 
@@ -190,6 +190,28 @@ def test_a_question_for_a_term_the_guide_defines_gets_its_definition(assistant, 
     answer = assistant.ask(question)
     assert [c.passage.section for c in answer.citations] == [section]
     assert answer.text.startswith(f"**{section}.**")
+
+
+@pytest.mark.parametrize(
+    "question, counts",
+    [
+        ("Hoe vaak komt de cel samen, 1 keer per maand?", {"1": "één"}),
+        ("Wat zijn de 3 vaste leden?", {"3": "drie"}),
+        ("Wat regelt artikel 4 van de wet?", {}),  # a numbered article, not a count
+        ("Wat staat er in stap 5 en in 1.3?", {}),
+        ("Wat gebeurde er op 1 april 2021?", {}),  # the day of a date
+    ],
+)
+def test_a_digit_written_for_a_count_is_read_as_its_word(question, counts):
+    assert counted(question) == counts
+
+
+def test_a_digit_written_for_a_count_does_not_make_the_guide_refuse(assistant):
+    """The guide writes "één keer", not "1 keer": a number none of the passages holds is a
+    sign the guide lacks the fact asked for, but not when it is a count in digits."""
+    answer = assistant.ask("Hoe vaak komt de cel samen, 1 keer per maand?")
+    assert not answer.abstained
+    assert answer.citations[0].passage.section == "Vraag 27: Hoe vaak komt een LIVC-R samen?"
 
 
 def test_the_central_question_about_sharing_with_the_police_is_answered(assistant):
