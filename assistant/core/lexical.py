@@ -283,8 +283,41 @@ class Spelling:
         """The most frequent corpus word (with the same first letter) one typing slip away
         from `word`: a letter missing, added or changed, or two neighbours swapped; None
         when there is none."""
-        close = [w for w in self._by_letter.get(word[0], ()) if abs(len(w) - len(word)) <= 1 and _slips(word, w) == 1]
+        close = [
+            w
+            for w in self._by_letter.get(word[0], ())
+            if abs(len(w) - len(word)) <= 1 and _slips(word, w) == 1 and _typed_for(word, w)
+        ]
         return max(close, key=lambda w: self.counts[w]) if close else None
+
+
+# Letters one key apart on a Belgian (AZERTY) or an English (QWERTY) keyboard, and the
+# letters Dutch spelling confuses by sound ("bedraagd", "verankert").
+_LAYOUTS = (("azertyuiop", "qsdfghjklm", "wxcvbn"), ("qwertyuiop", "asdfghjkl", "zxcvbnm"))
+
+
+def _near_keys() -> frozenset[frozenset[str]]:
+    pairs = set()
+    for rows in _LAYOUTS:
+        for row in rows:
+            pairs |= set(zip(row, row[1:]))  # side by side
+        for top, low in zip(rows, rows[1:]):
+            pairs |= set(zip(top, low)) | set(zip(top[1:], low))  # a key and the two above it
+    pairs |= set(map(tuple, ("dt", "sz", "fv", "ck", "ei", "uo")))
+    return frozenset(frozenset(pair) for pair in pairs)
+
+
+_NEAR_KEYS = _near_keys()
+
+
+def _typed_for(typed: str, word: str) -> bool:
+    """Whether `typed` can be a slip for `word` one edit away: a letter missing, added or
+    swapped, or a letter changed for one beside it on the keyboard or like it in sound.
+    "betaalt" is not "bepaalt" mistyped, nor "waarvan" "waaraan": other words."""
+    if len(typed) != len(word):
+        return True
+    changed = [(a, b) for a, b in zip(typed, word) if a != b]
+    return len(changed) != 1 or frozenset(changed[0]) in _NEAR_KEYS
 
 
 def _slips(a: str, b: str) -> int:

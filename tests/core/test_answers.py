@@ -362,6 +362,16 @@ def test_a_mistyped_word_is_read_as_the_corpus_spells_it():
     assert spelling.correct("Wie is de voorziter?") == "Wie is de voorziter?"  # no corpus word one slip away
 
 
+def test_a_letter_changed_is_a_slip_only_for_a_key_beside_it_or_a_letter_like_it_in_sound():
+    """Without a dictionary a real word the corpus lacks looks like a slip: "betaalt" is one
+    letter from "bepaalt", but p is nowhere near t. A neighbouring key or a d for a t is."""
+    spelling = Spelling(["De burgemeester bepaalt de agenda.", "Het draaiboek wordt verankerd."])
+    assert spelling.correct("Wie betaalt de werking?") == "Wie betaalt de werking?"
+    assert spelling.correct("Wie beoaalt de agenda?") == "Wie bepaalt de agenda?"  # o is beside p
+    assert spelling.correct("Wie bepaald de agenda?") == "Wie bepaalt de agenda?"  # d for t
+    assert spelling.correct("Waar is dat verankert?") == "Waar is dat verankerd?"
+
+
 @pytest.mark.parametrize(
     ("mistyped", "typed_right"),
     [
