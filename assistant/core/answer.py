@@ -377,9 +377,22 @@ def answer_places(retrieval: Retrieval, store: Store, settings: Settings) -> lis
         place = _span(store, passage, i, settings.answer_words, retrieval.reading.kind)
         if places and _place_words(places + [place]) > settings.answer_words:
             break
+        if places and not _about_the_question(retrieval, store, place):
+            continue  # a place beside the answer, close in meaning, that speaks of something else
         places.append(place)
         taken |= {(p.id, j) for p, j in place}
     return places
+
+
+def _about_the_question(retrieval: Retrieval, store: Store, place: list[tuple[Passage, int]]) -> bool:
+    """Whether the passages of `place` (with their headings) hold any of the question's
+    content words, leaving out those nearly every passage holds ("LIVC-R"). "Wie zit de
+    LIVC-R voor?" drew Vraag 1's definition of a LIVC-R as a second place: near in meaning,
+    it names nothing the question asks about."""
+    ubiquitous = retrieval.vocabulary.ubiquitous if retrieval.vocabulary else frozenset()
+    wanted = [t for t in retrieval.reading.stems if t not in ubiquitous]
+    held = frozenset().union(*(store.stems_of(_with_headings(p)) for p in {p.id: p for p, _ in place}.values()))
+    return not wanted or any(t in held for t in wanted)
 
 
 def _opening(passage: Passage, budget: int) -> list[tuple[Passage, int]]:

@@ -65,6 +65,14 @@ def test_who_chairs_is_answered_with_the_mayor_and_a_citation(answers):
     assert set(answer.timings) >= {"retrieval", "answer", "total"}
 
 
+def test_who_chairs_is_answered_from_one_place_without_a_definition_beside_it(answers):
+    """Vraag 1's definition of a LIVC-R is close in meaning to every short question about the
+    cell, but it names nothing this one asks about: it is not added as a second place."""
+    answer = answers["Wie zit de LIVC-R voor?"]
+    assert [c.passage.section for c in answer.citations] == ["Vraag 5: Wie leidt de LIVC-R?"]
+    assert answer.text.startswith("De burgemeester richt de cel op, zit ze voor en voert de regie.")
+
+
 # ---------------------------------------------------------------- citations hold, for every answer
 
 
