@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -95,7 +96,8 @@ DEMONSTRATIVES = {"die", "dat", "deze", "dit"}
 # A question with an unknown content word this long brings a new subject of its own
 # (often one the guide lacks): keep it apart, so the abstention can do its work.
 NEW_SUBJECT_LENGTH = 5
-PREFIX = 6  # letters two words of one family share ("publiceer", "publicatie")
+PREFIX = 6  # letters two forms of one word share ("vervangt", "vervang")
+INFLECTION = 3  # letters after their common start that make a form, not a compound
 
 _WORD = re.compile(r"[\w'’-]+")
 _ACRONYM = re.compile(r"\b(?:[A-Z]{2,}[\w-]*|\w*\d\w*)\b")
@@ -112,7 +114,11 @@ class Vocabulary:
     texts: int = 1  # passages counted in df
 
     def __post_init__(self):
-        object.__setattr__(self, "_prefixes", frozenset(w[:PREFIX] for w in self.words if len(w) >= PREFIX))
+        families: dict[str, list[str]] = {}
+        for w in self.words:
+            if len(w) >= PREFIX:
+                families.setdefault(w[:PREFIX], []).append(w)
+        object.__setattr__(self, "_families", families)
 
     def idf(self, stem: str) -> float:
         """How rare a stem is in the corpus (BM25's idf); an unknown stem weighs most."""
@@ -120,14 +126,19 @@ class Vocabulary:
         return math.log(1 + (self.texts - n + 0.5) / (n + 0.5))
 
     def resembles(self, stem: str) -> bool:
-        """A corpus word, one of its family (see `knows`), or one mistyped: a stem of five
+        """A corpus word, another form of one (see `knows`), or one mistyped: a stem of five
         letters or more within one edit (two from nine letters on) of a corpus word."""
         return self.knows(stem) or (len(stem) >= 5 and _near_word(stem, self))
 
     def knows(self, stem: str) -> bool:
-        """A corpus word, or one that shares its first letters with one ("publiceer" and
-        "publicatie"): the stemmer leaves Dutch word families apart."""
-        return stem in self.words or (len(stem) >= PREFIX and stem[:PREFIX] in self._prefixes)
+        """A corpus word, or another form of one: the same first letters and at most
+        INFLECTION letters more after what they share ("vervangt" and "vervang"); the
+        stemmer leaves Dutch forms apart. A compound ("plaatsverbod" beside "plaats") is a
+        word of its own."""
+        if stem in self.words:
+            return True
+        family = self._families.get(stem[:PREFIX], ()) if len(stem) >= PREFIX else ()
+        return any(_one_word(stem, w) for w in family)
 
     @classmethod
     def of_passages(cls, passages, ubiquitous: Iterable[str] = ()) -> Vocabulary:
@@ -135,6 +146,14 @@ class Vocabulary:
         words nearly every passage contains (the manifest's ubiquitous_terms)."""
         df = Counter(t for p in passages for t in set(tokenize(f"{' '.join(p.section_path)} {p.text}")))
         return cls(frozenset(df), frozenset(ubiquitous), df, len(passages))
+
+
+def _one_word(a: str, b: str) -> bool:
+    """Whether two stems with the same first letters are forms of one word: what follows
+    their common start is at most INFLECTION letters in each ("vervangt", "vervang"), not
+    a word of its own ("plaatsverbod" is not "plaats", "gemeenteraad" not "gemeentelijk")."""
+    common = len(os.path.commonprefix([a, b]))
+    return max(len(a), len(b)) - common <= INFLECTION
 
 
 @lru_cache(maxsize=4096)

@@ -113,6 +113,16 @@ def test_history_does_not_drag_an_off_topic_question_into_the_guide(corpus_index
     assert answer.abstained
 
 
+def test_a_form_of_a_corpus_word_is_known_and_a_compound_with_it_is_not():
+    """The stemmer leaves Dutch forms apart ("vergadert", "vergaderden"); a word that adds a
+    word of its own ("politieraad", "verslagtermijn") names something the corpus may lack."""
+    vocabulary = Vocabulary(frozenset(tokenize("vergaderen politie verslag publicatie")))
+    for stem in tokenize("vergadert vergaderden publicaties"):
+        assert vocabulary.knows(stem), stem
+    for stem in tokenize("politieraad verslagtermijn"):
+        assert not vocabulary.knows(stem), stem
+
+
 def test_vocabulary_comes_from_the_index(corpus_index):
     vocabulary = corpus_index.assistant.store.vocabulary
     assert set(tokenize("burgemeester OCAD casusoverleg")) <= vocabulary.words
