@@ -18,7 +18,7 @@ from .followup import Vocabulary
 from .index import Store
 from .lexical import tokenize
 from .messages import LANGUAGE_NOTES, NOT_IN_GUIDE
-from .question import FACT_KINDS, Reading, counted, holds_answer_kind, named_terms, share_found
+from .question import FACT_KINDS, Reading, asked_for, counted, holds_answer_kind, named_terms, share_found
 from .settings import Settings
 from .types import Citation, Hit, Reply, Retrieval
 
@@ -82,7 +82,7 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     extra margin. Also when a number or date the question names is in none of the
     passages the answer would quote from ("Is de OCAD-lijst sinds 2022 gegroeid?": the
     guide counts it in 2020): the guide speaks of the subject, not of what is asked."""
-    if _numbers_not_found(retrieval, store, settings.answer_passages):
+    if _numbers_not_found(retrieval, store, settings.answer_passages) or _asks_for_the_unnamed(retrieval):
         return True
     if retrieval.faq and retrieval.faq.same_question:
         return False  # the Q&A sheet asks this very question
@@ -97,6 +97,15 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     if _few_unknown(support.unknown, 1):
         needed = (settings.abstain_margin + needed) / 2
     return support.margin < needed
+
+
+def _asks_for_the_unnamed(retrieval: Retrieval) -> bool:
+    """Whether a Dutch question asks for a thing the corpus never names ("Welk bedrag
+    ontving elk van de vijftien pilootgemeenten?": the guide says they got money, never how
+    much): its other words find the subject, but not what is asked about it."""
+    word = asked_for(retrieval.reading.text) if retrieval.reading.language == "nl" else None
+    stems = tokenize(word) if word else []
+    return bool(stems) and retrieval.vocabulary is not None and not retrieval.vocabulary.names(stems[0])
 
 
 def _tie_held(support: Support, settings: Settings) -> bool:

@@ -276,7 +276,8 @@ class Spelling:
             return word
         if stem(folded) in self.stems:
             return word  # another form of a corpus word: BM25 and the stems already meet it
-        return self._closest(folded) or word
+        alike = [v for v in _sounding_alike(folded) if v in self.counts]  # "entitijten": "entiteiten"
+        return alike[0] if alike else self._closest(folded) or word
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Spelling per index generation, kept with its Store
     def _closest(self, word: str) -> str | None:
@@ -318,6 +319,12 @@ def _typed_for(typed: str, word: str) -> bool:
         return True
     changed = [(a, b) for a, b in zip(typed, word) if a != b]
     return len(changed) != 1 or frozenset(changed[0]) in _NEAR_KEYS
+
+
+def _sounding_alike(word: str) -> list[str]:
+    """`word` with each "ij" written "ei" and the other way round: one sound, two spellings
+    that Dutch writers mix up."""
+    return [v for v in (word.replace("ij", "ei"), word.replace("ei", "ij")) if v != word]
 
 
 def _slips(a: str, b: str) -> int:

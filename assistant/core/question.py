@@ -417,6 +417,21 @@ def counted(question: str) -> dict[str, str]:
     return out
 
 
+_ASKED_FOR = re.compile(r"\b(?:welke?|hoeveel)\s+([^\W\d_]{4,})", re.IGNORECASE)
+# Units a count or a time is asked in ("Hoeveel keer ...?"): the guide answers "maandelijks".
+_MEASURES = frozenset(
+    "keer maal procent percent jaar jaren maand maanden week weken dag dagen uur uren minuten tijd "
+    "mensen personen stuks euro".split()
+)
+
+
+def asked_for(question: str) -> str | None:
+    """The word a Dutch "Welk(e) X ...?" or "Hoeveel X ...?" question asks for ("Welk bedrag
+    ontving ...?" -> "bedrag"), or None; not a unit ("Hoeveel keer ...?")."""
+    match = _ASKED_FOR.search(question)
+    return match.group(1) if match and fold(match.group(1)) not in _MEASURES else None
+
+
 def question_kind(question: str) -> str:
     """The kind of answer the question wants."""
     text = " ".join(_WORD.findall(fold(question.replace("'", " "))))

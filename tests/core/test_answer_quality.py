@@ -20,7 +20,7 @@ from helpers import ROOT
 from assistant.core.answer import GAP, LANGUAGE_NOTES, NOT_IN_GUIDE, Support, decide_abstain
 from assistant.core.errors import QuestionError
 from assistant.core.followup import contextualize
-from assistant.core.question import analyse, counted, defined_term, detect_language, lacks_detail
+from assistant.core.question import analyse, asked_for, counted, defined_term, detect_language, lacks_detail
 from assistant.ops.evaluation import normalise as fold
 from assistant.web.chat import EXAMPLES
 
@@ -100,6 +100,33 @@ def test_near_domain_questions_the_guide_does_not_answer_are_not_answered_with_c
     for answer in answers.values():
         if answer.abstained:
             assert answer.text == NOT_IN_GUIDE and not answer.citations and answer.confidence == "low"
+
+
+@pytest.mark.parametrize(
+    "question, word",
+    [
+        ("Welk bedrag ontving elke pilootgemeente?", "bedrag"),
+        ("Over welke partners gaat het?", "partners"),
+        ("Hoeveel keer per jaar komt de cel samen?", None),  # a unit: the guide says "maandelijks"
+        ("Over hoeveel personen ging het?", None),
+        ("Wie zit de cel voor?", None),
+    ],
+)
+def test_the_word_a_which_or_how_many_question_asks_for(question, word):
+    assert asked_for(question) == word
+
+
+def test_a_question_for_a_thing_the_guide_never_names_is_refused(assistant):
+    """Its other words find the subject, but the guide never names what is asked about it
+    (a budget, a cost): both were answered with high confidence (Vraag 41, the penalties)."""
+    for question in ("Welk budget krijgt een gemeente voor haar LIVC-R?", "Hoeveel kost een LIVC-R per jaar?"):
+        assert assistant.ask(question).abstained, question
+    for question in (
+        "Hoeveel keer per jaar komt de cel samen?",
+        "Welke info mag ik delen?",  # the start of "informatie"
+        "Welk praktijkvoorbeeld toont waarom afspraken over informatie nodig zijn?",  # a kind of "voorbeeld"
+    ):
+        assert not assistant.ask(question).abstained, question
 
 
 @pytest.mark.parametrize(

@@ -380,6 +380,12 @@ def test_a_letter_changed_is_a_slip_only_for_a_key_beside_it_or_a_letter_like_it
     assert spelling.correct("Waar is dat verankert?") == "Waar is dat verankerd?"
 
 
+def test_ij_for_ei_is_read_as_the_corpus_spells_it():
+    """One sound, two spellings: two letters changed, but one slip for a Dutch writer."""
+    spelling = Spelling(["Het aantal entiteiten in de gegevensbank."])
+    assert spelling.correct("Hoeveel entitijten staan erin?") == "Hoeveel entiteiten staan erin?"
+
+
 @pytest.mark.parametrize(
     ("mistyped", "typed_right"),
     [
