@@ -392,7 +392,7 @@ _DEFINITION = re.compile(
     r"^\s*(?:(?:wat\s+(?:is|zijn|betekent|betekenen|bedoelt\s+men\s+met|verstaat\s+men\s+onder)"
     r"|what\s+(?:is|are|does)|que\s+signifie)\s+|qu.est[\s-]ce\s+qu(?:.est\s+ce\s+qu)?.\s*)"
     r"(?:(?:een|de|het|a|an|the|un|une|le|la|les)\s+|l.)?"
-    r"(?P<term>[^?,;:]+?)(?:\s+(?:mean|betekenen|betekent|eigenlijk|precies))?\s*\??\s*$",
+    r"(?P<term>[^?,;:]+?)(?:\s+(?:mean|betekenen|betekent|eigenlijk|precies|nu|dan|juist|nou|concreet))*\s*\??\s*$",
     re.IGNORECASE,
 )
 MAX_TERM_WORDS_ASKED = 5

@@ -194,6 +194,8 @@ def test_a_document_s_preface_is_quoted_only_for_a_question_about_the_document(a
         ("What is the OCAD?", "OCAD"),
         ("What does GGB mean?", "GGB"),
         ("Qu'est-ce qu'une LTF ?", "LTF"),
+        ("wat betekent gedeeld beroepsgeheim nu eigenlijk?", "gedeeld beroepsgeheim"),  # words that only stress
+        ("Wat is een terugkoppelingsfiche dan precies?", "terugkoppelingsfiche"),
         ("Wat is het verschil tussen een LIVC-R en een LTF?", None),  # more than a term
         ("Wie is de voorzitter?", None),
     ],
