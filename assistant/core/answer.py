@@ -81,7 +81,8 @@ def decide_abstain(retrieval: Retrieval, store: Store, settings: Settings, suppo
     word the corpus happens not to use ("uiteindelijk", "polsen"): it asks for half the
     extra margin. Also when a number or date the question names is in none of the
     passages the answer would quote from ("Is de OCAD-lijst sinds 2022 gegroeid?": the
-    guide counts it in 2020): the guide speaks of the subject, not of what is asked."""
+    guide counts it in 2020), or when it asks for a thing the corpus never names
+    ("Welk bedrag ...?"): the guide speaks of the subject, not of what is asked."""
     if _numbers_not_found(retrieval, store, settings.answer_passages) or _asks_for_the_unnamed(retrieval):
         return True
     if retrieval.faq and retrieval.faq.same_question:
