@@ -126,9 +126,20 @@ class Vocabulary:
         return math.log(1 + (self.texts - n + 0.5) / (n + 0.5))
 
     def resembles(self, stem: str) -> bool:
-        """A corpus word, another form of one (see `knows`), or one mistyped: a stem of five
-        letters or more within one edit (two from nine letters on) of a corpus word."""
-        return self.knows(stem) or (len(stem) >= 5 and _near_word(stem, self))
+        """A corpus word, another form of one (see `knows`), two of them joined (`joins`), or
+        one mistyped: a stem of five letters or more within one edit (two from nine letters
+        on) of a corpus word."""
+        return self.knows(stem) or self.joins(stem) or (len(stem) >= 5 and _near_word(stem, self))
+
+    def joins(self, stem: str) -> bool:
+        """Whether `stem` is two corpus words joined, the first perhaps with a linking "s"
+        ("arrestnummer", "privacyregel", "gemeenschapscommissie"): a compound of words the
+        corpus uses is no new subject, a compound with a word it lacks is ("plaatsverbod")."""
+        for i in range(4, len(stem) - 3):
+            head, tail = stem[:i], stem[i:]
+            if tail in self.words and (head in self.words or (head.endswith("s") and head[:-1] in self.words)):
+                return True
+        return False
 
     def knows(self, stem: str) -> bool:
         """A corpus word, or another form of one: the same first letters and at most

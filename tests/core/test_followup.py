@@ -123,6 +123,12 @@ def test_a_form_of_a_corpus_word_is_known_and_a_compound_with_it_is_not():
         assert not vocabulary.knows(stem), stem
 
 
+def test_two_corpus_words_joined_resemble_the_corpus_and_a_compound_with_a_new_word_does_not():
+    vocabulary = Vocabulary(frozenset(tokenize("arrest nummer privacy regel plaats")))
+    assert vocabulary.joins("arrestnummer") and vocabulary.resembles("privacyregel")
+    assert not vocabulary.resembles("plaatsverbod")
+
+
 def test_vocabulary_comes_from_the_index(corpus_index):
     vocabulary = corpus_index.assistant.store.vocabulary
     assert set(tokenize("burgemeester OCAD casusoverleg")) <= vocabulary.words
