@@ -155,11 +155,10 @@ class Vocabulary:
         """Whether the corpus names what `stem` names: it `resembles` a corpus word, or is
         the start of one ("info" of "informatie"), or ends in one of four letters or more (a
         compound: "praktijkvoorbeeld" is a kind of "voorbeeld")."""
-        if self.resembles(stem) or any(w.startswith(stem) for w in self._families.get(stem[:PREFIX], ())):
+        if self.resembles(stem):
             return True
-        if len(stem) < PREFIX and any(w.startswith(stem) for w in self.words):
-            return True
-        return any(stem[i:] in self.words for i in range(1, len(stem) - 3))
+        longer = self._families.get(stem[:PREFIX], ()) if len(stem) >= PREFIX else self.words
+        return any(w.startswith(stem) for w in longer) or any(stem[i:] in self.words for i in range(1, len(stem) - 3))
 
     @classmethod
     def of_passages(cls, passages, ubiquitous: Iterable[str] = ()) -> Vocabulary:
